@@ -1,0 +1,1 @@
+"""delta_neutral bot package."""

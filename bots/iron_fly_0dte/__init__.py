@@ -1,0 +1,1 @@
+"""iron_fly_0dte bot package."""

@@ -1,0 +1,1 @@
+"""rolling_put_diagonal bot package."""

@@ -1,0 +1,1 @@
+"""CALYPSO shared package: broker client, runtime, calendars, config, and tooling."""

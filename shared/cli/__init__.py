@@ -1,0 +1,1 @@
+"""The `calypso` operator command."""
