@@ -91,7 +91,7 @@ class RedactingFormatter(logging.Formatter):
         self._journald = journald
         self._with_timestamp = with_timestamp
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         moment = datetime.fromtimestamp(record.created, tz=UTC).astimezone(NEW_YORK)
         return moment.isoformat(timespec="milliseconds")
 
