@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)` and sets `func` on the parsers it adds.
 # Only commands that work are listed here.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("calendar_cmd", "config_cmd", "journal_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
