@@ -1,0 +1,1 @@
+"""Building blocks of the strict bot configs; the public entry point is `shared.config_loader`."""

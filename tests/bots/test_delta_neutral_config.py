@@ -1,0 +1,126 @@
+"""Delta Neutral config: spec defaults, bounds, cross-field rules, example, README."""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bots.delta_neutral.config import DeltaNeutralConfig
+from shared import paths
+from shared.config.docs import field_docs, readme_with_table
+from shared.config_loader import ConfigError, parse_bot_config
+
+BOT = "delta_neutral"
+MODEL = DeltaNeutralConfig
+
+
+def example() -> dict[str, Any]:
+    return json.loads(paths.bot_example_config_path(BOT).read_text())
+
+
+def parse_strategy(**changes: Any) -> Any:
+    data = example()
+    data["strategy"].update(changes)
+    return parse_bot_config(BOT, json.dumps(data)).strategy
+
+
+def strategy_problem(**changes: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_strategy(**changes)
+    (problem,) = info.value.problems
+    return f"{problem.key}: {problem.message}"
+
+
+def leaf_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            keys |= leaf_keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(f"{prefix}{key}")
+    return keys
+
+
+def test_example_sets_every_key_so_operators_see_them_all() -> None:
+    assert leaf_keys(example()) == {doc.key for doc in field_docs(MODEL)}
+
+
+def test_readme_table_documents_every_key() -> None:
+    readme = (paths.code_root() / "bots" / BOT / "README.md").read_text()
+    assert readme_with_table(readme, MODEL) == readme, "run: calypso config docs --write-readmes"
+
+
+def test_example_runs_in_local_mode_with_defaults() -> None:
+    # The shipped example is the model's defaults, spelled out.
+    minimal = {"config_version": 1, "bot": {"name": BOT, "environment": "local"}, "strategy": {}}
+    from_defaults = parse_bot_config(BOT, json.dumps(minimal))
+    from_example = parse_bot_config(BOT, json.dumps(example()))
+    assert from_example.bot.environment == "local"
+    assert from_example.strategy == from_defaults.strategy
+    assert from_example.execution == from_defaults.execution
+    assert from_example.loop == from_defaults.loop
+
+
+def test_defaults_follow_the_strategy_spec() -> None:
+    s = parse_strategy()
+    assert (s.max_vix_entry, s.max_vix_new_shorts) == (18, 25)
+    assert s.fomc_blackout_days == 2
+    assert (s.long_straddle_target_dte, s.long_exit_dte) == (120, 60)
+    assert s.recenter_threshold_points == Decimal(5)
+    assert s.emergency_exit_percent == 5
+    assert s.short_itm_risk_percent == 0.3
+    assert s.weekly_target_return_percent == 1
+    assert (s.strangle_multiplier_min, s.strangle_multiplier_max) == (1.5, 2.0)
+    assert s.short_entry_fee_usd_per_leg == Decimal(2)
+    assert s.max_entry_spread_percent == 0.5
+    assert (s.roll_start_thursday_et, s.roll_start_friday_et) == (time(15), time(10))
+    assert s.recenter_cutoff_minutes_before_close == 15
+    assert s.shorts_cutoff_minutes_before_close == 10
+    assert s.market_open_delay_minutes == 3
+    assert (s.instruments.underlying_uic, s.instruments.vix_uic) == (36590, 10606)
+
+
+def test_loop_defaults_are_slower_than_the_0dte_bot() -> None:
+    data = example()
+    del data["loop"]
+    loop = parse_bot_config(BOT, json.dumps(data)).loop
+    assert (loop.poll_seconds_idle, loop.poll_seconds_in_position) == (30, 10)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"long_exit_dte": 120}, "must be below long_straddle_target_dte"),
+        (
+            {"long_straddle_target_dte": 65, "long_exit_dte": 60},
+            "room for at least one weekly short",
+        ),
+        ({"strangle_multiplier_min": 2.5}, "must not exceed strangle_multiplier_max"),
+        ({"max_vix_new_shorts": 15}, "must be at least max_vix_entry"),
+    ],
+)
+def test_cross_field_rules(changes: dict[str, Any], expected: str) -> None:
+    message = strategy_problem(**changes)
+    assert message.startswith("strategy: ")
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"max_entry_spread_percent": 0}, "strategy.max_entry_spread_percent: must be >= 0.05"),
+        ({"short_target_dte": 0}, "strategy.short_target_dte: must be >= 1"),
+        ({"roll_start_friday_et": "17:00"}, "within the regular session"),
+        ({"recenter_threshold_points": 0.1}, "strategy.recenter_threshold_points: must be >="),
+    ],
+)
+def test_bounds(changes: dict[str, Any], expected: str) -> None:
+    assert expected in strategy_problem(**changes)
+
+
+def test_old_dead_keys_are_rejected() -> None:
+    assert "unknown key" in strategy_problem(roll_days=["Friday"])
