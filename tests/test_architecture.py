@@ -27,13 +27,16 @@ def _imported_modules(tree: ast.AST) -> Iterator[str]:
             yield node.module
 
 
-@pytest.mark.parametrize("path", list(_python_files("shared")), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", list(_python_files("shared")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_shared_never_imports_the_bots(path: Path) -> None:
     if CLI_PACKAGE in path.parents:
         return
     tree = ast.parse(path.read_text(encoding="utf-8"))
     offending = [m for m in _imported_modules(tree) if m == "bots" or m.startswith("bots.")]
-    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}: shared/ sits below bots/"
+    where = path.relative_to(ROOT)
+    assert offending == [], f"{where} imports {offending}: shared/ sits below bots/"
 
 
 def _direct_time_calls(tree: ast.AST) -> Iterator[str]:
