@@ -9,7 +9,14 @@ from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)` and sets `func` on the parsers it adds.
 # Only commands that work are listed here.
-COMMAND_MODULES: tuple[str, ...] = ("calendar_cmd", "config_cmd", "journal_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "calendar_cmd",
+    "config_cmd",
+    "journal_cmd",
+    "auth_cmd",
+    "saxo_cmd",
+    "token_keeper_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from typing import ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
+from shared.circuit_breaker import BreakerSettings
 from shared.config.base import SecretName, ShortText, StrictModel
 from shared.secret_manager import ACCOUNT_CONFIG, SAXO_CREDENTIALS
 
@@ -152,6 +153,16 @@ class CircuitBreakerSection(StrictModel):
         le=20,
         description="Trips in one session that halt new entries until the next session.",
     )
+
+    def breaker_settings(self) -> BreakerSettings:
+        """These thresholds in the form `shared.circuit_breaker.CircuitBreaker` takes."""
+        return BreakerSettings(
+            consecutive_failures=self.max_consecutive_failures,
+            window=self.window_size,
+            failures_in_window=self.max_failures_in_window,
+            cooldown_seconds=self.cooldown_minutes * 60.0,
+            trips_before_halt=self.trips_before_daily_halt,
+        )
 
     @model_validator(mode="after")
     def _window_fits(self) -> CircuitBreakerSection:

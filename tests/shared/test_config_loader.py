@@ -357,3 +357,19 @@ def test_example_is_the_logged_fallback(
     caplog.set_level(logging.WARNING)
     assert find_config_path(IRON_FLY) == paths.bot_example_config_path(IRON_FLY)
     assert "config_using_example bot=iron_fly_0dte" in caplog.text
+
+
+def test_circuit_breaker_section_maps_onto_breaker_settings() -> None:
+    from shared.config.envelope import CircuitBreakerSection
+
+    section = CircuitBreakerSection(
+        max_consecutive_failures=4,
+        window_size=8,
+        max_failures_in_window=3,
+        cooldown_minutes=7,
+        trips_before_daily_halt=2,
+    )
+    settings = section.breaker_settings()
+    assert (settings.consecutive_failures, settings.window, settings.failures_in_window) == (4, 8, 3)
+    assert settings.cooldown_seconds == 420.0
+    assert settings.trips_before_halt == 2
