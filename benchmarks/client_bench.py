@@ -1,0 +1,202 @@
+"""SaxoClient stream latency: time from the simulator sending a price to the client's callback.
+
+Run: `python -m benchmarks.client_bench` (prints results) or `... --write` (also rewrites the
+`client_bench` section of docs/PERFORMANCE.md). The simulator runs in a child process (as in
+`calypso demo`); in that process the streaming connection's `send` is wrapped to stamp every
+message id with `time.perf_counter()` when the simulator hands the frame to its socket writer.
+The client stamps `time.perf_counter()` on entering the price callback. On Linux perf_counter is
+CLOCK_MONOTONIC, shared by both processes, so the difference is the one-way latency on loopback
+(frame write, kernel, client read, frame decode, delta merge, quote parsing, callback dispatch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import struct
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from benchmarks.perf_doc import write_section
+
+NEW_YORK = ZoneInfo("America/New_York")
+BENCH_START = datetime(2026, 3, 2, 10, 0, tzinfo=NEW_YORK)  # market open, so prices move
+TARGET_P99_MS = 5.0
+DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+SECTION = "client_bench"
+UNDERLYINGS = ((4913, "CfdOnIndex"), (36590, "Etf"), (4328771, "Etf"), (10606, "StockIndex"))
+
+
+def _message_ids(frame: bytes) -> list[int]:
+    """Message ids of every Saxo message in one binary frame (headers only)."""
+    ids: list[int] = []
+    offset = 0
+    while offset + 11 <= len(frame):
+        message_id, _reserved, ref_len = struct.unpack_from("<QHB", frame, offset)
+        offset += 11 + ref_len
+        _fmt, size = struct.unpack_from("<BI", frame, offset)
+        offset += 5 + size
+        ids.append(message_id)
+    return ids
+
+
+def _serve(conn: Connection, speed: float, step_ms: int) -> None:
+    """Child process: a simulator whose socket sends are timestamped per message id."""
+    from shared.saxo_sim.config import SimConfig
+    from shared.saxo_sim.server import SimServer
+    from shared.saxo_sim.streaming import connection as sim_connection
+
+    sent: dict[int, float] = {}
+    original = sim_connection.Connection.send
+
+    def timed_send(self: Any, frame: bytes, now_real: float) -> None:
+        stamp = time.perf_counter()
+        for message_id in _message_ids(frame):
+            sent.setdefault(message_id, stamp)
+        original(self, frame, now_real)
+
+    sim_connection.Connection.send = timed_send  # type: ignore[method-assign]
+    config = SimConfig(
+        seed=7, start=BENCH_START, speed=speed, market_step_ms=step_ms, rate_limits=False
+    )
+    server = SimServer(config)
+    server.start("127.0.0.1", 0)
+    try:
+        conn.send(server.base_url)
+        conn.recv()  # the parent says stop
+        conn.send(sent)
+    finally:
+        server.stop()
+
+
+def _options(client: Any, count: int) -> list[tuple[int, str]]:
+    """Near-the-money SPXW contracts of the first expiry (empty if the chain is unavailable)."""
+    try:
+        chain = client.chain("SPXW")
+        expiry = chain.expiries[0]
+        contracts = client.chain("SPXW", expiry).for_expiry(expiry)
+        spot = client.quote(4913, "CfdOnIndex").price
+    except Exception as exc:
+        print(f"note: no option chain ({type(exc).__name__}); streaming underlyings only")
+        return []
+    ranked = sorted(contracts, key=lambda c: abs(c.strike - spot) if spot else 0)
+    return [(c.uic, c.asset_type) for c in ranked[:count]]
+
+
+def run(seconds: float, n_options: int, speed: float, step_ms: int) -> dict[str, Any]:
+    """Stream for `seconds` and return latency percentiles in milliseconds."""
+    from shared.clock import WallClock
+    from shared.domain import PriceUpdate
+    from shared.saxo_client.client import SaxoClient
+    from shared.saxo_client.credentials import LOCAL_CREDENTIALS
+    from shared.saxo_client.environments import local_environment
+    from shared.saxo_client.login import login
+    from shared.saxo_client.oauth import OAuthClient
+    from shared.saxo_client.rate_limiter import RateLimits
+    from shared.saxo_client.streaming.client import StreamSettings
+    from shared.token_coordinator import TokenCoordinator
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_serve, args=(child, speed, step_ms), daemon=True)
+    process.start()
+    try:
+        base_url: str = parent.recv()
+        env = local_environment(base_url)
+        oauth = OAuthClient(env=env, credentials=LOCAL_CREDENTIALS, clock=WallClock())
+        tokens = login(oauth, redirect_uri="http://127.0.0.1:0/callback", auto_consent=True)
+        cache = Path(tempfile.mkdtemp()) / "saxo_token_cache.json"
+        coordinator = TokenCoordinator(
+            env="local", refresher=oauth, cache_path=cache, clock=WallClock()
+        )
+        coordinator.store(tokens)
+        client = SaxoClient(env=env, tokens=coordinator, rate_limits=RateLimits(enabled=False))
+        received: list[tuple[int, float]] = []
+        lock = threading.Lock()
+
+        def on_price(update: PriceUpdate) -> None:
+            stamp = time.perf_counter()
+            with lock:
+                received.append((update.message_id, stamp))
+
+        instruments = list(UNDERLYINGS) + _options(client, n_options)
+        stream = client.price_stream(on_price, StreamSettings(refresh_rate_ms=100))
+        if not stream.start(wait_s=10):
+            raise RuntimeError("stream did not connect")
+        for uic, asset_type in instruments:
+            stream.subscribe(uic, asset_type)
+        time.sleep(seconds)
+        stream.stop()
+        client.close()
+        parent.send("stop")
+        sent: dict[int, float] = parent.recv()
+    finally:
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+    latencies = [
+        (stamp - sent[message_id]) * 1000.0 for message_id, stamp in received if message_id in sent
+    ]
+    if len(latencies) < 20:
+        raise RuntimeError(f"only {len(latencies)} matched price updates; nothing to report")
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "updates": len(latencies),
+        "instruments": len(instruments),
+        "seconds": seconds,
+        "p50_ms": statistics.median(latencies),
+        "p90_ms": cuts[89],
+        "p99_ms": cuts[98],
+        "max_ms": max(latencies),
+    }
+
+
+def section(result: dict[str, Any]) -> str:
+    verdict = "PASS" if result["p99_ms"] < TARGET_P99_MS else "FAIL"
+    return f"""## SaxoClient stream: simulator send -> client callback
+
+Command: `python -m benchmarks.client_bench --write` ({result["seconds"]:g} s,
+{result["instruments"]} subscribed instruments, simulator in a child process, loopback).
+Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()},
+{platform.system()} {platform.release()}. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
+
+Measured from the simulator handing a frame to its socket writer to the client entering its
+price callback (frame decode, delta merge and quote parsing included).
+
+| price updates | p50 | p90 | p99 | max | target p99 | verdict |
+|---|---|---|---|---|---|---|
+| {result["updates"]} | {result["p50_ms"]:.2f} ms | {result["p90_ms"]:.2f} ms \
+| {result["p99_ms"]:.2f} ms | {result["max_ms"]:.2f} ms | < {TARGET_P99_MS:g} ms | {verdict} |
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--options", type=int, default=16, help="SPXW contracts to stream too")
+    parser.add_argument("--speed", type=float, default=10.0, help="simulator speed")
+    parser.add_argument("--step-ms", type=int, default=50, help="simulator market step")
+    parser.add_argument("--write", action="store_true", help="rewrite docs/PERFORMANCE.md")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.seconds, args.options, args.speed, args.step_ms)
+    print(json.dumps(result) if args.json else section(result))
+    if args.write:
+        write_section(DOC_PATH, SECTION, section(result))
+        print(f"wrote {DOC_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
