@@ -16,6 +16,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "auth_cmd",
     "saxo_cmd",
     "token_keeper_cmd",
+    "sim_cmd",
+    "status_cmd",
+    "health_cmd",
+    "sheets_cmd",
 )
 
 

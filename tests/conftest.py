@@ -1,0 +1,61 @@
+"""Shared fixtures: `simulator` (a started local Saxo simulator) and `sim_factory` (custom configs).
+
+`simulator` runs with a fixed seed and rate limits OFF; mark a test with
+`@pytest.mark.sim_config(rate_limits=True, ...)` to pass other SimConfig fields, or use
+`sim_factory(**fields)` to start as many simulators as a test needs. Every server listens on an
+ephemeral loopback port and is stopped at teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from shared.saxo_sim.config import SimConfig
+from shared.saxo_sim.server import SimServer
+
+TEST_SEED = 7
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sim_config(**fields): SimConfig fields for the `simulator` fixture"
+    )
+
+
+def start_simulator(**fields: Any) -> SimServer:
+    """A started SimServer with test defaults (seed 7, rate limits off) overridden by `fields`."""
+    values: dict[str, Any] = {"seed": TEST_SEED, "rate_limits": False}
+    values.update(fields)
+    server = SimServer(SimConfig(**values))
+    server.start()
+    return server
+
+
+@pytest.fixture
+def sim_factory() -> Iterator[Callable[..., SimServer]]:
+    """Call with SimConfig fields to get a started simulator; all are stopped afterwards."""
+    servers: list[SimServer] = []
+
+    def make(**fields: Any) -> SimServer:
+        server = start_simulator(**fields)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def simulator(request: pytest.FixtureRequest) -> Iterator[SimServer]:
+    """A started simulator (seed 7, rate limits off unless `sim_config` marks say otherwise)."""
+    marker = request.node.get_closest_marker("sim_config")
+    fields = dict(marker.kwargs) if marker is not None else {}
+    server = start_simulator(**fields)
+    try:
+        yield server
+    finally:
+        server.stop()
