@@ -152,17 +152,25 @@ async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
 
 
 async def _market_loop(app: web.Application) -> AsyncIterator[None]:
-    """Step the market every `market_step_ms` real milliseconds while the app runs."""
+    """Step the market every `market_step_ms` real milliseconds while the app runs.
+
+    Fixed-rate: the step's own work counts against the interval. A step that overruns starts
+    the next one at once (after yielding to pending requests) instead of bursting to catch up.
+    """
     state = app[STATE_KEY]
     interval_s = state.config.market_step_ms / 1000.0
 
     async def run() -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time() + interval_s
         while True:
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
             try:
                 state.step()
             except Exception:
                 logger.exception("market_step_failed")
+            next_at += interval_s
+            next_at = max(next_at, loop.time())
 
     task = asyncio.create_task(run(), name="sim-market-loop")
     yield

@@ -329,7 +329,7 @@ class Exchange:
     # --- market step -------------------------------------------------------------------------
     def on_market_step(self) -> None:
         """Match resting orders, expire day orders and expired contracts, settle expiries."""
-        now = self._state.clock.now()
+        now = self._state.now()
         for order in list(self.orders.values()):
             instrument = self._state.resolve(order.uic, order.asset_type)
             if self._order_expired(order, instrument, now):

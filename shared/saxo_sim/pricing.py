@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -100,6 +102,20 @@ def _full_days_between(today: date, expiry: date) -> int:
     return len(market_hours.trading_days_between(today + timedelta(days=1), expiry))
 
 
+@dataclass(frozen=True)
+class _ExpiryContext:
+    """Per-(root, underlying, expiry) pricing inputs at one instant."""
+
+    is_open: bool
+    priced_at: datetime
+    expiry_close: datetime
+    spot: float
+    vol_index: float
+    calendar_years: float
+    trading_years: float
+    time_of_day: float
+
+
 class PricingEngine:
     """Quotes from the market model. Not thread-safe (lives on the simulator's event loop)."""
 
@@ -107,6 +123,24 @@ class PricingEngine:
         self._model = model
         self._catalog = catalog
         self.surface = VolSurface()
+        # Within one market step every contract is priced at the same instant, so what depends
+        # only on (root, underlying, expiry, instant) is computed once per step, not per contract.
+        self._batch_at: datetime | None = None
+        self._batch_contexts: dict[tuple[int, int, date], _ExpiryContext] = {}
+
+    @contextmanager
+    def batch(self, at: datetime) -> Iterator[None]:
+        """Price everything inside at the single instant `at`, sharing per-expiry work.
+
+        Only valid while nothing can change the model's overlays (one synchronous market step).
+        """
+        self._batch_at = at
+        self._batch_contexts.clear()
+        try:
+            yield
+        finally:
+            self._batch_at = None
+            self._batch_contexts.clear()
 
     # ------------------------------------------------------------------ underlyings
 
@@ -141,22 +175,18 @@ class PricingEngine:
         close it is worth its intrinsic value at that close. Raises ValueError for an unknown root.
         """
         when = self._model_now() if at is None else at
-        venue = self._venue(contract)
-        expiry_close = self.expiry_close(contract)
-        is_open = market_hours.is_market_open(when, venue) and when < expiry_close
-        priced_at = min(self._model.effective_time(when, venue), expiry_close)
-        spot = self._model.spot(contract.underlying_uic, priced_at)
-        vix = self._model.vix(priced_at) * VOL_MULTIPLIER[contract.root_id]
+        ctx = self._expiry_context(contract, when)
+        priced_at, calendar_years = ctx.priced_at, ctx.calendar_years
+        spot = ctx.spot
         strike = float(contract.strike)
         q = DIVIDEND_YIELD[contract.root_id]
-        calendar_years = years_to_expiry(priced_at, expiry_close)
-        trading_years = self._trading_years(priced_at, contract.expiry, expiry_close)
-        iv = self.surface.implied_vol(vix, spot, strike, calendar_years, trading_years,
-                                      (RATE - q) * calendar_years)
+        iv = self.surface.implied_vol(ctx.vol_index, spot, strike, calendar_years,
+                                      ctx.trading_years, (RATE - q) * calendar_years)
         right: Right = "call" if contract.put_call == "Call" else "put"
         greeks = bs_greeks(spot, strike, calendar_years, iv, RATE, right, q)
         bid, ask = self._option_bid_ask(contract, greeks.price, greeks.delta, priced_at,
-                                        expiry_close)
+                                        ctx.expiry_close, ctx.time_of_day)
+        is_open = ctx.is_open
         salt = contract.uic + int(priced_at.timestamp())
         bid_size = _size(self._model.seed, salt, 1, 150) if bid > 0 else 0
         ask_size = _size(self._model.seed, salt + 1, 1, 150)
@@ -176,6 +206,31 @@ class PricingEngine:
             theta_per_day=greeks.theta_per_day,
             vega_per_point=greeks.vega_per_point,
         )
+
+    def _expiry_context(self, contract: OptionContract, when: datetime) -> _ExpiryContext:
+        """Everything about (root, underlying, expiry) at `when` that no single strike changes."""
+        key = (contract.root_id, contract.underlying_uic, contract.expiry)
+        batched = self._batch_at is not None and when == self._batch_at
+        if batched:
+            cached = self._batch_contexts.get(key)
+            if cached is not None:
+                return cached
+        venue = self._venue(contract)
+        expiry_close = self.expiry_close(contract)
+        priced_at = min(self._model.effective_time(when, venue), expiry_close)
+        context = _ExpiryContext(
+            is_open=market_hours.is_market_open(when, venue) and when < expiry_close,
+            priced_at=priced_at,
+            expiry_close=expiry_close,
+            spot=self._model.spot(contract.underlying_uic, priced_at),
+            vol_index=self._model.vix(priced_at) * VOL_MULTIPLIER[contract.root_id],
+            calendar_years=years_to_expiry(priced_at, expiry_close),
+            trading_years=self._trading_years(priced_at, contract.expiry, expiry_close),
+            time_of_day=self._time_of_day_factor(priced_at),
+        )
+        if batched:
+            self._batch_contexts[key] = context
+        return context
 
     def settlement_value(self, contract: OptionContract) -> Decimal:
         """Intrinsic value (per share, cents) at the expiry session's close, from the model's
@@ -238,11 +293,11 @@ class PricingEngine:
                 + _CLOSE_WIDEN * math.exp(-to_close / _WIDEN_MINUTES))
 
     def _option_bid_ask(self, contract: OptionContract, theo: float, delta: float,
-                        at: datetime, expiry_close: datetime) -> tuple[Decimal, Decimal]:
+                        at: datetime, expiry_close: datetime,
+                        time_of_day: float) -> tuple[Decimal, Decimal]:
         root = contract.root
         theo = max(theo, 0.0)
         days_left = max((expiry_close - at).total_seconds() / 86_400.0, 0.0)
-        time_of_day = self._time_of_day_factor(at)
         relative = _REL_SPREAD[contract.root_id] * theo * time_of_day
         relative *= 1.0 + _SHORT_EXPIRY_WIDEN * math.exp(-days_left / _SHORT_EXPIRY_DAYS)
         relative *= 1.0 + _OTM_WIDEN * (1.0 - min(2.0 * abs(delta), 1.0)) ** 2

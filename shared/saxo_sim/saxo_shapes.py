@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -185,17 +186,23 @@ def option_symbol(contract: OptionContract) -> str:
 
 
 def option_display(contract: OptionContract) -> dict[str, Any]:
-    return {
-        "Currency": CURRENCY,
-        "Decimals": 2,
-        "Description": (
-            f"{contract.root} {contract.expiry.isoformat()} {contract.put_call} {contract.strike}"
-        ),
-        "Format": "Normal",
-        "OrderDecimals": 2,
-        "StrikeDecimals": 3,
-        "Symbol": option_symbol(contract),
-    }
+    """The DisplayAndFormat block of an option (a fresh dict; the content is cached per contract,
+    since it never changes and the streaming feed asks for it every market step)."""
+    return dict(_option_display_items(contract))
+
+
+@lru_cache(maxsize=65_536)
+def _option_display_items(contract: OptionContract) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("Currency", CURRENCY),
+        ("Decimals", 2),
+        ("Description", f"{contract.root} {contract.expiry.isoformat()} {contract.put_call} "
+                        f"{contract.strike}"),
+        ("Format", "Normal"),
+        ("OrderDecimals", 2),
+        ("StrikeDecimals", 3),
+        ("Symbol", option_symbol(contract)),
+    )
 
 
 def exchange_block(exchange_id: str) -> dict[str, Any]:

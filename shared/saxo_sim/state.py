@@ -107,6 +107,7 @@ class SimState:
         self.trade_levels: dict[str, str] = {}
         self.exchange = Exchange(self)
         self._tick_listeners: list[Callable[[], None]] = []
+        self._step_at: datetime | None = None
         self._day_stats_cache: dict[tuple[int, str], dict[str, float | None]] = {}
 
     @classmethod
@@ -129,13 +130,27 @@ class SimState:
         self._tick_listeners.append(callback)
 
     def step(self) -> None:
-        """One market step: match resting orders, settle expiries, then tell the listeners."""
-        self.exchange.on_market_step()
-        for callback in list(self._tick_listeners):
-            try:
-                callback()
-            except Exception:
-                logger.exception("tick_listener_failed callback=%r", callback)
+        """One market step: match resting orders, settle expiries, then tell the listeners.
+
+        The whole step sees one instant: every quote priced during it (matching, streaming) is
+        consistent with every other, and per-expiry pricing work is shared.
+        """
+        step_at = self.clock.now()
+        self._step_at = step_at
+        try:
+            with self.pricing.batch(step_at):
+                self.exchange.on_market_step()
+                for callback in list(self._tick_listeners):
+                    try:
+                        callback()
+                    except Exception:
+                        logger.exception("tick_listener_failed callback=%r", callback)
+        finally:
+            self._step_at = None
+
+    def now(self) -> datetime:
+        """Simulated now: the current market step's instant while a step runs, else the clock."""
+        return self._step_at or self.clock.now()
 
     # --- instruments and prices --------------------------------------------------------------
     def resolve(self, uic: int, asset_type: str) -> Instrument:
@@ -165,7 +180,7 @@ class SimState:
     ) -> dict[str, Any]:
         """The Saxo InfoPrice object with only the requested field groups (SimApiError if bad)."""
         instrument = self.resolve(uic, asset_type)
-        now = self.clock.now()
+        now = self.now()
         quote = self.quote(instrument, now)
         if instrument.option is not None:
             display = saxo_shapes.option_display(instrument.option)
