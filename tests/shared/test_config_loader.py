@@ -370,6 +370,7 @@ def test_circuit_breaker_section_maps_onto_breaker_settings() -> None:
         trips_before_daily_halt=2,
     )
     settings = section.breaker_settings()
-    assert (settings.consecutive_failures, settings.window, settings.failures_in_window) == (4, 8, 3)
+    thresholds = (settings.consecutive_failures, settings.window, settings.failures_in_window)
+    assert thresholds == (4, 8, 3)
     assert settings.cooldown_seconds == 420.0
     assert settings.trips_before_halt == 2
