@@ -1,0 +1,1 @@
+"""Saxo WebSocket streaming: frame decoding, subscription state, and the socket thread."""

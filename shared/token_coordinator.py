@@ -1,0 +1,307 @@
+"""The shared Saxo token cache: one refresh per expiry across any number of processes.
+
+`CALYPSO_HOME/data/saxo_token_cache.json` (mode 0600, atomic replace) holds one entry per
+environment. Refreshing happens under a `filelock` and re-reads the cache inside the lock, so a
+process that finds a token another process already refreshed adopts it instead of spending the
+single-use refresh token again.
+
+When to refresh: 120 s before the access token expires; for tokens whose lifetime is under
+10 minutes (test simulators), when 20% of the lifetime remains (the two rules meet at 600 s).
+Expiry bookkeeping is wall-clock UTC through the injected Clock.
+On GCP every new token set is also written to Secret Manager (`calypso-saxo-token-<env>`), and an
+empty cache is seeded from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from filelock import FileLock
+from filelock import Timeout as FileLockTimeout
+
+from shared.clock import Clock
+from shared.saxo_client.errors import TokenError
+from shared.saxo_client.oauth import TokenSet
+
+logger = logging.getLogger(__name__)
+
+CACHE_VERSION: Final = 1
+TOKEN_SECRET_PREFIX: Final = "calypso-saxo-token-"
+LONG_LIFETIME_S: Final = 600.0
+LONG_MARGIN_S: Final = 120.0
+SHORT_MARGIN_FRACTION: Final = 0.2
+
+
+class TokenRefresher(Protocol):
+    """The OAuth side of a refresh (OAuthClient in production)."""
+
+    @property
+    def token_url(self) -> str: ...
+
+    def refresh(self, refresh_token: str) -> TokenSet: ...
+
+
+class SecretWriter(Protocol):
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, value: str) -> None: ...
+
+
+def refresh_margin_s(lifetime_s: float) -> float:
+    """Seconds before expiry at which to refresh a token that lived `lifetime_s` seconds."""
+    if lifetime_s >= LONG_LIFETIME_S:
+        return LONG_MARGIN_S
+    return max(0.0, lifetime_s) * SHORT_MARGIN_FRACTION
+
+
+def token_secret_name(env: str) -> str:
+    return f"{TOKEN_SECRET_PREFIX}{env}"
+
+
+class TokenCoordinator:
+    """Hands out access tokens for one environment, refreshing them cooperatively."""
+
+    def __init__(
+        self,
+        *,
+        env: str,
+        refresher: TokenRefresher,
+        cache_path: Path,
+        clock: Clock,
+        secret_store: SecretWriter | None = None,
+        lock_timeout_s: float = 30.0,
+    ) -> None:
+        self.env = env
+        self._refresher = refresher
+        self.cache_path = cache_path
+        self._lock_path = cache_path.with_name(cache_path.name + ".lock")
+        self._clock = clock
+        self._secret_store = secret_store
+        self._lock_timeout_s = lock_timeout_s
+        self._thread_lock = threading.RLock()
+        self._tokens: TokenSet | None = None
+        self.refresh_count = 0
+
+    # --- public -----------------------------------------------------------------------------
+
+    def access_token(self) -> str:
+        """A valid access token, refreshed first (once, across processes) when it is due."""
+        return self.current_tokens().access_token
+
+    def current_tokens(self) -> TokenSet:
+        """The token set in use, refreshed first when due. Raises TokenError when none exists."""
+        with self._thread_lock:
+            tokens = self._tokens
+            if tokens is None or self._due(tokens):
+                tokens = self._refresh_under_lock(rejected=None)
+            return tokens
+
+    def force_refresh(self, rejected_token: str) -> str:
+        """A token other than `rejected_token` (after a 401): adopt a newer cached one, else
+        refresh now."""
+        with self._thread_lock:
+            tokens = self._tokens
+            if (
+                tokens is not None
+                and tokens.access_token != rejected_token
+                and not self._due(tokens)
+            ):
+                return tokens.access_token
+            return self._refresh_under_lock(rejected=rejected_token).access_token
+
+    def store(self, tokens: TokenSet) -> None:
+        """Save a brand-new token set (after `calypso auth login`)."""
+        with self._thread_lock, self._file_lock():
+            self._write_entry(tokens)
+            self._tokens = tokens
+        self._write_back(tokens)
+
+    def cached(self) -> TokenSet | None:
+        """The cache entry for this environment as on disk (no refresh), or None."""
+        return self._read_entry()
+
+    def next_refresh_at(self) -> datetime | None:
+        """When the token in use becomes due for refresh (UTC), or None without a token."""
+        tokens = self._tokens or self._read_entry()
+        if tokens is None:
+            return None
+        return tokens.access_expires_at - timedelta(seconds=refresh_margin_s(tokens.lifetime_s))
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _due(self, tokens: TokenSet) -> bool:
+        remaining = (tokens.access_expires_at - self._clock.now()).total_seconds()
+        return remaining <= refresh_margin_s(tokens.lifetime_s)
+
+    def _refresh_under_lock(self, *, rejected: str | None) -> TokenSet:
+        with self._file_lock():
+            cached = self._read_entry()
+            if cached is None and self._tokens is None:
+                cached = self._seed_from_secret_store()
+                if cached is not None:
+                    self._write_entry(cached)
+            if cached is not None and cached.access_token != rejected and not self._due(cached):
+                if self._tokens is None or cached.access_token != self._tokens.access_token:
+                    logger.info("token_adopted env=%s reason=%s", self.env, _reason(rejected))
+                self._tokens = cached
+                return cached
+            source = cached or self._tokens
+            if source is None:
+                raise TokenError(
+                    f"no Saxo token for env {self.env}: run `calypso auth login --env {self.env}`"
+                )
+            fresh = self._refresh_with(source)
+            self._write_entry(fresh)
+            self._tokens = fresh
+        self._write_back(fresh)
+        return fresh
+
+    def _refresh_with(self, source: TokenSet) -> TokenSet:
+        now = self._clock.now()
+        if source.refresh_token is None:
+            raise TokenError(
+                f"token for env {self.env} has no refresh token: run `calypso auth login`"
+            )
+        if source.refresh_expires_at is not None and source.refresh_expires_at <= now:
+            raise TokenError(
+                f"refresh token for env {self.env} expired at "
+                f"{source.refresh_expires_at.isoformat()}: "
+                f"run `calypso auth login --env {self.env}`"
+            )
+        fresh = self._refresher.refresh(source.refresh_token)
+        self.refresh_count += 1
+        logger.info(
+            "token_refreshed env=%s lifetime_s=%.0f expires_at=%s pid=%d",
+            self.env,
+            fresh.lifetime_s,
+            fresh.access_expires_at.isoformat(),
+            os.getpid(),
+        )
+        return fresh
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self._lock_path), timeout=self._lock_timeout_s)
+        try:
+            lock.acquire()
+        except FileLockTimeout:
+            raise TokenError(
+                f"token cache lock {self._lock_path} busy for {self._lock_timeout_s:g}s"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _read_document(self) -> dict[str, Any]:
+        try:
+            text = self.cache_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise TokenError(f"cannot read token cache {self.cache_path}: {exc.strerror}") from None
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            logger.error("token_cache_corrupt path=%s", self.cache_path)
+            return {}
+        return document if isinstance(document, dict) else {}
+
+    def _read_entry(self) -> TokenSet | None:
+        entry = self._read_document().get("environments", {}).get(self.env)
+        if not isinstance(entry, dict):
+            return None
+        if entry.get("token_url") != self._refresher.token_url:
+            return None
+        try:
+            return TokenSet.from_json(entry)
+        except TokenError as exc:
+            logger.error("token_cache_entry_invalid env=%s error=%s", self.env, exc)
+            return None
+
+    def _write_entry(self, tokens: TokenSet) -> None:
+        document = self._read_document()
+        environments = document.get("environments")
+        if not isinstance(environments, dict):
+            environments = {}
+        entry = tokens.to_json()
+        entry["token_url"] = self._refresher.token_url
+        entry["updated_by"] = f"{socket.gethostname()}:{os.getpid()}"
+        environments[self.env] = entry
+        _atomic_write_json(
+            self.cache_path, {"version": CACHE_VERSION, "environments": environments}
+        )
+
+    def _write_back(self, tokens: TokenSet) -> None:
+        if self._secret_store is None:
+            return
+        payload = tokens.to_json()
+        payload["token_url"] = self._refresher.token_url
+        try:
+            self._secret_store.put(token_secret_name(self.env), json.dumps(payload))
+        except Exception as exc:  # a failed write-back must not stop trading
+            logger.error(
+                "token_secret_write_failed env=%s secret=%s error=%s",
+                self.env,
+                token_secret_name(self.env),
+                type(exc).__name__,
+            )
+
+    def _seed_from_secret_store(self) -> TokenSet | None:
+        if self._secret_store is None:
+            return None
+        try:
+            raw = self._secret_store.get(token_secret_name(self.env))
+        except Exception as exc:
+            logger.error("token_secret_read_failed env=%s error=%s", self.env, type(exc).__name__)
+            return None
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            if data.get("token_url") != self._refresher.token_url:
+                return None
+            tokens = TokenSet.from_json(data)
+        except (json.JSONDecodeError, AttributeError, TokenError):
+            logger.error("token_secret_invalid env=%s", self.env)
+            return None
+        logger.info("token_seeded_from_secret env=%s", self.env)
+        return tokens
+
+
+def _reason(rejected: str | None) -> str:
+    return "due" if rejected is None else "unauthorized"
+
+
+def _atomic_write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write `document` to `path` with mode 0600 via a temp file, fsync and rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,200 @@
+"""Order placement and fill verification over `responses` (recorded-shape payloads)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+import requests
+import responses
+
+from shared.domain import OrderStatus, OrderType, Side
+from shared.saxo_client.errors import OrderRejected, OrderStateUnknown
+from shared.saxo_client.orders import OrderRequest, OrderService, VerifyTiming
+from shared.saxo_client.portfolio import AccountRef
+from tests.shared.saxo_client.fakes import REST, make_transport
+from tests.shared.saxo_client.recorded import load
+
+ACCOUNT = AccountRef("acc-key", "client-key", "9226397", "USD")
+ORDERS = f"{REST}/trade/v2/orders"
+ACTIVITIES = f"{REST}/cs/v1/audit/orderactivities"
+OPEN_ORDERS = f"{REST}/port/v1/orders"
+POSITIONS = f"{REST}/port/v1/positions"
+
+
+def service() -> tuple[OrderService, object]:
+    transport, clock, _ = make_transport()
+    orders = OrderService(
+        transport=transport,
+        account=lambda: ACCOUNT,
+        wall_clock=clock,
+        market_clock=clock,
+        timing=VerifyTiming(status_wait_s=1, price_wait_s=3, poll_interval_s=0.5, lookup_wait_s=1),
+    )
+    return orders, clock
+
+
+def limit_sell() -> OrderRequest:
+    return OrderRequest(
+        uic=27345123,
+        asset_type="StockIndexOption",
+        side=Side.SELL,
+        amount=Decimal(1),
+        order_type=OrderType.LIMIT,
+        limit_price=Decimal("2.40"),
+        to_open=True,
+        external_reference="ic-1-sc",
+    )
+
+
+@responses.activate
+def test_place_sends_the_placement_body_and_returns_the_order_id() -> None:
+    orders, _ = service()
+    responses.post(ORDERS, json={"OrderId": "5012345678", "ExternalReference": "ic-1-sc"})
+
+    placed = orders.place(limit_sell(), request_id="req-1")
+
+    assert placed.order_id == "5012345678"
+    request = responses.calls[0].request
+    assert request.headers["X-Request-ID"] == "req-1"
+    body = json.loads(request.body or b"{}")
+    assert body["AccountKey"] == "acc-key" and body["OrderPrice"] == 2.4
+    assert body["OrderType"] == "Limit" and body["ExternalReference"] == "ic-1-sc"
+
+
+@responses.activate
+def test_business_rejection_raises_with_the_error_code() -> None:
+    orders, _ = service()
+    responses.post(ORDERS, status=400, json=load("error_order_rejected.json"))
+
+    with pytest.raises(OrderRejected) as info:
+        orders.place(limit_sell())
+
+    assert info.value.error_code == "WouldExceedMargin"
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_timeout_is_resolved_by_finding_the_order_not_by_resending() -> None:
+    orders, _ = service()
+    responses.post(ORDERS, body=requests.ReadTimeout("slow"))
+    responses.get(OPEN_ORDERS, json=load("single_order_working.json"))
+
+    placed = orders.place(limit_sell())
+
+    assert placed.order_id == "76332324"
+    posts = [c for c in responses.calls if c.request.method == "POST"]
+    assert len(posts) == 1
+
+
+@responses.activate
+def test_timeout_finds_a_filled_order_in_the_activities() -> None:
+    orders, _ = service()
+    responses.post(ORDERS, status=504)
+    responses.get(OPEN_ORDERS, json={"__count": 0, "Data": []})
+    responses.get(ACTIVITIES, json=load("activities_final_fill.json"))
+
+    assert orders.place(limit_sell()).order_id == "5012345678"
+
+
+@responses.activate
+def test_unfindable_order_after_timeout_is_unknown_not_resent() -> None:
+    orders, _ = service()
+    responses.post(ORDERS, body=requests.ConnectionError("reset"))
+    responses.get(OPEN_ORDERS, json={"__count": 0, "Data": []})
+    responses.get(ACTIVITIES, json={"Data": []})
+
+    with pytest.raises(OrderStateUnknown):
+        orders.place(limit_sell())
+
+    assert sum(1 for c in responses.calls if c.request.method == "POST") == 1
+
+
+@responses.activate
+def test_verify_reads_fill_price_from_average_price() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345678", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill.json"))
+
+    outcome = orders.verify("5012345678")
+
+    assert outcome.status is OrderStatus.FILLED
+    assert outcome.fill is not None and outcome.fill.price == Decimal("2.45")
+    assert outcome.fill.source == "activities"
+
+
+@responses.activate
+def test_verify_waits_for_a_lagging_average_price() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    lagging = load("activities_final_fill_lagging.json")
+    settled = json.loads(json.dumps(lagging))
+    settled["Data"][1]["AveragePrice"] = 2.55
+    responses.get(ACTIVITIES, json=lagging)
+    responses.get(ACTIVITIES, json=lagging)
+    responses.get(ACTIVITIES, json=settled)
+
+    outcome = orders.verify("5012345679")
+
+    assert outcome.fill is not None and outcome.fill.price == Decimal("2.55")
+
+
+@responses.activate
+def test_verify_falls_back_to_the_position_open_price_after_the_wait() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill_lagging.json"))
+    positions = load("positions_options.json")
+    positions["Data"][0]["PositionId"] = "5023456791"
+    positions["Data"][0]["PositionBase"]["OpenPrice"] = 2.6
+    responses.get(POSITIONS, json=positions)
+
+    outcome = orders.verify("5012345679")
+
+    assert outcome.fill is not None
+    assert (outcome.fill.price, outcome.fill.source) == (Decimal("2.6"), "position")
+
+
+@responses.activate
+def test_verify_reports_a_working_limit_order() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/76332324", json=load("single_order_working.json"))
+
+    outcome = orders.verify("76332324")
+
+    assert outcome.status is OrderStatus.WORKING and outcome.fill is None
+
+
+@responses.activate
+def test_verify_reports_a_rejection_found_in_activities() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345680", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_rejected.json"))
+
+    assert orders.verify("5012345680").status is OrderStatus.REJECTED
+
+
+@responses.activate
+def test_cancel_of_a_vanished_order_returns_false() -> None:
+    orders, _ = service()
+    responses.delete(f"{ORDERS}/5012345678", status=404, json=load("error_cancel_not_found.json"))
+
+    assert orders.cancel("5012345678") is False
+
+
+def test_limit_order_without_price_is_refused_before_sending() -> None:
+    with pytest.raises(ValueError, match="limit_price"):
+        OrderRequest(1, "StockOption", Side.BUY, Decimal(1), OrderType.LIMIT)
+
+
+@responses.activate
+def test_verify_adds_the_commission_booked_on_the_opened_position() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345678", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill.json"))
+    responses.get(POSITIONS, json=load("positions_options.json"))
+
+    outcome = orders.verify("5012345678")
+
+    assert outcome.fill is not None and outcome.fill.commission == Decimal("1.3")
