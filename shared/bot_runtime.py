@@ -1,0 +1,417 @@
+"""The bot loop: one runtime for every strategy (start, iterate, protect, stop).
+
+Start: reconcile (ghost fills, orphans) -> restore executor jobs -> restore the strategy ->
+READY. Each iteration (isolated; `max_consecutive_errors` failures in a row exit 1): day
+rollover, closed-market sleep, periodic reconciliation, executor step, snapshot, decide,
+execute, heartbeat and health lines, WATCHDOG after a healthy pass. Between iterations the loop
+waits on the tick queue with the poll timeout, so a streamed tick wakes it at once and stop
+conditions are evaluated on the tick. SIGTERM/SIGINT: finish or unwind the step in progress,
+persist, exit 0 within the grace period. Times: UTC from the injected clock; New York days.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from shared import market_hours
+from shared.broker import Broker, PriceFeed
+from shared.circuit_breaker import CircuitBreaker
+from shared.clock import Clock, WallClock
+from shared.config.envelope import LoopSection, MarketDataSection
+from shared.domain import Position, Quote, Side
+from shared.event_calendar import EventCalendar
+from shared.execution import ExecutionSettings, Executor, Recorder
+from shared.execution.leg_worker import CrashHook
+from shared.journal import Journal
+from shared.logger_service import kv
+from shared.reconciliation import Reconciler
+from shared.runtime.health import Notifier, health_line
+from shared.runtime.signals import StopFlag
+from shared.runtime.snapshot import SnapshotBuilder
+from shared.runtime.ticks import TickQueue
+from shared.strategy_contract import (
+    Action,
+    ClosePosition,
+    LegSpec,
+    OpenPosition,
+    RecordEvent,
+    Snapshot,
+    Strategy,
+)
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+STOP_GRACE_REAL_S = 8.0
+PRE_OPEN_LEAD = timedelta(minutes=5)
+
+
+class _Stopping(Exception):
+    """Internal: a stop was requested during the closed-market sleep."""
+
+
+class _InterruptibleClock:
+    """The runtime clock whose sleep returns early when a stop is requested."""
+
+    def __init__(self, clock: Clock, stop: StopFlag, speed: float) -> None:
+        self._clock, self._stop, self._speed = clock, stop, speed
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def monotonic(self) -> float:
+        return self._clock.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stop.wait(seconds / self._speed)
+
+
+class BotRuntime:
+    """Runs one strategy against one broker until stopped."""
+
+    def __init__(
+        self,
+        *,
+        bot: str,
+        strategy: Strategy,
+        broker: Broker,
+        journal: Journal,
+        clock: Clock,
+        breaker: CircuitBreaker,
+        loop: LoopSection,
+        market_data: MarketDataSection,
+        execution: ExecutionSettings,
+        calendar: EventCalendar,
+        crash: CrashHook | None = None,
+        notifier: Notifier | None = None,
+        stop: StopFlag | None = None,
+        clock_speed: float = 1.0,
+        use_stream: bool = True,
+    ) -> None:
+        self.bot = bot
+        self.strategy = strategy
+        self.broker = broker
+        self.journal = journal
+        self.clock = clock
+        self.breaker = breaker
+        self.loop = loop
+        self.market_data = market_data
+        self.notifier = notifier or Notifier()
+        self.ticks = TickQueue()
+        self.stop = stop or StopFlag()
+        self.speed = clock_speed
+        self._use_stream = use_stream
+        self.recorder = Recorder(journal, bot, self._state)
+        self.reconciler = Reconciler(broker=broker, recorder=self.recorder, clock=clock)
+        self.executor = Executor(
+            broker=broker,
+            recorder=self.recorder,
+            clock=clock,
+            settings=execution,
+            breaker=breaker,
+            entry_gate=self.reconciler.blocking_reason,
+            crash=crash,
+        )
+        self.builder = SnapshotBuilder(
+            broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds
+        )
+        self.feed: PriceFeed | None = None
+        self.errors = 0
+        self.iterations = 0
+        self._day: date | None = None
+        self._next_reconcile = 0.0
+        self._next_heartbeat = 0.0
+        self._next_health = 0.0
+        self._last_price_ok = 0.0
+        self._positions: list[Position] = []
+        self._protect_seq = 0
+
+    # --- state persisted with every intent ----------------------------------------------
+    def _state(self) -> tuple[str, dict[str, Any]]:
+        return self.strategy.state_name(), {
+            "strategy": self.strategy.export_state(),
+            "runtime": {"jobs": self.executor.export_jobs()},
+        }
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def run(self) -> int:
+        """Start, loop until stopped; returns the process exit code."""
+        self.stop._on_stop = self.ticks.wake
+        self.start()
+        code = self._loop()
+        self.shutdown()
+        return code
+
+    def start(self) -> None:
+        """Reconcile, restore the executor's jobs and the strategy, then signal READY."""
+        now = self.clock.now()
+        logger.info(kv("runtime_start", bot=self.bot, simulated=self.broker.simulated))
+        if self._use_stream:
+            self.feed = self.broker.open_price_feed(self.ticks.put)
+            self.builder.feed = self.feed
+        self.reconciler.run()
+        saved = self.journal.load_state(self.bot)
+        payload = saved.payload if saved is not None else {}
+        jobs = payload.get("runtime", {}).get("jobs", []) if isinstance(payload, dict) else []
+        self.executor.restore_jobs(jobs)
+        self._positions = self._ours(self.broker.positions())
+        actions = self.strategy.restore(payload.get("strategy"), self._positions, now)
+        self._handle(actions)
+        self._deliver_reports()
+        self._reconcile()
+        self.recorder.save_state()
+        self._day = now.astimezone(market_hours.NY).date()
+        self._last_price_ok = self.clock.monotonic()
+        self.notifier.ready()
+        self.notifier.status(f"{self.strategy.state_name()}: running")
+        logger.info(kv("runtime_ready", bot=self.bot, state=self.strategy.state_name()))
+
+    def shutdown(self) -> None:
+        """Finish or unwind what is in progress (bounded), persist, stop the stream."""
+        self.notifier.stopping()
+        real = WallClock()
+        deadline = real.monotonic() + STOP_GRACE_REAL_S
+        aborted = False
+        while self.executor.busy and real.monotonic() < deadline:
+            if not aborted and real.monotonic() > deadline - STOP_GRACE_REAL_S / 2:
+                self.executor.abort_entries("shutting down")
+                aborted = True
+            try:
+                self.executor.step()
+                self._deliver_reports()
+            except Exception:
+                logger.exception(kv("shutdown_step_failed", bot=self.bot))
+            if self.executor.busy:
+                real.sleep(0.1)
+        if self.executor.busy:
+            logger.error(kv("shutdown_with_jobs", bot=self.bot, jobs=len(self.executor.jobs)))
+        self.recorder.save_state()
+        if self.feed is not None:
+            self.feed.stop()
+        logger.info(kv("runtime_stopped", bot=self.bot, state=self.strategy.state_name()))
+
+    # --- the loop ------------------------------------------------------------------------
+    def _loop(self) -> int:
+        ticked: set[int] = set()
+        while not self.stop.is_set():
+            try:
+                if ticked and not self._due_poll():
+                    self._on_ticks(ticked)
+                else:
+                    self.iteration()
+                self.errors = 0
+                self.notifier.watchdog()
+            except _Stopping:
+                break
+            except Exception as exc:
+                self.errors += 1
+                logger.exception(
+                    kv("iteration_failed", bot=self.bot, errors=self.errors, error=exc)
+                )
+                if self.errors >= self.loop.max_consecutive_errors:
+                    logger.critical(kv("too_many_errors", bot=self.bot, errors=self.errors))
+                    return EXIT_ERRORS
+            if self.stop.is_set():
+                break
+            remaining = max(0.0, self._next_poll - self.clock.monotonic())
+            ticked = self.ticks.wait(remaining / self.speed)
+        return EXIT_OK
+
+    def _poll_seconds(self) -> float:
+        busy = self.strategy.in_position() or self.executor.busy
+        seconds = self.loop.poll_seconds_in_position if busy else self.loop.poll_seconds_idle
+        return min(seconds, 1.0) if self.executor.busy else seconds
+
+    def _due_poll(self) -> bool:
+        return self.clock.monotonic() >= self._next_poll
+
+    _next_poll = 0.0
+
+    def iteration(self) -> None:
+        """One full pass (see the module docstring)."""
+        now = self.clock.now()
+        self.iterations += 1
+        self._next_poll = self.clock.monotonic() + self._poll_seconds()
+        self._rollover(now)
+        if self._market_closed(now):
+            self._sleep_until_open()
+            return
+        if self.clock.monotonic() >= self._next_reconcile and not self.executor.busy:
+            self._reconcile()
+        self.executor.step()
+        self._deliver_reports()
+        request = self.strategy.data_request(now)
+        self._positions = self._ours(self.broker.positions())
+        snapshot = self.builder.build(
+            request,
+            now=now,
+            positions=self._positions,
+            breaker_allows_entries=self._entries_allowed(),
+        )
+        self._price_guard({ref.uic for ref in request.quotes}, snapshot.quotes)
+        self._handle(self.strategy.decide(snapshot))
+        self.executor.step()
+        self._deliver_reports()
+        self._lines()
+
+    def _on_ticks(self, uics: set[int]) -> None:
+        """A streamed tick: advance the executor and re-check stops on fresh stream quotes."""
+        self.executor.step()
+        self._deliver_reports()
+        if not self.strategy.in_position():
+            return
+        snapshot = self.builder.on_ticks(uics, self.clock.now())
+        if snapshot is not None:
+            snapshot = _with_positions(snapshot, self._positions, self._entries_allowed())
+            self._handle(self.strategy.decide(snapshot))
+            self.executor.step()
+            self._deliver_reports()
+
+    # --- pieces --------------------------------------------------------------------------
+    def _entries_allowed(self) -> bool:
+        return (
+            self.breaker.allows_new_entries()
+            and self.reconciler.blocking_reason() is None
+            and not self.executor.closing
+        )
+
+    def _handle(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, OpenPosition | ClosePosition):
+                self.executor.submit(action)
+            elif isinstance(action, RecordEvent):
+                self._record_event(action)
+            else:
+                logger.error(kv("unknown_action", action=type(action).__name__))
+
+    def _record_event(self, event: RecordEvent) -> None:
+        if event.kind == "safety_event":
+            name = str(event.payload.get("event", event.key))
+            self.recorder.safety_event(name, str(event.payload.get("description", name)),
+                                       event.payload)  # fmt: skip
+            return
+        key = f"{self.bot}:{event.kind}:{event.key}"
+        self.journal.enqueue_outbox(event.kind, event.payload, key)
+
+    def _deliver_reports(self) -> None:
+        reports = self.executor.drain_reports()
+        for report in reports:
+            logger.info(kv("execution_report", intent=report.intent_id, status=report.status,
+                           detail=report.detail or None))  # fmt: skip
+            self._handle(self.strategy.on_execution(report, self.clock.now()))
+        if reports:
+            self.recorder.save_state()
+
+    def _ours(self, positions: list[Position]) -> list[Position]:
+        """The broker positions this bot holds per its journal (plus uics being worked)."""
+        mine = set(self.executor.active_uics())
+        for trade in self.journal.open_trades():
+            mine.update(f.uic for f in trade.fills)
+        return [p for p in positions if p.uic in mine and p.amount != 0]
+
+    def _reconcile(self) -> None:
+        report = self.reconciler.run(skip_uics=self.executor.active_uics())
+        self._next_reconcile = self.clock.monotonic() + self.loop.reconcile_interval_seconds
+        for uic, (position, excess) in report.orphans.items():
+            if uic in self.executor.active_uics():
+                continue
+            self._protect(position, excess, "orphan_protection")
+
+    def _protect(self, position: Position, excess: int, reason: str) -> None:
+        """Close `excess` contracts of `position` at once (nothing else would protect them)."""
+        self._protect_seq += 1
+        self.recorder.safety_event(
+            reason, f"closing {excess} on uic {position.uic}", {"uic": position.uic}
+        )
+        leg = LegSpec(
+            leg=f"protect_{position.uic}",
+            uic=position.uic,
+            asset_type=position.asset_type,
+            side=Side.SELL if excess > 0 else Side.BUY,
+            quantity=abs(excess),
+            root=position.symbol or "",
+        )
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
+        intent = f"protect-{position.uic}-{stamp}-{self._protect_seq}"
+        self.executor.submit(ClosePosition(intent, (leg,), reason, urgent=True))
+
+    def _price_guard(self, requested: set[int], quotes: Mapping[int, Quote]) -> None:
+        """With a position open and no price for its requested uics for too long, close it."""
+        held = [p for p in self._positions if p.uic in requested]
+        now = self.clock.monotonic()
+        if not held or all(p.uic in quotes for p in held):
+            self._last_price_ok = now
+            return
+        if now - self._last_price_ok < self.market_data.no_price_close_seconds:
+            return
+        if self.executor.closing:
+            return
+        for position in held:
+            self._protect(position, int(position.amount), "no_price_close")
+        self._last_price_ok = now
+
+    def _rollover(self, now: datetime) -> None:
+        today = now.astimezone(market_hours.NY).date()
+        if self._day is not None and today != self._day:
+            pnl = self.journal.daily_pnl(self._day)
+            logger.info(kv("day_rollover", bot=self.bot, previous=self._day, new=today,
+                           realized_pnl_usd=pnl.realized_pnl_usd))  # fmt: skip
+        self._day = today
+
+    def _market_closed(self, now: datetime) -> bool:
+        if self.executor.busy:
+            return False
+        seconds = market_hours.sleep_seconds_until_open(now, PRE_OPEN_LEAD, venue="index_options")
+        return seconds > 0
+
+    def _sleep_until_open(self) -> None:
+        self.recorder.save_state()
+        self.notifier.status(f"{self.strategy.state_name()}: market closed, sleeping")
+
+        def on_chunk() -> None:
+            if self.stop.is_set():
+                raise _Stopping
+            self.notifier.watchdog()
+            self._lines()
+
+        market_hours.sleep_until_open(
+            _InterruptibleClock(self.clock, self.stop, self.speed),
+            PRE_OPEN_LEAD,
+            venue="index_options",
+            max_chunk=timedelta(seconds=min(60.0, 2.0 * self.speed)),
+            on_chunk=on_chunk,
+        )
+
+    def _lines(self) -> None:
+        now = self.clock.monotonic()
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + self.loop.heartbeat_seconds
+            logger.info(
+                kv(
+                    "heartbeat",
+                    bot=self.bot,
+                    state=self.strategy.state_name(),
+                    in_position=self.strategy.in_position(),
+                    positions=len(self._positions),
+                    jobs=len(self.executor.jobs),
+                    ticks=self.ticks.received,
+                    iterations=self.iterations,
+                )
+            )
+        if now >= self._next_health:
+            self._next_health = now + self.loop.health_line_seconds
+            quotes = dict(self.builder.last.quotes) if self.builder.last else {}
+            text = health_line(self.bot, self.broker, self.strategy.state_name(),
+                               self._positions, quotes)  # fmt: skip
+            self.notifier.status(text)
+
+
+
+def _with_positions(snapshot: Snapshot, positions: list[Position], allows: bool) -> Snapshot:
+    return replace(snapshot, positions=tuple(positions), breaker_allows_entries=allows)

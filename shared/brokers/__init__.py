@@ -1,0 +1,1 @@
+"""Broker adapters: SaxoBroker (over SaxoClient) and DryRunBroker (local fills at quoted prices)."""

@@ -1,0 +1,183 @@
+"""SaxoBroker: the Broker port over `SaxoClient` (Saxo LIVE, Saxo SIM or the local simulator).
+
+Translates client exceptions into broker ones: a refusal (Saxo answered no) is `OrderRefused`;
+no answer that the client could not resolve is `OrderOutcomeUnknown`; every other client error
+is `BrokerError`. Order verification never waits (`wait_for_final=False`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from shared.broker import (
+    BrokerError,
+    DailyBar,
+    OrderOutcomeUnknown,
+    OrderRefused,
+    OrderTicket,
+    TickCallback,
+)
+from shared.domain import (
+    Balance,
+    OptionChain,
+    Order,
+    OrderOutcome,
+    PlacedOrder,
+    Position,
+    PriceUpdate,
+    Quote,
+)
+from shared.logger_service import kv
+from shared.saxo_client.client import SaxoClient
+from shared.saxo_client.errors import (
+    OrderRejected,
+    OrderStateUnknown,
+    SaxoApiError,
+    SaxoError,
+)
+from shared.saxo_client.orders import OrderRequest
+from shared.saxo_client.streaming.client import PriceStream, StreamSettings
+
+logger = logging.getLogger(__name__)
+
+STREAM_CONNECT_WAIT_S = 10.0
+
+
+class SaxoPriceFeed:
+    """The client's PriceStream behind the PriceFeed port."""
+
+    def __init__(self, stream: PriceStream) -> None:
+        self._stream = stream
+
+    def subscribe(self, uic: int, asset_type: str) -> None:
+        try:
+            self._stream.subscribe(uic, asset_type)
+        except SaxoError as exc:
+            raise BrokerError(f"subscribe uic={uic} failed: {exc}") from exc
+
+    def latest(self, uic: int) -> Quote | None:
+        return self._stream.latest(uic)
+
+    def is_fresh(self, uic: int, max_silence_s: float) -> bool:
+        return self._stream.is_fresh(uic, max_silence_s)
+
+    def stop(self) -> None:
+        self._stream.stop()
+
+
+class SaxoBroker:
+    """Broker over one SaxoClient; real orders (`simulated` False)."""
+
+    simulated = False
+
+    def __init__(self, client: SaxoClient, *, stream_settings: StreamSettings | None = None):
+        self.client = client
+        self._stream_settings = stream_settings
+
+    def quotes(self, uics: Sequence[int], asset_type: str) -> dict[int, Quote]:
+        if not uics:
+            return {}
+        try:
+            return self.client.quotes(list(uics), asset_type)
+        except SaxoError as exc:
+            raise BrokerError(f"quotes failed: {exc}") from exc
+
+    def vix(self) -> Decimal | None:
+        try:
+            return self.client.vix()
+        except SaxoError as exc:
+            raise BrokerError(f"vix failed: {exc}") from exc
+
+    def chain(self, root: str, expiry: date) -> OptionChain:
+        try:
+            return self.client.chain(root, expiry)
+        except SaxoError as exc:
+            raise BrokerError(f"chain {root} {expiry} failed: {exc}") from exc
+
+    def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
+        raise BrokerError("daily bars are not offered by the Saxo client yet")
+
+    def positions(self) -> list[Position]:
+        try:
+            return self.client.positions()
+        except SaxoError as exc:
+            raise BrokerError(f"positions failed: {exc}") from exc
+
+    def balance(self) -> Balance:
+        try:
+            return self.client.balance()
+        except SaxoError as exc:
+            raise BrokerError(f"balance failed: {exc}") from exc
+
+    def place_order(self, ticket: OrderTicket, *, request_id: str) -> PlacedOrder:
+        request = OrderRequest(
+            uic=ticket.uic,
+            asset_type=ticket.asset_type,
+            side=ticket.side,
+            amount=Decimal(ticket.quantity),
+            order_type=ticket.order_type,
+            limit_price=ticket.limit_price,
+            to_open=ticket.to_open,
+            external_reference=ticket.external_reference,
+        )
+        try:
+            return self.client.place_order(request, request_id=request_id)
+        except OrderRejected as exc:
+            raise OrderRefused(exc.error_code, exc.message) from exc
+        except OrderStateUnknown as exc:
+            raise OrderOutcomeUnknown(str(exc)) from exc
+        except SaxoApiError as exc:
+            if 400 <= exc.status < 500:
+                # Saxo answered (auth, permission, rate limit): the order was not executed.
+                raise OrderRefused(exc.error_code or str(exc.status), exc.message) from exc
+            raise OrderOutcomeUnknown(str(exc)) from exc
+        except SaxoError as exc:
+            raise OrderOutcomeUnknown(str(exc)) from exc
+
+    def cancel_order(self, order_id: str) -> bool:
+        try:
+            return self.client.cancel_order(order_id)
+        except SaxoError as exc:
+            raise BrokerError(f"cancel {order_id} failed: {exc}") from exc
+
+    def verify_order(self, order_id: str) -> OrderOutcome:
+        try:
+            return self.client.verify_order(order_id, wait_for_final=False)
+        except SaxoError as exc:
+            raise BrokerError(f"verify {order_id} failed: {exc}") from exc
+
+    def open_orders(self) -> list[Order]:
+        try:
+            return self.client.open_orders()
+        except SaxoError as exc:
+            raise BrokerError(f"open orders failed: {exc}") from exc
+
+    def find_order(self, external_reference: str, since: datetime) -> str | None:
+        try:
+            for order in self.client.open_orders():
+                if order.external_reference == external_reference:
+                    return order.order_id
+            # The client has no public "activities since"; its lookup helper is the one source.
+            for activity in self.client.orders._activities(from_time=since):
+                if activity.external_reference == external_reference:
+                    return activity.order_id
+        except SaxoError as exc:
+            raise BrokerError(f"order lookup {external_reference} failed: {exc}") from exc
+        return None
+
+    def open_price_feed(self, on_tick: TickCallback) -> SaxoPriceFeed | None:
+        def on_price(update: PriceUpdate) -> None:
+            on_tick(update.uic)
+
+        stream = self.client.price_stream(on_price, self._stream_settings)
+        try:
+            connected = stream.start(wait_s=STREAM_CONNECT_WAIT_S)
+        except (SaxoError, OSError) as exc:
+            logger.warning(kv("price_stream_unavailable", error=exc))
+            return None
+        if not connected:
+            logger.warning(kv("price_stream_not_connected", wait_s=STREAM_CONNECT_WAIT_S))
+        return SaxoPriceFeed(stream)

@@ -1,0 +1,158 @@
+"""The executor's journal writes: intent + state in one transaction, fills, trade closes and
+safety events each with their outbox row in the same transaction (delivered to Sheets later)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from shared.journal import Journal, OpenClose, TradeRecord
+from shared.logger_service import kv
+from shared.strategy_contract import LegFill, LegSpec
+
+logger = logging.getLogger(__name__)
+
+# (state name, full bot_state payload) at the moment of the write.
+StateProvider = Callable[[], tuple[str, dict[str, Any]]]
+
+
+class Recorder:
+    """Journal writes of one bot's executor and runtime."""
+
+    def __init__(self, journal: Journal, bot: str, state: StateProvider) -> None:
+        self.journal = journal
+        self.bot = bot
+        self._state = state
+
+    def intent(
+        self,
+        *,
+        request_id: str,
+        action: str,
+        payload: Mapping[str, Any],
+        trade_id: int | None,
+        open_trade_label: str | None,
+        quantity: int,
+        on_trade: Callable[[int], None] | None = None,
+    ) -> int | None:
+        """Record an order intent and the current state in ONE transaction, before sending.
+
+        Opens the trade first (same transaction) when `open_trade_label` is given and
+        `trade_id` is None, and hands its id to `on_trade` before the state is exported, so the
+        saved state names the trade. Returns the trade id the intent belongs to.
+        """
+        with self.journal.transaction() as tx:
+            if trade_id is None and open_trade_label is not None:
+                trade_id = tx.open_trade(bot=self.bot, quantity=quantity, label=open_trade_label)
+                payload = {**payload, "trade_id": trade_id}
+                if on_trade is not None:
+                    on_trade(trade_id)
+            tx.record_intent(
+                request_id=request_id,
+                bot=self.bot,
+                action=action,
+                payload=payload,
+                trade_id=trade_id,
+            )
+            name, state = self._state()
+            tx.save_state(self.bot, name, state)
+        return trade_id
+
+    def save_state(self) -> None:
+        name, state = self._state()
+        self.journal.save_state(self.bot, name, state)
+
+    def fill(
+        self,
+        *,
+        trade_id: int,
+        spec: LegSpec,
+        fill: LegFill,
+        open_close: OpenClose,
+        order_id: str | None,
+        execution_id: str,
+    ) -> None:
+        """Record one verified fill (idempotent by `execution_id`)."""
+        self.journal.record_fill(
+            trade_id=trade_id,
+            leg=spec.leg,
+            uic=spec.uic,
+            side=fill.side.value,
+            open_close=open_close,
+            price=fill.price,
+            quantity=fill.quantity,
+            multiplier=fill.multiplier,
+            commission_usd=fill.commission_usd,
+            filled_at=fill.filled_at,
+            simulated=fill.simulated,
+            order_id=order_id,
+            execution_id=execution_id,
+        )
+
+    def close_trade(self, trade_id: int, exit_reason: str, closed_at: datetime) -> TradeRecord:
+        """Close the trade and queue its Sheets row in the same transaction."""
+        with self.journal.transaction() as tx:
+            record = tx.close_trade(trade_id, exit_reason, closed_at)
+            pnl = record.net_cash_usd
+            tx.enqueue_outbox(
+                "trade_closed",
+                {
+                    "bot": self.bot,
+                    "trade_id": trade_id,
+                    "label": record.label,
+                    "opened_at": record.opened_at.isoformat(),
+                    "closed_at": closed_at.isoformat(),
+                    "exit_reason": exit_reason,
+                    "pnl_usd": str(pnl),
+                    "commissions_usd": str(record.commissions_usd),
+                    "simulated": any(f.simulated for f in record.fills),
+                },
+                f"{self.bot}:trade:{trade_id}:closed",
+            )
+            name, state = self._state()
+            tx.save_state(self.bot, name, state)
+        logger.info(
+            kv("trade_closed", bot=self.bot, trade_id=trade_id, reason=exit_reason, pnl_usd=pnl)
+        )
+        return record
+
+    def safety_event(
+        self, event: str, description: str, details: Mapping[str, Any] | None = None
+    ) -> int:
+        """Record a safety event and queue its Sheets row in the same transaction."""
+        with self.journal.transaction() as tx:
+            event_id = tx.record_safety_event(
+                bot=self.bot, event=event, description=description, details=details or {}
+            )
+            tx.enqueue_outbox(
+                "safety_event",
+                {"bot": self.bot, "event": event, "description": description, **(details or {})},
+                f"{self.bot}:safety:{event_id}",
+            )
+        logger.warning(kv("safety_event", bot=self.bot, kind=event, description=description))
+        return event_id
+
+
+def net_by_uic(record: TradeRecord) -> dict[int, int]:
+    """Signed contracts held per uic according to the trade's fills (+ long, - short)."""
+    net: dict[int, int] = {}
+    for fill in record.fills:
+        signed = fill.quantity if fill.side.value == "buy" else -fill.quantity
+        net[fill.uic] = net.get(fill.uic, 0) + signed
+    return {uic: qty for uic, qty in net.items() if qty != 0}
+
+
+def net_by_leg(record: TradeRecord) -> dict[str, int]:
+    """Signed contracts per leg name according to the trade's fills."""
+    net: dict[str, int] = {}
+    for fill in record.fills:
+        signed = fill.quantity if fill.side.value == "buy" else -fill.quantity
+        net[fill.leg] = net.get(fill.leg, 0) + signed
+    return net
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,118 @@
+"""SimulatorClock: the bot's clock in `local` mode, following the simulator's accelerated clock.
+
+Syncs from `GET /sim/v1/clock` ({"now": ISO UTC, "speed", "jumps", "market_open"}) and
+extrapolates `now + elapsed_real x speed` in between. Re-syncs every `resync_real_s` real seconds,
+when the simulator reports a new jump (closed hours skipped, clock set), and when the
+extrapolation crosses the next session close (where the simulator skips ahead). `sleep(s)` waits
+s / speed real seconds; `monotonic()` counts simulated seconds and never goes backwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+import requests
+
+from shared import market_hours
+from shared.clock import Clock, WallClock
+from shared.logger_service import kv
+
+logger = logging.getLogger(__name__)
+
+SYNC_TIMEOUT_S = 5.0
+
+
+class SimulatorClockError(RuntimeError):
+    """The simulator's clock endpoint could not be read or answered nonsense."""
+
+
+class SimulatorClock:
+    """Clock that tracks a running simulator at `sim_url` (http://host:port)."""
+
+    def __init__(
+        self,
+        sim_url: str,
+        *,
+        real: Clock | None = None,
+        resync_real_s: float = 2.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._url = sim_url.rstrip("/") + "/sim/v1/clock"
+        self._real = real or WallClock()
+        self._resync_real_s = resync_real_s
+        self._http = session or requests.Session()
+        self._lock = threading.Lock()
+        self._anchor_sim: datetime | None = None
+        self._anchor_real = 0.0
+        self._speed = 1.0
+        self._jumps = -1
+        self._mono = 0.0
+        self._next_close: datetime | None = None
+        self.syncs = 0
+        self.sync()
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def sync(self) -> datetime:
+        """Read the simulator's clock now; raises SimulatorClockError when it cannot."""
+        try:
+            response = self._http.get(self._url, timeout=SYNC_TIMEOUT_S)
+            response.raise_for_status()
+            body = response.json()
+            now = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
+            speed = float(body["speed"])
+            jumps = int(body.get("jumps", 0))
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise SimulatorClockError(
+                f"cannot read the simulator clock at {self._url}: {exc}"
+            ) from exc
+        if now.tzinfo is None or speed <= 0:
+            raise SimulatorClockError(f"simulator clock answered nonsense: {body!r}")
+        with self._lock:
+            real_now = self._real.monotonic()
+            if self._anchor_sim is not None:
+                self._mono += (real_now - self._anchor_real) * self._speed
+                if jumps != self._jumps:
+                    logger.info(kv("sim_clock_jump", now=now.isoformat(), jumps=jumps))
+            self._anchor_sim, self._anchor_real = now, real_now
+            self._speed, self._jumps = speed, jumps
+            self._next_close = _next_close(now)
+            self.syncs += 1
+        return now
+
+    def now(self) -> datetime:
+        with self._lock:
+            anchor, anchor_real, speed = self._anchor_sim, self._anchor_real, self._speed
+            stale = self._real.monotonic() - anchor_real >= self._resync_real_s
+            assert anchor is not None
+            value = anchor + timedelta(seconds=(self._real.monotonic() - anchor_real) * speed)
+            crossed = self._next_close is not None and value >= self._next_close
+        if stale or crossed:
+            try:
+                return self.sync()
+            except SimulatorClockError as exc:
+                logger.warning(kv("sim_clock_sync_failed", error=exc))
+        return value
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._mono + (self._real.monotonic() - self._anchor_real) * self._speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._real.sleep(seconds / self._speed)
+
+
+def _next_close(at: datetime) -> datetime | None:
+    """The close of the index-options session on `at`'s New York day, if still ahead."""
+    try:
+        found = market_hours.session(at.astimezone(market_hours.NY).date(), "index_options")
+    except ValueError:
+        return None
+    if found is None or found.close <= at:
+        return None
+    return found.close

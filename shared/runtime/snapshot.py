@@ -1,0 +1,189 @@
+"""Building a strategy's Snapshot from its DataRequest: stream quotes when fresh, REST otherwise,
+option windows from the broker's chain, VIX, daily bars and today's calendar facts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from shared import event_calendar, market_hours
+from shared.broker import Broker, BrokerError, PriceFeed
+from shared.domain import OptionContract, Position, Quote
+from shared.external_price_feed import PriceFallback
+from shared.logger_service import kv
+from shared.strategy_contract import Bar, CalendarFacts, DataRequest, OptionWindow, Snapshot
+
+logger = logging.getLogger(__name__)
+
+
+class SnapshotBuilder:
+    """Gathers what a DataRequest names. Broker errors propagate (the iteration fails)."""
+
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        calendar: event_calendar.EventCalendar,
+        stale_s: float,
+        feed: PriceFeed | None = None,
+        vix_fallback: PriceFallback | None = None,
+    ) -> None:
+        self._broker = broker
+        self._calendar = calendar
+        self._stale_s = stale_s
+        self.feed = feed
+        self._vix_fallback = vix_fallback
+        self._subscribed: set[int] = set()
+        self._bars_unavailable_logged = False
+        self._facts: CalendarFacts | None = None
+        self.last: Snapshot | None = None
+
+    def calendar_facts(self, day: date) -> CalendarFacts:
+        if self._facts is None or self._facts.day != day:
+            events = self._calendar.events_on(day)
+            self._facts = CalendarFacts(
+                day=day,
+                session=market_hours.session(day, "index_options"),
+                fomc_day=any(e.kind == "fomc" for e in events),
+                fomc_decision_day=any(e.kind == "fomc_decision" for e in events),
+                economic_release_day=event_calendar.is_economic_release_day(self._calendar, day),
+                events=tuple(e.name for e in events),
+            )
+        return self._facts
+
+    def build(
+        self,
+        request: DataRequest,
+        *,
+        now: datetime,
+        positions: Sequence[Position],
+        breaker_allows_entries: bool,
+    ) -> Snapshot:
+        quotes: dict[int, Quote] = {}
+        by_type: dict[str, list[int]] = {}
+        for ref in request.quotes:
+            by_type.setdefault(ref.asset_type, []).append(ref.uic)
+            self._subscribe(ref.uic, ref.asset_type, request.tick_uics)
+        for asset_type, uics in by_type.items():
+            quotes.update(self._quotes(uics, asset_type))
+        chains: dict[tuple[str, date], tuple[OptionContract, ...]] = {}
+        for window in request.option_windows:
+            contracts = self._window(window, quotes)
+            chains[(window.root, window.expiry)] = contracts
+            by_uic: dict[str, list[int]] = {}
+            for c in contracts:
+                by_uic.setdefault(c.asset_type, []).append(c.uic)
+                if c.uic in request.tick_uics:
+                    self._subscribe(c.uic, c.asset_type, request.tick_uics)
+            for asset_type, uics in by_uic.items():
+                quotes.update(self._quotes(uics, asset_type))
+        vix = self._vix() if request.vix else None
+        bars = {b.uic: self._bars(b.uic, b.asset_type, b.count) for b in request.daily_bars}
+        snapshot = Snapshot(
+            now=now,
+            calendar=self.calendar_facts(now.astimezone(market_hours.NY).date()),
+            quotes=quotes,
+            quote_ages_s=_ages(quotes.values(), now),
+            vix=vix,
+            positions=tuple(positions),
+            chains=chains,
+            bars={uic: rows for uic, rows in bars.items() if rows},
+            breaker_allows_entries=breaker_allows_entries,
+        )
+        self.last = snapshot
+        return snapshot
+
+    def on_ticks(self, uics: Iterable[int], now: datetime) -> Snapshot | None:
+        """The last snapshot with fresh streamed quotes for `uics` (no REST); None if none."""
+        if self.last is None or self.feed is None:
+            return None
+        quotes = dict(self.last.quotes)
+        changed = False
+        for uic in uics:
+            latest = self.feed.latest(uic)
+            if latest is not None:
+                quotes[uic] = latest
+                changed = True
+        if not changed:
+            return None
+        return replace(
+            self.last,
+            now=now,
+            quotes=quotes,
+            quote_ages_s=_ages(quotes.values(), now),
+            triggered_by_tick=True,
+        )
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _subscribe(self, uic: int, asset_type: str, tick_uics: frozenset[int]) -> None:
+        if self.feed is None or uic in self._subscribed or uic not in tick_uics:
+            return
+        try:
+            self.feed.subscribe(uic, asset_type)
+            self._subscribed.add(uic)
+        except BrokerError as exc:
+            logger.warning(kv("stream_subscribe_failed", uic=uic, error=exc))
+
+    def _quotes(self, uics: list[int], asset_type: str) -> dict[int, Quote]:
+        found: dict[int, Quote] = {}
+        missing: list[int] = []
+        for uic in uics:
+            latest = self.feed.latest(uic) if self.feed is not None else None
+            if latest is not None and self.feed is not None and self.feed.is_fresh(
+                uic, self._stale_s
+            ):
+                found[uic] = latest
+            else:
+                missing.append(uic)
+        if missing:
+            found.update(self._broker.quotes(missing, asset_type))
+        return found
+
+    def _window(self, window: OptionWindow, quotes: dict[int, Quote]) -> tuple[OptionContract, ...]:
+        spot_quote = quotes.get(window.spot_uic)
+        spot = spot_quote.price if spot_quote is not None else None
+        if spot is None:
+            return ()
+        chain = self._broker.chain(window.root, window.expiry)
+        contracts = [c for c in chain.contracts if c.expiry == window.expiry]
+        strikes = sorted({c.strike for c in contracts})
+        if not strikes:
+            return ()
+        centre = min(range(len(strikes)), key=lambda i: abs(strikes[i] - spot))
+        low = max(0, centre - window.strikes_each_side)
+        wanted = set(strikes[low : centre + window.strikes_each_side + 1])
+        return tuple(c for c in contracts if c.strike in wanted)
+
+    def _vix(self) -> Decimal | None:
+        try:
+            level = self._broker.vix()
+        except BrokerError as exc:
+            logger.warning(kv("vix_unavailable", error=exc))
+            level = None
+        if level is None and self._vix_fallback is not None:
+            external = self._vix_fallback.vix()
+            level = external.value if external is not None else None
+        return level
+
+    def _bars(self, uic: int, asset_type: str, count: int) -> tuple[Bar, ...]:
+        try:
+            rows = self._broker.daily_bars(uic, asset_type, count)
+        except BrokerError as exc:
+            if not self._bars_unavailable_logged:
+                self._bars_unavailable_logged = True
+                logger.warning(kv("daily_bars_unavailable", uic=uic, error=exc))
+            return ()
+        return tuple(
+            Bar(r.time, float(r.open), float(r.high), float(r.low), float(r.close)) for r in rows
+        )
+
+
+def _ages(quotes: Iterable[Quote], now: datetime) -> dict[int, float]:
+    ages: dict[int, float] = {}
+    for quote in quotes:
+        age = quote.age_seconds(now)
+        ages[quote.uic] = max(0.0, age) if age is not None else 0.0
+    return ages

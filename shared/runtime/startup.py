@@ -1,0 +1,219 @@
+"""Starting a bot: config -> lock -> clock -> broker -> journal -> breaker -> runtime.
+
+Used by `calypso run BOT` and `python -m bots.BOT` alike. Exit codes: 0 clean stop (SIGTERM,
+SIGINT), 1 the loop failed too often or a fatal runtime error, 2 bad config, bad arguments or
+strategy not implemented, 3 another instance of the bot is running, 4 start-up failed (broker,
+token, journal). In `local` mode `CALYPSO_TEST_STRATEGY=probe` swaps in the probe strategy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from shared import paths
+from shared.broker import Broker
+from shared.brokers.dry_run import DryRunBroker
+from shared.brokers.saxo_broker import SaxoBroker
+from shared.circuit_breaker import CircuitBreaker
+from shared.clock import Clock, WallClock
+from shared.config.errors import ConfigError
+from shared.config_loader import find_config_path, load_bot_config
+from shared.domain import Position
+from shared.event_calendar import EventCalendar
+from shared.execution import ExecutionSettings
+from shared.execution.recorder import net_by_uic
+from shared.instance_lock import InstanceAlreadyRunning, InstanceLock
+from shared.journal import Journal
+from shared.logger_service import configure_logging, kv
+from shared.runtime.crash import crash_hook
+from shared.runtime.signals import StopFlag, install_handlers
+from shared.runtime.sim_clock import SimulatorClock, SimulatorClockError
+from shared.strategy_contract import Strategy
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED, EXIT_STARTUP = 0, 1, 2, 3, 4
+TEST_STRATEGY_ENV = "CALYPSO_TEST_STRATEGY"
+
+StrategyFactory = Callable[[Any, EventCalendar], Strategy]
+
+
+class StrategyNotImplemented(RuntimeError):
+    """The bot's strategy class does not exist yet."""
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by `calypso run BOT` and `python -m bots.BOT`."""
+    parser.add_argument("--env", choices=("live", "sim", "local"), help="override bot.environment")
+    parser.add_argument("--dry-run", action="store_true", help="fill orders locally (simulated)")
+    parser.add_argument("--config", type=Path, help="config file (default: the bot's config)")
+    parser.add_argument("--sim-url", help="simulator URL for --env local (else CALYPSO_SIM_URL)")
+
+
+def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int:
+    """Run `bot` until stopped; returns the exit code (see the module docstring)."""
+    configure_logging(bot)
+    path = find_config_path(bot, args.config)
+    try:
+        loaded = load_bot_config(bot, path)
+        if (args.env or loaded.config.bot.environment) in ("live", "sim"):
+            from shared import secret_manager
+
+            store = secret_manager.default_secret_store()
+            loaded = load_bot_config(bot, path, secrets=store)
+    except ConfigError as exc:
+        print(f"calypso run {bot}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    config = loaded.config
+    configure_logging(bot, level=config.logging.level)
+    env = args.env or config.bot.environment
+    dry_run = bool(args.dry_run or config.bot.dry_run)
+    calendar = EventCalendar()
+    try:
+        strategy = _strategy(bot, env, factory, config, calendar)
+    except StrategyNotImplemented as exc:
+        print(f"calypso run {bot}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        lock = InstanceLock(bot).acquire()
+    except InstanceAlreadyRunning as exc:
+        print(f"calypso run {bot}: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    stop = StopFlag()
+    install_handlers(stop)
+    try:
+        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    bot: str,
+    strategy: Strategy,
+    config: Any,
+    env: str,
+    dry_run: bool,
+    sim_url: str | None,
+    stop: StopFlag,
+) -> int:
+    from shared.bot_runtime import BotRuntime
+    from shared.saxo_client.client import build_client
+    from shared.saxo_client.environments import resolve_sim_url
+
+    speed = 1.0
+    try:
+        clock: Clock = WallClock()
+        if env == "local":
+            sim_url = resolve_sim_url(sim_url)
+            sim_clock = SimulatorClock(sim_url)
+            clock, speed = sim_clock, sim_clock.speed
+            _ensure_local_login(sim_url)
+        client = build_client(env, sim_url=sim_url, clock=clock)
+        journal_file = paths.journal_path(bot)
+        if dry_run:
+            journal_file = journal_file.with_name(f"{bot}.dry_run.sqlite")
+        journal = Journal.open(journal_file, clock=clock)
+    except (SimulatorClockError, OSError, RuntimeError) as exc:
+        logger.critical(kv("startup_failed", bot=bot, env=env, error=exc))
+        print(f"calypso run {bot}: start-up failed: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
+    broker: Broker = SaxoBroker(client)
+    if dry_run:
+        dry = DryRunBroker(broker, clock=clock)
+        dry.seed_positions(_journal_positions(journal))
+        broker = dry
+    breaker = CircuitBreaker(
+        bot, config.circuit_breaker.breaker_settings(), clock=clock, store=journal
+    )
+    logger.info(kv("bot_starting", bot=bot, env=env, dry_run=dry_run, pid=os.getpid()))
+    runtime = BotRuntime(
+        bot=bot,
+        strategy=strategy,
+        broker=broker,
+        journal=journal,
+        clock=clock,
+        breaker=breaker,
+        loop=config.loop,
+        market_data=config.market_data,
+        execution=ExecutionSettings.from_section(config.execution),
+        calendar=EventCalendar(),
+        crash=crash_hook(env),
+        stop=stop,
+        clock_speed=speed,
+    )
+    try:
+        return runtime.run()
+    except Exception as exc:
+        logger.critical(kv("runtime_failed", bot=bot, error=exc), exc_info=True)
+        return EXIT_ERRORS
+    finally:
+        journal.close()
+        client.close()
+
+
+def _strategy(
+    bot: str, env: str, factory: StrategyFactory, config: Any, calendar: EventCalendar
+) -> Strategy:
+    if os.environ.get(TEST_STRATEGY_ENV) == "probe":
+        if env != "local":
+            raise StrategyNotImplemented(f"{TEST_STRATEGY_ENV} is honoured only with --env local")
+        from shared.testing.probe_strategy import ProbeSettings, ProbeStrategy
+
+        hold = float(os.environ.get("CALYPSO_PROBE_HOLD_MINUTES", "5"))
+        return ProbeStrategy(bot=bot, settings=ProbeSettings(hold_minutes=hold))
+    return factory(config, calendar)
+
+
+def _ensure_local_login(sim_url: str) -> None:
+    """In local mode log in to the simulator (auto-consent) when no usable token is cached."""
+    from shared.saxo_client.client import token_coordinator
+    from shared.saxo_client.credentials import LOCAL_CREDENTIALS
+    from shared.saxo_client.environments import environment
+    from shared.saxo_client.errors import SaxoError
+    from shared.saxo_client.login import login
+    from shared.saxo_client.oauth import OAuthClient
+
+    coordinator = token_coordinator("local", sim_url=sim_url)
+    try:
+        coordinator.access_token()
+        return
+    except SaxoError:
+        pass
+    oauth = OAuthClient(
+        env=environment("local", sim_url=sim_url), credentials=LOCAL_CREDENTIALS, clock=WallClock()
+    )
+    tokens = login(oauth, redirect_uri="http://127.0.0.1:0/callback", auto_consent=True)
+    coordinator.store(tokens)
+    logger.info(kv("local_login_done", sim_url=sim_url))
+
+
+def _journal_positions(journal: Journal) -> list[Position]:
+    """Positions implied by the open trades' simulated fills (seeds the dry-run broker)."""
+    # The journal has no public "all intents" query; their payloads name each uic's asset type.
+    asset_types: dict[int, str] = {}
+    for (raw,) in journal._conn.execute("SELECT payload FROM order_intents ORDER BY id"):
+        payload = json.loads(raw)
+        asset_types[int(payload.get("uic", 0))] = str(payload.get("asset_type"))
+    positions: list[Position] = []
+    for trade in journal.open_trades():
+        for uic, quantity in net_by_uic(trade).items():
+            asset_type = asset_types.get(uic, "StockIndexOption")
+            positions.append(
+                Position(f"dry-{uic}", uic, asset_type, Decimal(quantity), open_price=None)
+            )
+    return positions
+
+
+def main_for(bot: str, factory: StrategyFactory, argv: Sequence[str] | None = None) -> int:
+    """`python -m bots.BOT [options]`: the same as `calypso run BOT [options]`."""
+    parser = argparse.ArgumentParser(prog=f"python -m bots.{bot}", description=f"Run {bot}.")
+    add_run_arguments(parser)
+    return run_bot(bot, factory, parser.parse_args(argv))

@@ -1,0 +1,230 @@
+"""The executor against the local simulator over real HTTP: entries, unwinds, retries, closes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.circuit_breaker import BreakerSettings
+from shared.clock import ManualClock
+from shared.journal import IntentStatus
+from shared.strategy_contract import ClosePosition, OpenPosition, OrderStyle
+from tests.runtime.helpers import (
+    MARKET_OPEN,
+    Rig,
+    control,
+    fly_legs,
+    sim_orders,
+    sim_positions,
+)
+
+
+@pytest.fixture
+def server(sim_factory: Callable[..., Any]) -> Any:
+    return sim_factory(start=MARKET_OPEN)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MARKET_OPEN)
+
+
+@pytest.fixture
+def rig(server: Any, tmp_path: Path, clock: ManualClock) -> Iterator[Rig]:
+    made = Rig(server, tmp_path, clock)
+    yield made
+    made.close()
+
+
+def _open(rig: Rig, intent: str = "fly-1", **kwargs: Any) -> OpenPosition:
+    return OpenPosition(intent, fly_legs(rig.server), "test entry", **kwargs)
+
+
+def test_market_entry_fills_four_legs_in_order_and_journals_real_prices(
+    rig: Rig, clock: ManualClock
+) -> None:
+    action = _open(rig)
+
+    rig.executor.submit(action)
+    reports = rig.run_until_idle(clock)
+
+    assert [r.status for r in reports] == ["filled"]
+    assert [f.leg for f in reports[0].fills] == ["long_call", "long_put", "short_call", "short_put"]
+    held = sim_positions(rig.server)
+    assert held == {leg.uic: Decimal(1 if leg.side.value == "buy" else -1) for leg in action.legs}
+    trade = rig.journal.open_trades()[0]
+    assert trade.label == "fly-1"
+    sim_prices = {
+        p.uic: p.open_price
+        for p in rig.server.call(lambda s: list(s.exchange.portfolio.positions.values()))
+    }
+    assert {f.uic: f.price for f in trade.fills} == sim_prices
+    assert all(f.commission_usd == Decimal("0.65") for f in trade.fills)
+
+
+def test_every_intent_is_written_before_its_order_and_ends_filled(
+    rig: Rig, clock: ManualClock
+) -> None:
+    rig.executor.submit(_open(rig))
+    rig.run_until_idle(clock)
+
+    assert rig.journal.intents_without_outcome() == []
+    trade = rig.journal.open_trades()[0]
+    intents = [rig.journal.intent(f.order_id) for f in trade.fills]  # order ids are not intents
+    assert intents == [None] * 4
+    rows = rig.journal._conn.execute("SELECT status, order_id FROM order_intents").fetchall()
+    assert [r[0] for r in rows] == [IntentStatus.FILLED.value] * 4
+    assert sorted(r[1] for r in rows) == sorted(f.order_id for f in trade.fills)
+
+
+def test_failed_leg_after_fills_is_unwound_newest_first(
+    server: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    def reject_third(point: str) -> None:
+        if point == "before_send:3":
+            control(server, "POST", "/orders/reject_next", {"error_code": "WouldExceedMargin"})
+
+    rig = Rig(server, tmp_path, clock, crash=reject_third)
+    try:
+        action = _open(rig)
+        rig.executor.submit(action)
+        reports = rig.run_until_idle(clock)
+
+        assert [r.status for r in reports] == ["unwound"]
+        assert sim_positions(server) == {}
+        trade = rig.journal.trades()[0]
+        assert not trade.is_open and trade.exit_reason == "entry_failed" and trade.is_flat
+        long_call, long_put, short_call = (leg.uic for leg in action.legs[:3])
+        assert sim_orders(server) == [
+            (long_call, "Buy"),
+            (long_put, "Buy"),
+            (short_call, "Sell"),  # rejected
+            (long_put, "Sell"),
+            (long_call, "Sell"),
+        ]
+        sent = [json.loads(r[0]) for r in rig.journal._conn.execute(
+            "SELECT payload FROM order_intents WHERE status = 'filled' ORDER BY id"
+        )]  # fmt: skip
+        assert [p["to_open"] for p in sent] == [True, True, False, False]
+        assert rig.breaker.status().failures_in_window >= 2
+    finally:
+        rig.close()
+
+
+def test_retry_waits_for_its_timer_and_then_enters(rig: Rig, clock: ManualClock) -> None:
+    control(rig.server, "POST", "/orders/reject_next", {"error_code": "TooFarFromMarket"})
+    rig.executor.submit(_open(rig, max_attempts=2, attempt_spacing_s=15.0))
+    first = rig.executor.drain_reports()
+    assert [r.status for r in first] == ["in_progress"]
+
+    clock.advance(timedelta(seconds=10))
+    rig.executor.step()
+    assert rig.executor.drain_reports() == []
+    assert sim_positions(rig.server) == {}
+
+    clock.advance(timedelta(seconds=6))
+    reports = rig.run_until_idle(clock)
+    assert [(r.status, r.attempt) for r in reports] == [("filled", 2)]
+    assert len(sim_positions(rig.server)) == 4
+
+
+def test_same_intent_is_never_entered_twice(rig: Rig, clock: ManualClock) -> None:
+    rig.executor.submit(_open(rig))
+    rig.run_until_idle(clock)
+
+    rig.executor.submit(_open(rig))
+    reports = rig.executor.drain_reports()
+
+    assert [r.status for r in reports] == ["failed"]
+    assert "already entered" in reports[0].detail
+    assert len(rig.journal.trades()) == 1
+
+
+def test_open_breaker_blocks_entry_but_not_close(
+    server: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    rig = Rig(server, tmp_path, clock, breaker=BreakerSettings(consecutive_failures=1))
+    try:
+        action = _open(rig)
+        rig.executor.submit(action)
+        rig.run_until_idle(clock)
+        rig.breaker.record_failure("test trip")
+        assert not rig.breaker.allows_new_entries()
+
+        rig.executor.submit(_open(rig, intent="fly-2"))
+        refused = rig.executor.drain_reports()
+        close = ClosePosition(
+            "fly-1-close", tuple(_closing(leg) for leg in reversed(action.legs)), "stop"
+        )
+        rig.executor.submit(close)
+        closed = rig.run_until_idle(clock)
+
+        assert [r.status for r in refused] == ["failed"]
+        assert [r.status for r in closed] == ["closed"]
+        assert sim_positions(server) == {}
+    finally:
+        rig.close()
+
+
+def _closing(leg: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(leg, side=leg.side.opposite)
+
+
+def test_close_records_pnl_from_fills_and_queues_the_sheets_row(
+    rig: Rig, clock: ManualClock
+) -> None:
+    action = _open(rig)
+    rig.executor.submit(action)
+    rig.run_until_idle(clock)
+
+    closing = tuple(_closing(leg) for leg in action.legs)
+    rig.executor.submit(ClosePosition("close-1", closing, "time_exit"))
+    reports = rig.run_until_idle(clock)
+
+    assert [r.status for r in reports] == ["closed"]
+    trade = rig.journal.trades()[0]
+    assert trade.exit_reason == "time_exit" and trade.is_flat
+    signs = {"sell": 1, "buy": -1}
+    expected = sum(
+        (f.price * 100 * signs[f.side.value] - f.commission_usd for f in trade.fills), Decimal(0)
+    )
+    assert trade.pnl_usd == expected
+    rows = rig.journal.outbox_pending(10)
+    assert [r.kind for r in rows] == ["trade_closed"]
+    assert rows[0].payload["pnl_usd"] == str(expected)
+
+
+def test_stuck_close_reports_stuck_then_completes_when_the_broker_accepts(
+    rig: Rig, clock: ManualClock
+) -> None:
+    action = _open(rig)
+    rig.executor.submit(action)
+    rig.run_until_idle(clock)
+    control(rig.server, "POST", "/orders/reject_next", {"error_code": "MarketClosed", "count": 5})
+
+    closing = tuple(_closing(leg) for leg in action.legs)
+    rig.executor.submit(ClosePosition("close-1", closing, "stop"))
+    reports = rig.run_until_idle(clock, timeout_s=120)
+
+    assert [r.status for r in reports] == ["stuck", "closed"]
+    assert sim_positions(rig.server) == {}
+    assert [e.event for e in rig.journal.safety_events()] == ["close_stuck"]
+
+
+def test_ladder_first_step_is_a_limit_at_the_touch(rig: Rig, clock: ManualClock) -> None:
+    action = _open(rig, order_style=OrderStyle.LIMIT_LADDER)
+
+    rig.executor.submit(action)
+    reports = rig.run_until_idle(clock)
+
+    assert [r.status for r in reports] == ["filled"]
+    rows = rig.journal._conn.execute("SELECT payload FROM order_intents").fetchall()
+    assert {json.loads(r[0])["order_type"] for r in rows} == {"limit"}
