@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install or update CALYPSO on a VM: system user, /opt/calypso, virtual environment, example
-# configs (only where no config exists), systemd units, logrotate, daemon-reload and enable.
+# configs (only where no config exists), systemd units, logrotate, journald retention, the
+# `calypso` command on PATH, daemon-reload and enable.
 # Idempotent: running it again changes nothing that is already in place.
 #
 #   sudo deploy/setup_vm.sh                   install into / (the VM)
@@ -45,6 +46,10 @@ opt="$prefix/opt/calypso"
 etc="$prefix/etc/calypso"
 unit_dir="$prefix/etc/systemd/system"
 logrotate_dir="$prefix/etc/logrotate.d"
+journald_dir="$prefix/etc/systemd/journald.conf.d"
+bin_dir="$prefix/usr/local/bin"
+journald_changed=0
+units_changed=0
 
 say() { printf 'setup_vm: %s\n' "$*"; }
 
@@ -59,11 +64,18 @@ act() {
   fi
 }
 
-# Write stdin to a file only when its content differs (keeps reruns change-free).
+# Write stdin to a file only when its content differs (keeps reruns change-free). Feed it with
+# `< <(...)`, not a pipe: a piped function runs in a subshell and its change count is lost.
 install_content() {
   local target="$1" mode="$2" tmp
   tmp="$(mktemp)"
   cat >"$tmp"
+  # A failed render inside `< <(...)` does not stop the script: never install an empty file.
+  if [ ! -s "$tmp" ]; then
+    rm -f "$tmp"
+    echo "setup_vm: refusing to install empty content as $target" >&2
+    exit 1
+  fi
   if [ -f "$target" ] && cmp -s "$tmp" "$target"; then
     rm -f "$tmp"
     return 0
@@ -89,7 +101,8 @@ ensure_user() {
 
 ensure_dirs() {
   local dir
-  for dir in "$opt" "$opt/data" "$opt/logs" "$etc" "$unit_dir" "$logrotate_dir"; do
+  for dir in "$opt" "$opt/data" "$opt/logs" "$etc" "$unit_dir" "$logrotate_dir" \
+    "$journald_dir" "$bin_dir"; do
     [ -d "$dir" ] || act mkdir -p "$dir"
   done
   for bot in "${BOTS[@]}"; do
@@ -111,7 +124,10 @@ sync_code() {
     fi
   fi
   # --delete drops modules removed from the source; operator configs are never touched.
-  local rsync_args=(-rlt --delete --exclude=__pycache__ --exclude=config.json --exclude=.git)
+  # --omit-dir-times: installing a config.json changes its directory's mtime, which would
+  # otherwise count as a pending change on every later run.
+  local rsync_args=(-rlt --omit-dir-times --delete --exclude=__pycache__ --exclude=config.json
+    --exclude=.git)
   local item pending
   for item in pyproject.toml README.md CLAUDE.md shared bots deploy docs; do
     [ -e "$source_dir/$item" ] || continue
@@ -158,18 +174,42 @@ ensure_configs() {
     fi
   done
   if [ ! -f "$etc/calypso.env" ]; then
-    render "$source_dir/deploy/calypso.env.example" | install_content "$etc/calypso.env" 0640
+    install_content "$etc/calypso.env" 0640 < <(render "$source_dir/deploy/calypso.env.example")
   else
     say "ok: $etc/calypso.env exists"
   fi
 }
 
 ensure_units() {
-  local unit
+  local unit before=$changes
   for unit in "${UNITS[@]}"; do
-    render "$source_dir/deploy/systemd/$unit" | install_content "$unit_dir/$unit" 0644
+    install_content "$unit_dir/$unit" 0644 < <(render "$source_dir/deploy/systemd/$unit")
   done
-  render "$source_dir/deploy/logrotate/calypso" | install_content "$logrotate_dir/calypso" 0644
+  [ "$changes" -eq "$before" ] || units_changed=1
+  install_content "$logrotate_dir/calypso" 0644 < <(render "$source_dir/deploy/logrotate/calypso")
+  before=$changes
+  install_content "$journald_dir/calypso.conf" 0644 \
+    < <(render "$source_dir/deploy/journald/calypso.conf")
+  [ "$changes" -eq "$before" ] || journald_changed=1
+}
+
+# `calypso` on every operator's PATH (and sudo's secure_path): a link into the venv.
+ensure_cli_link() {
+  local target="$opt/.venv/bin/calypso"
+  if [ -L "$bin_dir/calypso" ] && [ "$(readlink "$bin_dir/calypso")" = "$target" ]; then
+    say "ok: $bin_dir/calypso -> $target"
+  else
+    act ln -sfn "$target" "$bin_dir/calypso"
+  fi
+}
+
+# The token keeper needs CALYPSO_SAXO_ENV; an old calypso.env is never overwritten, so say so.
+check_env_file() {
+  [ -f "$etc/calypso.env" ] || return 0
+  if ! grep -Eq '^CALYPSO_SAXO_ENV=(live|sim)[[:space:]]*$' "$etc/calypso.env"; then
+    say "WARNING: $etc/calypso.env has no CALYPSO_SAXO_ENV=live|sim line;" \
+      "calypso-token-keeper will not start until it does (see deploy/calypso.env.example)"
+  fi
 }
 
 ensure_ownership() {
@@ -194,7 +234,16 @@ enable_units() {
     say "skip: systemctl daemon-reload/enable (scratch root or no systemd)"
     return
   fi
-  act systemctl daemon-reload
+  # Also reload when systemd still holds older unit files (an earlier run stopped half way).
+  if [ "$units_changed" -eq 1 ] \
+    || systemctl show -p NeedDaemonReload --value "${UNITS[@]}" 2>/dev/null | grep -qx yes; then
+    act systemctl daemon-reload
+  else
+    say "ok: units unchanged (no daemon-reload)"
+  fi
+  if [ "$journald_changed" -eq 1 ]; then
+    act systemctl restart systemd-journald
+  fi
   local unit
   for unit in "${ENABLE[@]}"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
@@ -216,6 +265,8 @@ sync_code
 ensure_venv
 ensure_configs
 ensure_units
+ensure_cli_link
 ensure_ownership
+check_env_file
 enable_units
 say "done: $changes change(s)${prefix:+ under $prefix}"

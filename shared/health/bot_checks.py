@@ -141,7 +141,8 @@ def check_journal_writable(bot: str, *, home: Path) -> Verdict:
     Method (cannot disturb a running bot, takes no write lock): the data directory and the
     journal file, `-wal` and `-shm` must be read/write for this user; the side files must
     belong to the journal's owner (a root-owned `-shm` locks the bot out); and a read-only
-    open must find this code's schema version.
+    open must find this code's schema version. Details carry the saved bot state and the
+    number of open trades read on the way.
     """
     name = "journal_writable"
     path = paths.journal_path(bot, home)
@@ -178,6 +179,9 @@ def check_journal_writable(bot: str, *, home: Path) -> Verdict:
     try:
         with Journal.open_readonly(path) as journal:
             details["schema_version"] = journal.schema_version()
+            state = journal.load_state(bot)
+            details["bot_state"] = None if state is None else state.state
+            details["open_trades"] = len(journal.open_trades())
     except JournalError as exc:
         problems.append(str(exc))
     except sqlite3.Error as exc:

@@ -92,6 +92,9 @@ def test_journals_present_are_read(home: Path, capsys: pytest.CaptureFixture[str
     journal_checks = [c for c in document["checks"] if c["name"] == "journal_writable"]
     assert [c["ok"] for c in journal_checks] == [True, True, True]
     assert all(c["details"]["schema_version"] >= 1 for c in journal_checks)
+    assert [(c["details"]["bot_state"], c["details"]["open_trades"]) for c in journal_checks] == [
+        ("in_position", 1)
+    ] * 3
 
 
 def test_healthy_machine_exits_zero_with_a_table(
