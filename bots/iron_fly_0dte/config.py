@@ -48,7 +48,7 @@ class IronFlyInstruments(StrictModel):
     vix_uic: int = Field(default=10606, ge=1, description="UIC of VIX.I (StockIndex).")
 
 
-class IronFlyStrategy(StrictModel):
+class IronFlyStrategyConfig(StrictModel):
     """Entry filters, strikes and exits of the 0DTE iron butterfly. Times are ET."""
 
     instruments: IronFlyInstruments = IronFlyInstruments()
@@ -56,7 +56,9 @@ class IronFlyStrategy(StrictModel):
         default=1, ge=1, le=20, description="Iron flies per trade (each leg this many)."
     )
     vix_fallback_yahoo: bool = Field(
-        default=True, description="Use Yahoo Finance ^VIX when Saxo gives no VIX level."
+        default=True,
+        description="When Saxo has no VIX quote, use the runtime's best VIX level (which may "
+        "come from Yahoo Finance ^VIX); false: only the Saxo quote of vix_uic counts.",
     )
     # --- opening range and entry filters
     opening_range_start_et: SessionTimeET = Field(
@@ -66,6 +68,21 @@ class IronFlyStrategy(StrictModel):
         default=time(10, 0),
         description="End of the opening range; entry is decided at the first tick at or "
         "after it (HH:MM ET).",
+    )
+    max_range_late_start_minutes: int = Field(
+        default=5,
+        ge=0,
+        le=30,
+        description="No entry when the first price of the opening range came more than this "
+        "many minutes after opening_range_start_et (a start mid-range sees only part of it).",
+    )
+    entry_window_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="The entry order must go out within this many minutes after entry_time_et "
+        "(missing quotes, wide spreads or a tripped breaker are waited out until then); "
+        "later the day is skipped.",
     )
     max_vix_entry: float = Field(
         default=20.0, ge=5.0, le=80.0, description="No entry when VIX is above this level."
@@ -99,13 +116,21 @@ class IronFlyStrategy(StrictModel):
         default=20.0,
         ge=1.0,
         le=100.0,
-        description="No entry when any leg's (ask - bid) / mid exceeds this percent.",
+        description="No entry while the fly's combined spread (the four legs' ask - bid "
+        "summed) exceeds this percent of its mid credit.",
     )
     max_entry_attempts: int = Field(
         default=3, ge=1, le=10, description="Attempts to open the fly before giving up."
     )
     entry_attempt_spacing_seconds: float = Field(
         default=15.0, ge=1.0, le=300.0, description="Seconds between entry attempts."
+    )
+    entry_report_timeout_seconds: float = Field(
+        default=300.0,
+        ge=30.0,
+        le=1800.0,
+        description="Seconds after the last entry attempt is due without a final entry report; "
+        "then any legs at the broker are closed and the day ends.",
     )
     # --- strikes
     min_wing_width_points: int = Field(
@@ -160,19 +185,27 @@ class IronFlyStrategy(StrictModel):
     flash_move_window_minutes: int = Field(
         default=5, ge=1, le=60, description="Window of the flash-move check, minutes."
     )
+    close_retry_seconds: float = Field(
+        default=60.0,
+        ge=10.0,
+        le=600.0,
+        description="A close with no final report after this many seconds, or reported stuck, "
+        "is re-issued this often for the legs the broker still shows (alert state).",
+    )
 
     @model_validator(mode="after")
-    def _consistent(self) -> IronFlyStrategy:
+    def _consistent(self) -> IronFlyStrategyConfig:
         if self.entry_time_et <= self.opening_range_start_et:
             raise ValueError(
                 f"entry_time_et ({self.entry_time_et:%H:%M}) must be after "
                 f"opening_range_start_et ({self.opening_range_start_et:%H:%M})"
             )
         latest_exit = minutes_between(self.entry_time_et, EARLY_CLOSE_ET)
-        if self.max_hold_minutes > latest_exit:
+        if self.entry_window_minutes + self.max_hold_minutes > latest_exit:
             raise ValueError(
-                f"entry_time_et {self.entry_time_et:%H:%M} + max_hold_minutes "
-                f"{self.max_hold_minutes} ends after 13:00 ET, the close on early-close days"
+                f"entry_time_et {self.entry_time_et:%H:%M} + entry_window_minutes "
+                f"{self.entry_window_minutes} + max_hold_minutes {self.max_hold_minutes} "
+                "ends after 13:00 ET, the close on early-close days"
             )
         if self.profit_target_usd_per_contract >= self.max_loss_usd_per_contract:
             raise ValueError(
@@ -200,7 +233,7 @@ class IronFlyStrategy(StrictModel):
         return self
 
 
-class IronFlyConfig(BotConfigBase[IronFlyStrategy]):
+class IronFlyConfig(BotConfigBase[IronFlyStrategyConfig]):
     """The iron fly's config file. Orders default to MARKET per leg, as the strategy is
     written; a limit ladder is allowed."""
 

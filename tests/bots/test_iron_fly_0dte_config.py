@@ -80,6 +80,8 @@ def test_defaults_follow_the_strategy_spec() -> None:
     assert s.midpoint_tolerance_percent == 70
     assert s.require_price_in_range and s.require_price_near_midpoint
     assert s.fomc_day_blackout and s.economic_data_blackout
+    assert (s.max_range_late_start_minutes, s.entry_window_minutes) == (5, 5)
+    assert (s.entry_report_timeout_seconds, s.close_retry_seconds) == (300, 60)
 
 
 def test_instrument_defaults_are_the_working_saxo_ids() -> None:
@@ -103,6 +105,8 @@ def test_orders_default_to_market_per_leg() -> None:
         ),
         ({"opening_range_start_et": "10:00"}, "must be after opening_range_start_et"),
         ({"entry_time_et": "12:30", "max_hold_minutes": 60}, "ends after 13:00 ET"),
+        ({"entry_time_et": "11:40", "entry_window_minutes": 25, "max_hold_minutes": 60},
+         "ends after 13:00 ET"),
         ({"min_wing_width_points": 50, "max_wing_width_points": 40}, "must not exceed"),
         ({"min_wing_width_points": 7}, "multiple of 5"),
         ({"manual_wing_width_points": 12}, "multiple of 5"),
@@ -128,6 +132,9 @@ def test_a_manual_wing_within_bounds_is_accepted() -> None:
         ({"wing_touch_tolerance_points": 0.123}, "no more than 2 decimal places"),
         ({"entry_time_et": "09:00"}, "within the regular session 09:30-16:00 ET"),
         ({"instruments": {"underlying_uic": 0}}, "strategy.instruments.underlying_uic"),
+        ({"entry_window_minutes": 0}, "strategy.entry_window_minutes: must be >= 1"),
+        ({"close_retry_seconds": 5.0}, "strategy.close_retry_seconds: must be >= 10"),
+        ({"max_range_late_start_minutes": 31}, "strategy.max_range_late_start_minutes"),
     ],
 )
 def test_bounds(changes: dict[str, Any], expected: str) -> None:

@@ -1,0 +1,166 @@
+"""The iron fly strategy's shared core: its memory, the state machine driver and journal records.
+
+`IronFlyStrategy` (strategy.py) is assembled from this core and the entry, closing and restore
+parts (entry.py, closing.py, restoring.py); all of them read and write the same attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bots.iron_fly_0dte import recovery
+from bots.iron_fly_0dte.config import BOT_NAME, IronFlyStrategyConfig
+from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, FlashMonitor, check_exit
+from bots.iron_fly_0dte.filters import NY
+from bots.iron_fly_0dte.memory import CloseTracker, Memory
+from bots.iron_fly_0dte.position import Fly
+from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
+from bots.iron_fly_0dte.strikes import usable_quote
+from shared.config.envelope import MarketDataSection
+from shared.domain import Position, Quote
+from shared.logger_service import kv
+from shared.strategy_contract import (
+    Action,
+    ClosePosition,
+    InstrumentRef,
+    LegSpec,
+    OrderStyle,
+    RecordEvent,
+    Snapshot,
+)
+
+logger = logging.getLogger("bots.iron_fly_0dte.strategy")
+
+
+class StrategyCore:
+    """Configuration, memory and the helpers every part of the strategy uses.
+
+    `market_data` gives `no_price_close_seconds` (close when blind that long) and
+    `stream_stale_seconds` (the oldest quote used for an entry or a P&L exit).
+    """
+
+    def __init__(
+        self,
+        config: IronFlyStrategyConfig,
+        *,
+        market_data: MarketDataSection | None = None,
+        order_style: OrderStyle = OrderStyle.MARKET,
+    ) -> None:
+        self._cfg = config
+        data = market_data if market_data is not None else MarketDataSection()
+        self._no_price_close_s = data.no_price_close_seconds
+        self._max_quote_age_s = data.stream_stale_seconds
+        self._order_style = order_style
+        self._state = IronFlyState.IDLE
+        self._m = Memory()
+        self._last_price_at: datetime | None = None
+        self._flash = FlashMonitor(timedelta(minutes=config.flash_move_window_minutes))
+        inst = config.instruments
+        self._underlying = InstrumentRef(inst.underlying_uic, inst.underlying_asset_type)
+        self._vix_ref = InstrumentRef(inst.vix_uic, "StockIndex")
+
+    def _fire(self, trigger: Trigger, reason: str) -> None:
+        before = self._state
+        self._state = next_state(before, trigger)
+        logger.info(kv("state_change", from_state=before, to=self._state, trigger=trigger,
+                       reason=reason))
+
+    def _observe_price(self, snapshot: Snapshot) -> Decimal | None:
+        """The underlying's price if quoted; advances the blind-time clock and flash window."""
+        quote = snapshot.quotes.get(self._underlying.uic)
+        price = None if quote is None else quote.price
+        if quote is None or price is None:
+            return None
+        age = quote_age(snapshot, quote)
+        observed_at = snapshot.now - timedelta(seconds=max(age or 0.0, 0.0))
+        if self._last_price_at is None or observed_at > self._last_price_at:
+            self._last_price_at = observed_at
+        self._flash.add(snapshot.now, price)
+        return price
+
+    def _fresh(self, snapshot: Snapshot, price: Decimal | None) -> Decimal | None:
+        """`price` if the underlying quote is within the stale limit (entry decisions)."""
+        quote = snapshot.quotes.get(self._underlying.uic)
+        if price is None or quote is None:
+            return None
+        age = quote_age(snapshot, quote)
+        return price if age is None or age <= self._max_quote_age_s else None
+
+    def _vix(self, snapshot: Snapshot) -> Decimal | None:
+        """VIX from the Saxo quote of vix_uic; else the runtime's level if the fallback is on."""
+        quote = snapshot.quotes.get(self._vix_ref.uic)
+        if quote is not None and quote.price is not None:
+            return quote.price
+        return snapshot.vix if self._cfg.vix_fallback_yahoo else None
+
+    def _exit_signal(self, snap: Snapshot, price: Decimal | None, fly: Fly) -> ExitSignal | None:
+        """The first exit rule that fires for `fly` on this snapshot (logged), or None."""
+        leg_quotes: dict[int, Quote] = {}
+        for uic in fly.uics:
+            quote = snap.quotes.get(uic)
+            if quote is not None and usable_quote(quote, quote_age(snap, quote),
+                                                  self._max_quote_age_s):
+                leg_quotes[uic] = quote
+        inputs = ExitInputs(now=snap.now, price=price,
+                            last_price_at=self._last_price_at or snap.now,
+                            leg_quotes=leg_quotes, flash_move_percent=self._flash.move_percent())
+        signal = check_exit(self._cfg, fly, inputs, no_price_close_s=self._no_price_close_s)
+        if signal is not None:
+            logger.warning(kv("exit", reason=signal.reason, detail=signal.detail, price=price,
+                              unrealized_usd=fly.unrealized_pnl_usd(leg_quotes),
+                              tick=snap.triggered_by_tick, state=self._state))
+        return signal
+
+    @staticmethod
+    def _credit_from_broker(fly: Fly, positions: Sequence[Position]) -> None:
+        prices = {leg.uic: leg.open_price for leg in recovery.read_book(positions).legs
+                  if leg.open_price is not None}
+        if fly.set_credit_from_open_prices(prices):
+            logger.warning(kv("credit_from_broker_open_prices", credit_usd=fly.credit_usd))
+
+    def _close_prefix(self) -> str:
+        return f"{BOT_NAME}:{self._m.day}:close:"
+
+    def _next_close_intent(self, now: datetime) -> str:
+        """A new close intent id: day, sequence and the New York time, so ids stay unique
+        even after a restart that lost the saved sequence."""
+        self._m.close_seq += 1
+        return f"{self._close_prefix()}{self._m.close_seq}-{now.astimezone(NY):%H%M%S}"
+
+    def _start_close(self, actions: list[Action], now: datetime, legs: tuple[LegSpec, ...],
+                     reason: str, trigger: Trigger) -> None:
+        intent = self._next_close_intent(now)
+        self._m.close = CloseTracker(intent_id=intent, reason=reason, sent_at=now, legs=legs)
+        actions.append(ClosePosition(intent_id=intent, legs=legs, exit_reason=reason, urgent=True))
+        self._fire(trigger, reason)
+
+    def _bot_log(self, actions: list[Action], now: datetime, name: str, **fields: Any) -> None:
+        """Journal an operator-relevant line (the Sheets "Bot Logs" row kind `bot_log`)."""
+        message = kv(name, **fields)
+        logger.info(message)
+        actions.append(RecordEvent(kind="bot_log", key=f"{self._m.day}:{name}", payload={
+            "timestamp": now.astimezone(UTC).isoformat(), "level": "INFO",
+            "component": BOT_NAME, "message": message,
+        }))
+
+    def _safety(self, actions: list[Action], now: datetime, name: str, description: str,
+                *, day: date | None = None) -> None:
+        logger.error(kv("safety_event", name=name, state=self._state, description=description))
+        key = f"{day or self._m.day}:{name}:{now.astimezone(UTC).isoformat()}"
+        actions.append(RecordEvent(kind="safety_event", key=key, payload={
+            "event": name, "description": f"[{self._state.value}] {description}",
+        }))
+
+
+def quote_age(snapshot: Snapshot, quote: Quote) -> float | None:
+    """Seconds since the quote was updated: the runtime's figure, else the quote's own."""
+    age = snapshot.quote_ages_s.get(quote.uic)
+    return age if age is not None else quote.age_seconds(snapshot.now)
+
+
+def text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,107 @@
+"""Exit rules of an open fly, checked on every decide in this order.
+
+1. no price: no usable underlying price for `no_price_close_seconds` (blind: close);
+2. wing touch: price >= upper wing - tolerance or <= lower wing + tolerance;
+3. flash move: the price moved `flash_move_percent` within `flash_move_window_minutes`;
+4. max loss and 5. profit target: unrealized P&L in USD from the fill credit and the cost to
+   close at the touch (see `position`), per contract;
+6. time exit: `max_hold_minutes` after the entry fill.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from bots.iron_fly_0dte.config import IronFlyStrategyConfig
+from bots.iron_fly_0dte.position import Fly
+from shared.domain import Quote
+
+_SAMPLE_EVERY = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class ExitSignal:
+    """Why to close now: `reason` is journaled as the trade's exit reason."""
+
+    reason: str  # no_price, wing_touch, flash_move, max_loss, profit_target, time_exit
+    detail: str
+
+
+class FlashMonitor:
+    """Underlying prices of the last `window` (UTC times); measures the largest move.
+
+    At most one point per second is kept (ticks can arrive many times a second); the newest
+    price is always compared against them.
+    """
+
+    def __init__(self, window: timedelta) -> None:
+        self._window = window
+        self._points: deque[tuple[datetime, Decimal]] = deque()
+        self._latest: Decimal | None = None
+
+    def add(self, at: datetime, price: Decimal) -> None:
+        self._latest = price
+        if not self._points or at - self._points[-1][0] >= _SAMPLE_EVERY:
+            self._points.append((at, price))
+        while self._points and at - self._points[0][0] > self._window:
+            self._points.popleft()
+
+    def move_percent(self) -> Decimal:
+        """Largest |latest - earlier| / earlier x 100 within the window (0 without history)."""
+        latest = self._latest
+        if latest is None:
+            return Decimal(0)
+        moves = (abs(latest - price) / price * 100 for _, price in self._points if price > 0)
+        return max(moves, default=Decimal(0))
+
+    def clear(self) -> None:
+        self._points.clear()
+        self._latest = None
+
+
+@dataclass(frozen=True)
+class ExitInputs:
+    """What the exit rules look at for one decide."""
+
+    now: datetime
+    price: Decimal | None
+    last_price_at: datetime
+    leg_quotes: dict[int, Quote]  # fresh, usable quotes of the fly's legs only
+    flash_move_percent: Decimal
+
+
+def check_exit(
+    settings: IronFlyStrategyConfig, fly: Fly, inputs: ExitInputs, *, no_price_close_s: float
+) -> ExitSignal | None:
+    """The first exit rule that fires, or None to keep holding."""
+    blind_s = (inputs.now - inputs.last_price_at).total_seconds()
+    if blind_s >= no_price_close_s:
+        return ExitSignal("no_price", f"no usable underlying price for {blind_s:.0f}s")
+    price = inputs.price
+    tolerance = settings.wing_touch_tolerance_points
+    if price is not None:
+        if price >= fly.upper_wing - tolerance:
+            return ExitSignal("wing_touch", f"price {price} touched upper wing {fly.upper_wing}")
+        if price <= fly.lower_wing + tolerance:
+            return ExitSignal("wing_touch", f"price {price} touched lower wing {fly.lower_wing}")
+    if inputs.flash_move_percent >= Decimal(str(settings.flash_move_percent)):
+        return ExitSignal(
+            "flash_move",
+            f"moved {inputs.flash_move_percent:.2f}% within "
+            f"{settings.flash_move_window_minutes} min",
+        )
+    pnl = fly.unrealized_pnl_usd(inputs.leg_quotes)
+    if pnl is not None:
+        per_contract = pnl / fly.quantity
+        if per_contract <= -settings.max_loss_usd_per_contract:
+            return ExitSignal("max_loss", f"P&L {per_contract:.2f} USD per contract")
+        if per_contract >= settings.profit_target_usd_per_contract:
+            return ExitSignal("profit_target", f"P&L {per_contract:.2f} USD per contract")
+    if fly.entry_at is not None:
+        held = inputs.now - fly.entry_at
+        if held >= timedelta(minutes=settings.max_hold_minutes):
+            return ExitSignal("time_exit", f"held {held.total_seconds() / 60:.1f} min")
+    return None

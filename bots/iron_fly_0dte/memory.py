@@ -1,0 +1,200 @@
+"""What the iron fly remembers within a day, and its JSON form for `export_state`/`restore`.
+
+Decimals are strings, datetimes ISO with offset (UTC), dates ISO. `Memory.from_json` raises
+ValueError naming the first bad field, so a corrupt saved state is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bots.iron_fly_0dte.codec import dec, opt_dec, opt_str, opt_utc, parse_date, parse_utc
+from bots.iron_fly_0dte.opening_range import OpeningRange
+from bots.iron_fly_0dte.position import Fly
+from bots.iron_fly_0dte.states import IronFlyState
+from shared.domain import PutCall, Side
+from shared.strategy_contract import LegFill, LegSpec
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class CloseTracker:
+    """The close in progress: the legs it must flatten and its retry schedule (UTC)."""
+
+    intent_id: str
+    reason: str
+    sent_at: datetime
+    legs: tuple[LegSpec, ...]
+    next_retry_at: datetime | None = None
+    reissues: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "intent_id": self.intent_id,
+            "reason": self.reason,
+            "sent_at": self.sent_at.isoformat(),
+            "legs": [_leg_spec_json(leg) for leg in self.legs],
+            "next_retry_at": None if self.next_retry_at is None else self.next_retry_at.isoformat(),
+            "reissues": self.reissues,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> CloseTracker:
+        if not isinstance(data, dict) or not isinstance(data.get("intent_id"), str):
+            raise ValueError("close must be an object with an intent_id")
+        legs = data.get("legs")
+        if not isinstance(legs, list) or not legs:
+            raise ValueError("close.legs must be a non-empty list")
+        reissues = data.get("reissues", 0)
+        if not isinstance(reissues, int):
+            raise ValueError("close.reissues must be an integer")
+        return cls(
+            intent_id=data["intent_id"],
+            reason=str(data.get("reason", "")),
+            sent_at=parse_utc(data.get("sent_at"), "close.sent_at"),
+            legs=tuple(_leg_spec(item) for item in legs),
+            next_retry_at=opt_utc(data.get("next_retry_at"), "close.next_retry_at"),
+            reissues=reissues,
+        )
+
+
+@dataclass
+class Memory:
+    """The day's facts beside the state name: range, fly, intents and close fills."""
+
+    day: date | None = None
+    opening_range: OpeningRange | None = None
+    range_row_at: datetime | None = None
+    waited_in_range: bool = False
+    fly: Fly | None = None
+    entry_intent_id: str | None = None
+    entry_sent_at: datetime | None = None
+    not_ready_reason: str = ""
+    close: CloseTracker | None = None
+    close_seq: int = 0
+    close_fills: dict[str, tuple[LegFill, ...]] = field(default_factory=dict)
+
+    def to_json(self, state: IronFlyState) -> dict[str, Any]:
+        return {
+            "version": SCHEMA_VERSION,
+            "state": state.value,
+            "day": None if self.day is None else self.day.isoformat(),
+            "opening_range": None if self.opening_range is None else self.opening_range.to_json(),
+            "range_row_at": None if self.range_row_at is None else self.range_row_at.isoformat(),
+            "waited_in_range": self.waited_in_range,
+            "fly": None if self.fly is None else self.fly.to_json(),
+            "entry_intent_id": self.entry_intent_id,
+            "entry_sent_at": None if self.entry_sent_at is None else self.entry_sent_at.isoformat(),
+            "not_ready_reason": self.not_ready_reason,
+            "close": None if self.close is None else self.close.to_json(),
+            "close_seq": self.close_seq,
+            "close_fills": {
+                intent: [_fill_json(fill) for fill in fills]
+                for intent, fills in self.close_fills.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> tuple[IronFlyState, Memory]:
+        """The saved state name and memory; raises ValueError on any malformed field."""
+        if not isinstance(data, dict):
+            raise ValueError("saved state must be an object")
+        if data.get("version") != SCHEMA_VERSION:
+            raise ValueError(f"saved state version {data.get('version')!r} != {SCHEMA_VERSION}")
+        try:
+            state = IronFlyState(str(data.get("state")))
+        except ValueError:
+            raise ValueError(f"unknown saved state {data.get('state')!r}") from None
+        fills = data.get("close_fills", {})
+        if not isinstance(fills, dict):
+            raise ValueError("close_fills must be an object")
+        close_seq = data.get("close_seq", 0)
+        if not isinstance(close_seq, int):
+            raise ValueError("close_seq must be an integer")
+        entry_intent = data.get("entry_intent_id")
+        if entry_intent is not None and not isinstance(entry_intent, str):
+            raise ValueError("entry_intent_id must be a string")
+        memory = cls(
+            day=None if data.get("day") is None else parse_date(data.get("day"), "day"),
+            opening_range=None if data.get("opening_range") is None
+            else OpeningRange.from_json(data["opening_range"]),
+            range_row_at=opt_utc(data.get("range_row_at"), "range_row_at"),
+            waited_in_range=bool(data.get("waited_in_range", False)),
+            fly=None if data.get("fly") is None else Fly.from_json(data["fly"]),
+            entry_intent_id=entry_intent,
+            entry_sent_at=opt_utc(data.get("entry_sent_at"), "entry_sent_at"),
+            not_ready_reason=str(data.get("not_ready_reason", "")),
+            close=None if data.get("close") is None else CloseTracker.from_json(data["close"]),
+            close_seq=close_seq,
+            close_fills={
+                str(intent): tuple(_fill(item) for item in _list(rows, "close_fills"))
+                for intent, rows in fills.items()
+            },
+        )
+        return state, memory
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"{name}: expected a list")
+    return value
+
+
+def _leg_spec_json(leg: LegSpec) -> dict[str, Any]:
+    return {
+        "leg": leg.leg, "uic": leg.uic, "asset_type": leg.asset_type, "side": leg.side.value,
+        "quantity": leg.quantity, "root": leg.root, "strike": opt_str(leg.strike),
+        "put_call": None if leg.put_call is None else leg.put_call.value,
+        "expiry": None if leg.expiry is None else leg.expiry.isoformat(),
+    }
+
+
+def _leg_spec(data: Any) -> LegSpec:
+    if not isinstance(data, dict):
+        raise ValueError("close leg must be an object")
+    uic, quantity = data.get("uic"), data.get("quantity")
+    if not isinstance(uic, int) or not isinstance(quantity, int) or quantity < 1:
+        raise ValueError(f"close leg uic/quantity invalid: {data!r}")
+    try:
+        side = Side(str(data.get("side")))
+        put_call = None if data.get("put_call") is None else PutCall(data["put_call"])
+    except ValueError as exc:
+        raise ValueError(f"close leg: {exc}") from None
+    return LegSpec(
+        leg=str(data.get("leg")), uic=uic, asset_type=str(data.get("asset_type")), side=side,
+        quantity=quantity, root=str(data.get("root")),
+        strike=opt_dec(data.get("strike"), "close leg strike"), put_call=put_call,
+        expiry=None if data.get("expiry") is None else parse_date(data["expiry"], "leg expiry"),
+    )
+
+
+def _fill_json(fill: LegFill) -> dict[str, Any]:
+    return {
+        "leg": fill.leg, "uic": fill.uic, "side": fill.side.value, "quantity": fill.quantity,
+        "price": str(fill.price), "commission_usd": str(fill.commission_usd),
+        "filled_at": fill.filled_at.isoformat(), "multiplier": fill.multiplier,
+        "simulated": fill.simulated,
+    }
+
+
+def _fill(data: Any) -> LegFill:
+    if not isinstance(data, dict):
+        raise ValueError("fill must be an object")
+    uic, quantity, multiplier = data.get("uic"), data.get("quantity"), data.get("multiplier")
+    if not all(isinstance(v, int) for v in (uic, quantity, multiplier)):
+        raise ValueError(f"fill uic/quantity/multiplier invalid: {data!r}")
+    assert isinstance(uic, int) and isinstance(quantity, int) and isinstance(multiplier, int)
+    try:
+        side = Side(str(data.get("side")))
+    except ValueError as exc:
+        raise ValueError(f"fill: {exc}") from None
+    return LegFill(
+        leg=str(data.get("leg")), uic=uic, side=side, quantity=quantity,
+        price=dec(data.get("price"), "fill.price"),
+        commission_usd=dec(data.get("commission_usd"), "fill.commission_usd"),
+        filled_at=parse_utc(data.get("filled_at"), "fill.filled_at"), multiplier=multiplier,
+        simulated=bool(data.get("simulated", False)),
+    )
