@@ -6,32 +6,18 @@ is the same as `calypso run rolling_put_diagonal ...`.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
-from typing import Any
 
-from shared.event_calendar import EventCalendar
-from shared.runtime.startup import StrategyNotImplemented, main_for
-from shared.strategy_contract import Strategy
+from shared.runtime.startup import main_for
+from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "rolling_put_diagonal"
 
-
-def strategy_factory(config: Any, calendar: EventCalendar) -> Strategy:
-    """The bot's strategy for a validated config; StrategyNotImplemented until it exists."""
-    try:
-        module = importlib.import_module("bots.rolling_put_diagonal.strategy")
-        cls = module.RollingPutDiagonalStrategy
-    except (ModuleNotFoundError, AttributeError) as exc:
-        raise StrategyNotImplemented(
-            f"the rolling_put_diagonal strategy is not implemented yet ({exc})"
-        ) from None
-    if hasattr(cls, "from_bot_config"):
-        strategy: Strategy = cls.from_bot_config(config)
-    else:
-        strategy = cls(config=config.strategy, calendar=calendar)
-    return strategy
+strategy_factory = strategy_factory_for(
+    BOT, "bots.rolling_put_diagonal.strategy", "RollingPutDiagonalStrategy"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the bot (what its systemd unit runs); returns the process exit code."""
     return main_for(BOT, strategy_factory, argv)

@@ -9,60 +9,22 @@ from typing import Any
 
 import pytest
 
-from bots.rolling_put_diagonal.config import RollingPutDiagonalConfig
-from shared import paths
-from shared.config.docs import field_docs, readme_with_table
-from shared.config_loader import ConfigError, parse_bot_config
+from shared.config_loader import parse_bot_config
+from tests.bots import config_helpers
 
 BOT = "rolling_put_diagonal"
-MODEL = RollingPutDiagonalConfig
 
 
 def example() -> dict[str, Any]:
-    return json.loads(paths.bot_example_config_path(BOT).read_text())
+    return config_helpers.example(BOT)
 
 
 def parse_strategy(**changes: Any) -> Any:
-    data = example()
-    data["strategy"].update(changes)
-    return parse_bot_config(BOT, json.dumps(data)).strategy
+    return config_helpers.parse_strategy(BOT, **changes)
 
 
 def strategy_problem(**changes: Any) -> str:
-    with pytest.raises(ConfigError) as info:
-        parse_strategy(**changes)
-    (problem,) = info.value.problems
-    return f"{problem.key}: {problem.message}"
-
-
-def leaf_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
-    keys: set[str] = set()
-    for key, value in data.items():
-        if isinstance(value, dict):
-            keys |= leaf_keys(value, f"{prefix}{key}.")
-        else:
-            keys.add(f"{prefix}{key}")
-    return keys
-
-
-def test_example_sets_every_key_so_operators_see_them_all() -> None:
-    assert leaf_keys(example()) == {doc.key for doc in field_docs(MODEL)}
-
-
-def test_readme_table_documents_every_key() -> None:
-    readme = (paths.code_root() / "bots" / BOT / "README.md").read_text()
-    assert readme_with_table(readme, MODEL) == readme, "run: calypso config docs --write-readmes"
-
-
-def test_example_runs_in_local_mode_with_defaults() -> None:
-    # The shipped example is the model's defaults, spelled out.
-    minimal = {"config_version": 1, "bot": {"name": BOT, "environment": "local"}, "strategy": {}}
-    from_defaults = parse_bot_config(BOT, json.dumps(minimal))
-    from_example = parse_bot_config(BOT, json.dumps(example()))
-    assert from_example.bot.environment == "local"
-    assert from_example.strategy == from_defaults.strategy
-    assert from_example.execution == from_defaults.execution
-    assert from_example.loop == from_defaults.loop
+    return config_helpers.strategy_problem(BOT, **changes)
 
 
 def test_defaults_follow_the_strategy_spec() -> None:
