@@ -20,7 +20,9 @@ def _config(bot: str) -> object:
 
 
 def test_an_existing_strategy_is_built_from_the_bot_config() -> None:
-    factory = strategy_factory_for("iron_fly_0dte", "bots.iron_fly_0dte.strategy", "IronFlyStrategy")
+    factory = strategy_factory_for(
+        "iron_fly_0dte", "bots.iron_fly_0dte.strategy", "IronFlyStrategy"
+    )
     strategy = factory(_config("iron_fly_0dte"), EventCalendar())
     assert isinstance(strategy, IronFlyStrategy)
 
