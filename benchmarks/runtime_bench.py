@@ -1,6 +1,8 @@
 """Runtime benchmark: the loop's own cost per iteration with a position open (no I/O: a
 DryRunBroker over an in-memory data broker), and tick-to-order latency against the simulator
-(stream tick -> loop wakes -> strategy decides a close -> order acknowledged by the simulator).
+(`benchmarks.runtime_tick_bench`: the simulator writes the price frame that crosses a stop ->
+stream -> tick queue -> loop wakes -> strategy decides a close -> executor -> order POST
+arrives at the simulator).
 
 Run: `python -m benchmarks.runtime_bench [--write]` (--write updates docs/PERFORMANCE.md).
 """
@@ -8,6 +10,7 @@ Run: `python -m benchmarks.runtime_bench [--write]` (--write updates docs/PERFOR
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import tempfile
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.perf_doc import write_section
+from benchmarks.runtime_tick_bench import tick_section, tick_to_order
 from shared.bot_runtime import BotRuntime
 from shared.broker import DailyBar, PriceFeed, TickCallback
 from shared.brokers.dry_run import DryRunBroker
@@ -113,35 +117,40 @@ def loop_cost(iterations: int) -> dict[str, float]:
     }
 
 
-def render(results: dict[str, float], iterations: int) -> str:
+def render(results: dict[str, float], iterations: int, tick: dict[str, Any] | None) -> str:
     median, p99 = results["median_us"], results["p99_us"]
     ok_median = "ok" if median < 5000 else "SLOW"
     ok_p99 = "ok" if p99 < 20000 else "SLOW"
     what = "full iteration (probe fly open, DryRunBroker on in-memory data, SQLite journal)"
-    return f"""## Bot runtime: loop cost per iteration with a position open
+    tick_text = tick_section(tick) if tick is not None else "Tick-to-order latency: not run.\n"
+    return f"""## Bot runtime: loop cost per iteration and tick-to-order latency
 
-Command: `python -m benchmarks.runtime_bench --write` on {platform.machine()} /
-Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}.
+Command: `python -m benchmarks.runtime_bench --write` on {platform.machine()},
+{os.cpu_count()} CPUs, Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
+
+### Loop cost per iteration with a position open (no I/O)
 
 | measure | result | target | verdict |
 |---|---|---|---|
 | {what}, median | {median:.0f} µs | < 5 ms | {ok_median} |
 | same, p99 over {iterations} iterations | {p99:.0f} µs | < 20 ms | {ok_p99} |
 
-Excludes all network I/O (the data broker is in memory). Tick-to-order latency against the
-simulator is not measured yet: the e2e tests show an order acknowledged within the same loop
-pass as the decision, but the SaxoClient's order rate limiter (1 order/s, Saxo's rule) dominates
-multi-leg timing (about 1 s per leg).
-"""
+Excludes all network I/O (the data broker is in memory): this is the runtime's own cost
+(snapshot assembly, strategy, executor bookkeeping, SQLite reads).
+
+{tick_text}"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update docs/PERFORMANCE.md")
     parser.add_argument("--iterations", type=int, default=500)
+    parser.add_argument("--reps", type=int, default=20, help="tick-to-order repetitions")
+    parser.add_argument("--no-tick", action="store_true", help="skip the simulator part")
     args = parser.parse_args()
     results = loop_cost(args.iterations)
-    text = render(results, args.iterations)
+    tick = None if args.no_tick else tick_to_order(args.reps)
+    text = render(results, args.iterations, tick)
     print(text)
     if args.write:
         write_section(Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md",

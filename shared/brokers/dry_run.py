@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from shared.broker import (
     Broker,
+    BrokerError,
     DailyBar,
     OrderRefused,
     OrderTicket,
@@ -177,10 +178,14 @@ class DryRunBroker:
         if order is None:
             return OrderOutcome(order_id, OrderStatus.NOT_FOUND, detail="unknown dry-run order")
         if working:
-            quote = self._fresh_quote(order.ticket)
-            with self._lock:
-                if order.status is OrderStatus.WORKING:
-                    self._try_fill(order, quote)
+            try:
+                quote = self._fresh_quote(order.ticket)
+            except OrderRefused as exc:  # no price now: the order keeps resting
+                logger.warning(kv("dry_run_verify_no_quote", order_id=order_id, error=exc))
+            else:
+                with self._lock:
+                    if order.status is OrderStatus.WORKING:
+                        self._try_fill(order, quote)
         with self._lock:
             filled = order.fill.amount if order.fill else Decimal(0)
             return OrderOutcome(order_id, order.status, order.fill, filled, "dry run")
@@ -213,7 +218,11 @@ class DryRunBroker:
 
     # --- internals ----------------------------------------------------------------------------
     def _fresh_quote(self, ticket: OrderTicket) -> Quote:
-        quotes = self._data.quotes([ticket.uic], ticket.asset_type)
+        """The data broker's quote now; OrderRefused (nothing placed) when there is none."""
+        try:
+            quotes = self._data.quotes([ticket.uic], ticket.asset_type)
+        except BrokerError as exc:
+            raise OrderRefused("NoQuote", f"no quote for uic {ticket.uic}: {exc}") from exc
         quote = quotes.get(ticket.uic)
         if quote is None:
             raise OrderRefused("NoQuote", f"no quote for uic {ticket.uic} to fill a dry-run order")

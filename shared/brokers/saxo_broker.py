@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from shared import market_hours
 from shared.broker import (
     BrokerError,
     DailyBar,
@@ -31,6 +32,7 @@ from shared.domain import (
     Quote,
 )
 from shared.logger_service import kv
+from shared.saxo_client.charts import MAX_COUNT as MAX_CHART_COUNT
 from shared.saxo_client.client import SaxoClient
 from shared.saxo_client.errors import (
     OrderRejected,
@@ -44,6 +46,10 @@ from shared.saxo_client.streaming.client import PriceStream, StreamSettings
 logger = logging.getLogger(__name__)
 
 STREAM_CONNECT_WAIT_S = 10.0
+# A daily bar's trading day is the New York date 12 hours after its stamp: Saxo stamps daily
+# bars at 00:00 UTC of the trading day, other conventions (New York midnight, or the evening
+# before in UTC) land on the same day.
+BAR_DAY_OFFSET = timedelta(hours=12)
 
 
 class SaxoPriceFeed:
@@ -98,7 +104,19 @@ class SaxoBroker:
             raise BrokerError(f"chain {root} {expiry} failed: {exc}") from exc
 
     def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
-        raise BrokerError("daily bars are not offered by the Saxo client yet")
+        """`count` completed daily bars, oldest first; today's bar is left out until the index
+        options session (16:15 New York, the latest US close) has closed."""
+        if not 1 <= count < MAX_CHART_COUNT:
+            raise BrokerError(f"daily bars count must be within 1..{MAX_CHART_COUNT - 1}")
+        try:
+            rows = self.client.daily_bars(uic, asset_type, count + 1)
+        except (SaxoError, ValueError) as exc:
+            raise BrokerError(f"daily bars uic={uic} failed: {exc}") from exc
+        now = self.client.clock.now()
+        done = [row for row in rows if not _still_forming(row.time, now)]
+        return tuple(
+            DailyBar(row.time, row.open, row.high, row.low, row.close) for row in done[-count:]
+        )
 
     def positions(self) -> list[Position]:
         try:
@@ -160,8 +178,7 @@ class SaxoBroker:
             for order in self.client.open_orders():
                 if order.external_reference == external_reference:
                     return order.order_id
-            # The client has no public "activities since"; its lookup helper is the one source.
-            for activity in self.client.orders._activities(from_time=since):
+            for activity in self.client.activities(since=since):
                 if activity.external_reference == external_reference:
                     return activity.order_id
         except SaxoError as exc:
@@ -181,3 +198,15 @@ class SaxoBroker:
         if not connected:
             logger.warning(kv("price_stream_not_connected", wait_s=STREAM_CONNECT_WAIT_S))
         return SaxoPriceFeed(stream)
+
+
+def _still_forming(bar_time: datetime, now: datetime) -> bool:
+    """True when the daily bar stamped `bar_time` is today's (or later) and not closed yet."""
+    day = (bar_time + BAR_DAY_OFFSET).astimezone(market_hours.NY).date()
+    today = now.astimezone(market_hours.NY).date()
+    if day < today:
+        return False
+    if day > today:
+        return True
+    found = market_hours.session(day, "index_options")
+    return found is not None and now < found.close

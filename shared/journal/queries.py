@@ -60,6 +60,24 @@ def intent(conn: sqlite3.Connection, request_id: str) -> OrderIntent | None:
     return None if row is None else _intent(row)
 
 
+def intents(
+    conn: sqlite3.Connection, statuses: Sequence[IntentStatus] | None = None
+) -> list[OrderIntent]:
+    """Every intent (or those in `statuses`), in the order they were recorded."""
+    if statuses is None:
+        rows = conn.execute(f"SELECT {_INTENT_COLUMNS} FROM order_intents ORDER BY id").fetchall()
+    else:
+        wanted = [IntentStatus(status).value for status in statuses]
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        rows = conn.execute(
+            f"SELECT {_INTENT_COLUMNS} FROM order_intents WHERE status IN ({marks}) ORDER BY id",
+            wanted,
+        ).fetchall()
+    return [_intent(row) for row in rows]
+
+
 def intents_without_outcome(conn: sqlite3.Connection) -> list[OrderIntent]:
     """Intents still pending, sent or unknown, oldest first."""
     rows = conn.execute(

@@ -12,7 +12,7 @@ that intent-before-send exists to prevent; at a few commits a minute the extra f
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from shared.clock import Clock, WallClock
 from shared.journal import queries, schema
 from shared.journal.models import (
     DailyPnl,
+    IntentStatus,
     JournalError,
     OrderIntent,
     OutboxRow,
@@ -158,6 +159,10 @@ class Journal(JournalWrites):
 
     def intent(self, request_id: str) -> OrderIntent | None:
         return queries.intent(self._conn, request_id)
+
+    def intents(self, statuses: Sequence[IntentStatus] | None = None) -> list[OrderIntent]:
+        """Every order intent (or those whose status is in `statuses`), oldest first."""
+        return queries.intents(self._conn, statuses)
 
     def intents_without_outcome(self) -> list[OrderIntent]:
         """Intents pending, sent or unknown (what reconciliation must resolve), oldest first."""

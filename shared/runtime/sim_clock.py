@@ -50,12 +50,19 @@ class SimulatorClock:
         self._jumps = -1
         self._mono = 0.0
         self._next_close: datetime | None = None
+        self._retry_at_real = 0.0
         self.syncs = 0
         self.sync()
 
     @property
     def speed(self) -> float:
+        """Simulated seconds per real second, as last reported by the simulator."""
         return self._speed
+
+    @property
+    def jumps(self) -> int:
+        """The simulator's jump counter at the last sync (closed hours skipped, clock set)."""
+        return self._jumps
 
     def sync(self) -> datetime:
         """Read the simulator's clock now; raises SimulatorClockError when it cannot."""
@@ -78,6 +85,7 @@ class SimulatorClock:
                 self._mono += (real_now - self._anchor_real) * self._speed
                 if jumps != self._jumps:
                     logger.info(kv("sim_clock_jump", now=now.isoformat(), jumps=jumps))
+            self._retry_at_real = 0.0
             self._anchor_sim, self._anchor_real = now, real_now
             self._speed, self._jumps = speed, jumps
             self._next_close = _next_close(now)
@@ -85,24 +93,33 @@ class SimulatorClock:
         return now
 
     def now(self) -> datetime:
+        """Simulated now, tz-aware UTC: extrapolated, re-synced when due (see the module
+        docstring). A failed re-sync is logged and retried `resync_real_s` real seconds later;
+        meanwhile the extrapolation is returned."""
         with self._lock:
-            anchor, anchor_real, speed = self._anchor_sim, self._anchor_real, self._speed
-            stale = self._real.monotonic() - anchor_real >= self._resync_real_s
+            anchor = self._anchor_sim
             assert anchor is not None
-            value = anchor + timedelta(seconds=(self._real.monotonic() - anchor_real) * speed)
+            real_now = self._real.monotonic()
+            value = anchor + timedelta(seconds=(real_now - self._anchor_real) * self._speed)
+            stale = real_now - self._anchor_real >= self._resync_real_s
             crossed = self._next_close is not None and value >= self._next_close
-        if stale or crossed:
+            due = (stale or crossed) and real_now >= self._retry_at_real
+        if due:
             try:
                 return self.sync()
             except SimulatorClockError as exc:
                 logger.warning(kv("sim_clock_sync_failed", error=exc))
+                with self._lock:
+                    self._retry_at_real = real_now + self._resync_real_s
         return value
 
     def monotonic(self) -> float:
+        """Simulated seconds elapsed (extrapolated at the reported speeds); jumps excluded."""
         with self._lock:
             return self._mono + (self._real.monotonic() - self._anchor_real) * self._speed
 
     def sleep(self, seconds: float) -> None:
+        """Wait `seconds` simulated seconds: seconds / speed real seconds."""
         if seconds > 0:
             self._real.sleep(seconds / self._speed)
 

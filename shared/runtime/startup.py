@@ -9,7 +9,6 @@ token, journal). In `local` mode `CALYPSO_TEST_STRATEGY=probe` swaps in the prob
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -25,7 +24,7 @@ from shared.brokers.saxo_broker import SaxoBroker
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import Clock, WallClock
 from shared.config.errors import ConfigError
-from shared.config_loader import find_config_path, load_bot_config
+from shared.config_loader import LoadedConfig, find_config_path, load_bot_config
 from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
@@ -36,6 +35,7 @@ from shared.logger_service import configure_logging, kv
 from shared.runtime.crash import crash_hook
 from shared.runtime.signals import StopFlag, install_handlers
 from shared.runtime.sim_clock import SimulatorClock, SimulatorClockError
+from shared.sheets.mirror import build_mirror
 from shared.strategy_contract import Strategy
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int
     stop = StopFlag()
     install_handlers(stop)
     try:
-        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop)
+        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop, loaded=loaded)
     finally:
         lock.release()
 
@@ -103,6 +103,8 @@ def _run_locked(
     dry_run: bool,
     sim_url: str | None,
     stop: StopFlag,
+    *,
+    loaded: LoadedConfig | None = None,
 ) -> int:
     from shared.bot_runtime import BotRuntime
     from shared.saxo_client.client import build_client
@@ -134,6 +136,10 @@ def _run_locked(
         bot, config.circuit_breaker.breaker_settings(), clock=clock, store=journal
     )
     logger.info(kv("bot_starting", bot=bot, env=env, dry_run=dry_run, pid=os.getpid()))
+    # The Sheets mirror of this journal (off, with one log line, without credentials).
+    mirror = None
+    if loaded is not None:
+        mirror = build_mirror(loaded, clock=clock, journal_path=journal_file)
     runtime = BotRuntime(
         bot=bot,
         strategy=strategy,
@@ -148,6 +154,8 @@ def _run_locked(
         crash=crash_hook(env),
         stop=stop,
         clock_speed=speed,
+        mirror=mirror,
+        environment=f"{env} dry-run" if dry_run else env,
     )
     try:
         return runtime.run()
@@ -197,11 +205,12 @@ def _ensure_local_login(sim_url: str) -> None:
 
 def _journal_positions(journal: Journal) -> list[Position]:
     """Positions implied by the open trades' simulated fills (seeds the dry-run broker)."""
-    # The journal has no public "all intents" query; their payloads name each uic's asset type.
+    # The intents' payloads name each uic's asset type (fills do not).
     asset_types: dict[int, str] = {}
-    for (raw,) in journal._conn.execute("SELECT payload FROM order_intents ORDER BY id"):
-        payload = json.loads(raw)
-        asset_types[int(payload.get("uic", 0))] = str(payload.get("asset_type"))
+    for intent in journal.intents():
+        uic, asset_type = intent.payload.get("uic"), intent.payload.get("asset_type")
+        if uic is not None and asset_type:
+            asset_types[int(uic)] = str(asset_type)
     positions: list[Position] = []
     for trade in journal.open_trades():
         for uic, quantity in net_by_uic(trade).items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,11 +20,13 @@ from shared.domain import (
     Balance,
     OptionChain,
     Order,
+    OrderActivity,
     OrderOutcome,
     PlacedOrder,
     Position,
     Quote,
 )
+from shared.saxo_client.charts import DAILY, ChartBar, ChartMode, ChartService
 from shared.saxo_client.credentials import SecretReader, load_credentials
 from shared.saxo_client.environments import SaxoEnvironment, environment
 from shared.saxo_client.oauth import OAuthClient
@@ -71,6 +73,7 @@ class SaxoClient:
         self.portfolio = PortfolioService(transport=self.transport)
         self.reference = ReferenceData(transport=self.transport, clock=self.wall_clock)
         self.prices = PriceService(transport=self.transport)
+        self.charts = ChartService(transport=self.transport)
         self.orders = OrderService(
             transport=self.transport,
             account=self.portfolio.account,
@@ -107,6 +110,25 @@ class SaxoClient:
     def vix(self) -> Decimal | None:
         return self.prices.vix()
 
+    def chart_bars(
+        self,
+        uic: int,
+        asset_type: str,
+        *,
+        horizon_minutes: int = DAILY,
+        count: int = 1200,
+        mode: ChartMode = "UpTo",
+        time: datetime | None = None,
+    ) -> list[ChartBar]:
+        """OHLC samples (`/chart/v3/charts`), oldest first; see `ChartService.bars`."""
+        return self.charts.bars(uic, asset_type, horizon_minutes=horizon_minutes, count=count,
+                                mode=mode, time=time)  # fmt: skip
+
+    def daily_bars(self, uic: int, asset_type: str, count: int) -> list[ChartBar]:
+        """The last `count` daily samples up to now (Horizon 1440, Mode UpTo), oldest first.
+        The last one may be today's bar, still forming while the session is open."""
+        return self.charts.bars(uic, asset_type, horizon_minutes=DAILY, count=count)
+
     # --- orders -----------------------------------------------------------------------------
     def place_order(self, request: OrderRequest, *, request_id: str | None = None) -> PlacedOrder:
         return self.orders.place(request, request_id=request_id)
@@ -122,6 +144,13 @@ class SaxoClient:
 
     def verify_order(self, order_id: str, *, wait_for_final: bool = True) -> OrderOutcome:
         return self.orders.verify(order_id, wait_for_final=wait_for_final)
+
+    def activities(
+        self, *, since: datetime | None = None, order_id: str | None = None
+    ) -> list[OrderActivity]:
+        """Order audit entries, oldest first: of one order, or of the account since `since`
+        (tz-aware; default the last 12 hours of the market clock)."""
+        return self.orders.activities(order_id, since=since)
 
     # --- streaming --------------------------------------------------------------------------
     def price_stream(

@@ -186,7 +186,7 @@ class OrderService:
                             "order_found_open order_id=%s ref=%s", order.order_id, reference
                         )
                         return order.order_id
-                for activity in self._activities(from_time=since):
+                for activity in self.activities(since=since):
                     if activity.external_reference != reference:
                         continue
                     if (activity.sub_status or "").lower() == "rejected":
@@ -247,13 +247,16 @@ class OrderService:
         ).body
         return trading_parsing.parse_open_orders(body)
 
-    def activities(self, order_id: str) -> list[OrderActivity]:
-        """Audit entries of one order, oldest first."""
-        return self._activities(order_id=order_id)
-
-    def _activities(
-        self, *, order_id: str | None = None, from_time: datetime | None = None
+    def activities(
+        self, order_id: str | None = None, *, since: datetime | None = None
     ) -> list[OrderActivity]:
+        """Audit entries (`/cs/v1/audit/orderactivities`), oldest first: of one order when
+        `order_id` is given, else of the account since `since` (tz-aware UTC; default: the
+        market clock's now minus `activity_lookback`). Give one or the other, not both."""
+        if order_id is not None and since is not None:
+            raise ValueError("give either order_id or since, not both")
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
         account = self._account()
         params: dict[str, str | int] = {
             "ClientKey": account.client_key,
@@ -262,8 +265,8 @@ class OrderService:
         if order_id is not None:
             params["OrderId"] = order_id
         else:
-            start = from_time or (self._market.now() - self._timing.activity_lookback)
-            params["FromDateTime"] = start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            start = since or (self._market.now() - self._timing.activity_lookback)
+            params["FromDateTime"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         body = self._transport.get("/cs/v1/audit/orderactivities", params).body
         rows = trading_parsing.parse_activities(body)
         return sorted(rows, key=_activity_order)

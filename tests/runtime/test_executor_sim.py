@@ -198,8 +198,8 @@ def test_close_records_pnl_from_fills_and_queues_the_sheets_row(
     )
     assert trade.pnl_usd == expected
     rows = rig.journal.outbox_pending(10)
-    assert [r.kind for r in rows] == ["trade_closed"]
-    assert rows[0].payload["pnl_usd"] == str(expected)
+    assert [(r.kind, r.payload["action"]) for r in rows] == [("trade", "CLOSE")]
+    assert Decimal(rows[0].payload["pnl_usd"]) == expected
 
 
 def test_stuck_close_reports_stuck_then_completes_when_the_broker_accepts(
