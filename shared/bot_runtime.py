@@ -7,6 +7,8 @@ execute, heartbeat and health lines, WATCHDOG after a healthy pass. Between iter
 waits on the tick queue with the poll timeout, so a streamed tick wakes it at once and stop
 conditions are evaluated on the tick. SIGTERM/SIGINT: finish or unwind the step in progress,
 persist, exit 0 within the grace period. Times: UTC from the injected clock; New York days.
+Google Sheets: rows are queued in the journal's outbox (`SheetsFeed`); the mirror's own thread
+delivers them, so the loop never waits on Sheets.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from shared.runtime.health import Notifier, health_line
 from shared.runtime.signals import StopFlag
 from shared.runtime.snapshot import SnapshotBuilder
 from shared.runtime.ticks import TickQueue
+from shared.sheets.feed import SheetsFeed
+from shared.sheets.mirror import MirrorControl
 from shared.strategy_contract import (
     Action,
     ClosePosition,
@@ -48,6 +52,7 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_ERRORS = 1
 STOP_GRACE_REAL_S = 8.0
+SHEETS_STOP_MAX_S = 1.5  # after the executor's grace: the whole stop stays within systemd's 10 s
 PRE_OPEN_LEAD = timedelta(minutes=5)
 
 
@@ -93,6 +98,8 @@ class BotRuntime:
         stop: StopFlag | None = None,
         clock_speed: float = 1.0,
         use_stream: bool = True,
+        mirror: MirrorControl | None = None,
+        environment: str = "",
     ) -> None:
         self.bot = bot
         self.strategy = strategy
@@ -107,7 +114,14 @@ class BotRuntime:
         self.stop = stop or StopFlag()
         self.speed = clock_speed
         self._use_stream = use_stream
-        self.recorder = Recorder(journal, bot, self._state)
+        # Sheets: rows are queued in the journal here; the mirror's own thread delivers them.
+        self.sheets = SheetsFeed(
+            bot=bot, journal=journal, clock=clock, mirror=mirror, environment=environment
+        )
+        self.recorder = Recorder(
+            journal, bot, self._state, clock=clock, on_outbox=self.sheets.notify
+        )
+        self._entry_legs: dict[str, tuple[LegSpec, ...]] = {}
         self.reconciler = Reconciler(broker=broker, recorder=self.recorder, clock=clock)
         self.executor = Executor(
             broker=broker,
@@ -152,6 +166,7 @@ class BotRuntime:
         """Reconcile, restore the executor's jobs and the strategy, then signal READY."""
         now = self.clock.now()
         logger.info(kv("runtime_start", bot=self.bot, simulated=self.broker.simulated))
+        self.sheets.start()  # no network call on this thread; rows queued from now on flow
         if self._use_stream:
             self.feed = self.broker.open_price_feed(self.ticks.put)
             self.builder.feed = self.feed
@@ -194,6 +209,9 @@ class BotRuntime:
         self.recorder.save_state()
         if self.feed is not None:
             self.feed.stop()
+        self.sheets.notify()
+        left = deadline + SHEETS_STOP_MAX_S - real.monotonic()  # never past ~9.5 s in all
+        self.sheets.stop(min(SHEETS_STOP_MAX_S, max(0.1, left)))
         logger.info(kv("runtime_stopped", bot=self.bot, state=self.strategy.state_name()))
 
     # --- the loop ------------------------------------------------------------------------
@@ -248,6 +266,7 @@ class BotRuntime:
         self._deliver_reports()
         request = self.strategy.data_request(now)
         self._positions = self._ours(self.broker.positions())
+        self.sheets.refresh(self.strategy.state_name(), self._positions)
         snapshot = self.builder.build(
             request,
             now=now,
@@ -284,6 +303,8 @@ class BotRuntime:
     def _handle(self, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, OpenPosition | ClosePosition):
+                if isinstance(action, OpenPosition):
+                    self._entry_legs[action.intent_id] = action.legs  # strikes for the OPEN row
                 self.executor.submit(action)
             elif isinstance(action, RecordEvent):
                 self._record_event(action)
@@ -296,14 +317,19 @@ class BotRuntime:
             self.recorder.safety_event(name, str(event.payload.get("description", name)),
                                        event.payload)  # fmt: skip
             return
-        key = f"{self.bot}:{event.kind}:{event.key}"
-        self.journal.enqueue_outbox(event.kind, event.payload, key)
+        self.sheets.record_event(event.kind, event.key, event.payload)
 
     def _deliver_reports(self) -> None:
         reports = self.executor.drain_reports()
         for report in reports:
             logger.info(kv("execution_report", intent=report.intent_id, status=report.status,
                            detail=report.detail or None))  # fmt: skip
+            if report.status == "filled":
+                legs = self._entry_legs.pop(report.intent_id, ())
+                self.sheets.entry_filled(report.intent_id, legs)
+            elif report.status in ("failed", "unwound"):
+                self._entry_legs.pop(report.intent_id, None)
+            self.sheets.touch()  # Dashboard and Positions at the next refresh, not in 30 s
             self._handle(self.strategy.on_execution(report, self.clock.now()))
         if reports:
             self.recorder.save_state()
@@ -362,6 +388,7 @@ class BotRuntime:
             pnl = self.journal.daily_pnl(self._day)
             logger.info(kv("day_rollover", bot=self.bot, previous=self._day, new=today,
                            realized_pnl_usd=pnl.realized_pnl_usd))  # fmt: skip
+            self.sheets.day_closed(self._day)
         self._day = today
 
     def _market_closed(self, now: datetime) -> bool:
@@ -378,7 +405,9 @@ class BotRuntime:
             if self.stop.is_set():
                 raise _Stopping
             self.notifier.watchdog()
+            self._rollover(self.clock.now())  # the Daily Summary is written at midnight New York
             self._lines()
+            self.sheets.refresh(self.strategy.state_name(), self._positions)
 
         market_hours.sleep_until_open(
             _InterruptibleClock(self.clock, self.stop, self.speed),

@@ -1,5 +1,6 @@
 """The executor's journal writes: intent + state in one transaction, fills, trade closes and
-safety events each with their outbox row in the same transaction (delivered to Sheets later)."""
+safety events each with their Sheets row (`shared.sheets` Trades / Safety Events kinds) queued in
+the outbox in the same transaction (delivered to Sheets later by the mirror)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.journal import Journal, OpenClose, TradeRecord
+from shared.clock import Clock, WallClock
+from shared.journal import Journal, JournalTx, OpenClose, TradeRecord
 from shared.logger_service import kv
+from shared.sheets.payloads import OutboxItem, PayloadError, enqueue
+from shared.sheets.runtime_rows import has_sheets, safety_item, trade_close_item
 from shared.strategy_contract import LegFill, LegSpec
 
 logger = logging.getLogger(__name__)
@@ -22,10 +26,21 @@ StateProvider = Callable[[], tuple[str, dict[str, Any]]]
 class Recorder:
     """Journal writes of one bot's executor and runtime."""
 
-    def __init__(self, journal: Journal, bot: str, state: StateProvider) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        bot: str,
+        state: StateProvider,
+        *,
+        clock: Clock | None = None,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
         self.journal = journal
         self.bot = bot
         self._state = state
+        self._clock = clock  # None: the journal stamps safety events with its own clock
+        # Called after a committed transaction queued a Sheets row (wakes the mirror).
+        self.on_outbox = on_outbox
 
     def intent(
         self,
@@ -93,27 +108,14 @@ class Recorder:
         )
 
     def close_trade(self, trade_id: int, exit_reason: str, closed_at: datetime) -> TradeRecord:
-        """Close the trade and queue its Sheets row in the same transaction."""
+        """Close the trade and queue its Trades (CLOSE) row in the same transaction."""
         with self.journal.transaction() as tx:
             record = tx.close_trade(trade_id, exit_reason, closed_at)
-            pnl = record.net_cash_usd
-            tx.enqueue_outbox(
-                "trade_closed",
-                {
-                    "bot": self.bot,
-                    "trade_id": trade_id,
-                    "label": record.label,
-                    "opened_at": record.opened_at.isoformat(),
-                    "closed_at": closed_at.isoformat(),
-                    "exit_reason": exit_reason,
-                    "pnl_usd": str(pnl),
-                    "commissions_usd": str(record.commissions_usd),
-                    "simulated": any(f.simulated for f in record.fills),
-                },
-                f"{self.bot}:trade:{trade_id}:closed",
-            )
+            queued = self._queue(tx, "trade_close", lambda: trade_close_item(self.bot, record))
             name, state = self._state()
             tx.save_state(self.bot, name, state)
+        self._queued(queued)
+        pnl = record.net_cash_usd
         logger.info(
             kv("trade_closed", bot=self.bot, trade_id=trade_id, reason=exit_reason, pnl_usd=pnl)
         )
@@ -122,18 +124,40 @@ class Recorder:
     def safety_event(
         self, event: str, description: str, details: Mapping[str, Any] | None = None
     ) -> int:
-        """Record a safety event and queue its Sheets row in the same transaction."""
+        """Record a safety event and queue its Safety Events row in the same transaction."""
+        at = self._clock.now() if self._clock is not None else None
         with self.journal.transaction() as tx:
             event_id = tx.record_safety_event(
-                bot=self.bot, event=event, description=description, details=details or {}
+                bot=self.bot,
+                event=event,
+                description=description,
+                details=details or {},
+                occurred_at=at,
             )
-            tx.enqueue_outbox(
-                "safety_event",
-                {"bot": self.bot, "event": event, "description": description, **(details or {})},
-                f"{self.bot}:safety:{event_id}",
-            )
+            queued = self._queue(tx, "safety_event", lambda: safety_item(
+                self.bot, event_id=event_id, event=event, description=description,
+                details=details or {}, at=at or WallClock().now()))  # fmt: skip
+        self._queued(queued)
         logger.warning(kv("safety_event", bot=self.bot, kind=event, description=description))
         return event_id
+
+    # --- Sheets rows ---------------------------------------------------------------------
+    def _queue(self, tx: JournalTx, what: str, build: Callable[[], OutboxItem | None]) -> bool:
+        """Queue a Sheets row inside `tx`. A row that cannot be built is logged, never fatal:
+        the fact itself (trade close, safety event) must be journaled regardless."""
+        if not has_sheets(self.bot):
+            return False
+        try:
+            item = build()
+        except (PayloadError, ValueError) as exc:
+            logger.error(kv("sheets_row_failed", bot=self.bot, kind=what, error=exc,
+                            action="journaled_without_sheets_row"))  # fmt: skip
+            return False
+        return item is not None and enqueue(tx, item)
+
+    def _queued(self, queued: bool) -> None:
+        if queued and self.on_outbox is not None:
+            self.on_outbox()
 
 
 def net_by_uic(record: TradeRecord) -> dict[int, int]:

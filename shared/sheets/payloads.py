@@ -86,6 +86,13 @@ class SheetRow(BaseModel):
         """The outbox key: unique per queued row; re-queuing the same fact is a no-op."""
         return self.row_key()
 
+    def _version_key(self, base: str, moment: datetime) -> str:
+        """An update's key: `base@<time>#<content digest>`. Two different updates built at the
+        same instant get different keys (the sender writes the latest queued); the same update
+        queued twice gets the same key (a no-op)."""
+        digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
+        return f"{base}@{_iso(moment)}#{digest}"
+
     def cells(self) -> dict[str, Any]:
         """Field name -> value for the row's columns (common fields, then `extra`)."""
         values = {name: getattr(self, name) for name in type(self).model_fields}
@@ -171,7 +178,7 @@ class PositionSnapshotRow(SheetRow):
         return "positions"
 
     def idempotency_key(self) -> str:
-        return f"positions@{_iso(self.taken_at)}"
+        return self._version_key("positions", self.taken_at)
 
     def leg_cells(self) -> list[dict[str, Any]]:
         rows = []
@@ -205,7 +212,7 @@ class DailySummaryRow(SheetRow):
         return f"daily_summary:{self.date.isoformat()}"
 
     def idempotency_key(self) -> str:
-        return f"{self.row_key()}@{_iso(self.as_of)}"
+        return self._version_key(self.row_key(), self.as_of)
 
 
 class PerformanceMetricsRow(SheetRow):
@@ -319,7 +326,7 @@ class OpeningRangeRow(SheetRow):
         return f"opening_range:{self.date.isoformat()}"
 
     def idempotency_key(self) -> str:
-        return f"{self.row_key()}@{_iso(self.as_of)}"
+        return self._version_key(self.row_key(), self.as_of)
 
 
 class CampaignRow(SheetRow):
@@ -374,7 +381,7 @@ class DashboardRow(SheetRow):
         return f"dashboard:{self.bot}"
 
     def idempotency_key(self) -> str:
-        return f"{self.row_key()}@{_iso(self.last_update)}"
+        return self._version_key(self.row_key(), self.last_update)
 
 
 ROW_MODELS: dict[str, type[SheetRow]] = {
