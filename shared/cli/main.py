@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "health_cmd",
     "sheets_cmd",
     "run_cmd",
+    "demo_cmd",
 )
 
 

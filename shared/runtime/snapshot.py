@@ -68,7 +68,7 @@ class SnapshotBuilder:
             by_type.setdefault(ref.asset_type, []).append(ref.uic)
             self._subscribe(ref.uic, ref.asset_type, request.tick_uics)
         for asset_type, uics in by_type.items():
-            quotes.update(self._quotes(uics, asset_type))
+            quotes.update(self._quotes(uics, asset_type, now))
         chains: dict[tuple[str, date], tuple[OptionContract, ...]] = {}
         for window in request.option_windows:
             contracts = self._window(window, quotes)
@@ -79,7 +79,7 @@ class SnapshotBuilder:
                 if c.uic in request.tick_uics:
                     self._subscribe(c.uic, c.asset_type, request.tick_uics)
             for asset_type, uics in by_uic.items():
-                quotes.update(self._quotes(uics, asset_type))
+                quotes.update(self._quotes(uics, asset_type, now))
         vix = self._vix() if request.vix else None
         bars = {b.uic: self._bars(b.uic, b.asset_type, b.count) for b in request.daily_bars}
         snapshot = Snapshot(
@@ -127,13 +127,20 @@ class SnapshotBuilder:
         except BrokerError as exc:
             logger.warning(kv("stream_subscribe_failed", uic=uic, error=exc))
 
-    def _quotes(self, uics: list[int], asset_type: str) -> dict[int, Quote]:
+    def _quotes(self, uics: list[int], asset_type: str, now: datetime) -> dict[int, Quote]:
+        """Stream quotes that are fresh, REST for the rest. Fresh means the subscription is
+        alive (data or heartbeat within `stale_s`) AND the quote itself is at most `stale_s`
+        old at `now`: a quiet stream keeps a quote whose price stopped changing, and strategies
+        treat such an old quote as no price, so it is replaced by a REST quote."""
         found: dict[int, Quote] = {}
         missing: list[int] = []
         for uic in uics:
             latest = self.feed.latest(uic) if self.feed is not None else None
-            if latest is not None and self.feed is not None and self.feed.is_fresh(
-                uic, self._stale_s
+            if (
+                latest is not None
+                and self.feed is not None
+                and self.feed.is_fresh(uic, self._stale_s)
+                and not _older_than(latest, now, self._stale_s)
             ):
                 found[uic] = latest
             else:
@@ -179,6 +186,12 @@ class SnapshotBuilder:
         return tuple(
             Bar(r.time, float(r.open), float(r.high), float(r.low), float(r.close)) for r in rows
         )
+
+
+def _older_than(quote: Quote, now: datetime, max_age_s: float) -> bool:
+    """True when the quote's own time says it is more than `max_age_s` old at `now`."""
+    age = quote.age_seconds(now)
+    return age is not None and age > max_age_s
 
 
 def _ages(quotes: Iterable[Quote], now: datetime) -> dict[int, float]:

@@ -1,0 +1,189 @@
+"""`calypso demo [--seed N] [--days N] [--speed X] [--bots A,B] [--json]`: the product's front
+door. Starts the local Saxo simulator in-process, runs every implemented bot as its own process
+in `local` mode on the simulator's accelerated clock, shows a live status table (plain progress
+lines when stdout is not a terminal) and ends with a summary per bot read from the journals.
+
+Journals and logs go under CALYPSO_HOME (`calypso journal BOT` reads the demo's trades). The
+defaults (seed 7, Monday 2026-03-02) give a plain trading day (no FOMC/CPI/PPI/NFP, no early
+close) with VIX under 20 on which the iron fly enters at 10:00 ET and exits the same morning.
+Exit codes: 0 every bot ran and stopped cleanly; 1 a bot process died; 2 bad arguments, no
+runnable bot, or a CALYPSO_HOME holding journals the demo did not create; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from dataclasses import replace
+from datetime import datetime
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+
+from shared import paths
+from shared.demo.catalog import probe_all
+from shared.demo.display import LiveReporter, PlainReporter, Reporter
+from shared.demo.home import DemoHome, DemoHomeError
+from shared.demo.orchestrator import DemoOptions, DemoRun
+from shared.demo.summary import render
+
+logger = logging.getLogger(__name__)
+
+NEW_YORK = ZoneInfo("America/New_York")
+DEFAULT_SEED = 7
+# Monday 2026-03-02, 5 minutes before the open: a plain day (see the module docstring).
+DEFAULT_START = datetime(2026, 3, 2, 9, 25, tzinfo=NEW_YORK)
+DEFAULT_SPEED = 40.0
+EXIT_OK, EXIT_DIED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be within (0, 1000], got {raw}")
+    return value
+
+
+def _days(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {raw!r}") from None
+    if not 1 <= value <= 30:
+        raise argparse.ArgumentTypeError(f"must be within 1..30, got {value}")
+    return value
+
+
+def _start(raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 datetime: {raw!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"--start needs a UTC offset, e.g. {raw}-05:00")
+    return value
+
+
+def _bot_list(raw: str) -> tuple[str, ...]:
+    bots = tuple(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    unknown = [bot for bot in bots if bot not in paths.BOT_NAMES]
+    if not bots or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown bot(s) {', '.join(unknown) or raw!r}; valid: {', '.join(paths.BOT_NAMES)}"
+        )
+    return bots
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="simulator + every implemented bot as processes, live table, summary",
+        description=(
+            "Run the local Saxo simulator in-process and every implemented bot as its own "
+            "process against it on an accelerated clock; show a live status table and a "
+            "summary per bot. Journals and logs go under CALYPSO_HOME."
+        ),
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"market seed (default {DEFAULT_SEED})")  # fmt: skip
+    parser.add_argument("--days", type=_days, default=1,
+                        help="trading days to simulate (default 1)")  # fmt: skip
+    parser.add_argument(
+        "--speed", type=_positive_float, default=DEFAULT_SPEED,
+        help=f"simulated seconds per real second (default {DEFAULT_SPEED:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--bots", type=_bot_list, default=None, metavar="BOT[,BOT]",
+        help="which bots (default: every bot whose strategy is implemented)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--start", type=_start, default=DEFAULT_START,
+        help=f"simulated start, ISO-8601 with offset (default {DEFAULT_START.isoformat()})",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true",
+                        help="progress on stderr, the summary as JSON on stdout")  # fmt: skip
+    parser.set_defaults(func=handle)
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"calypso demo: {message}\n")
+    return EXIT_USAGE
+
+
+def _select_bots(requested: tuple[str, ...] | None) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(bots to run, {bot: why not} for the others). Requested bots must be implemented."""
+    availability = {a.bot: a for a in probe_all()}
+    if requested is None:
+        chosen = tuple(bot for bot, a in availability.items() if a.implemented)
+    else:
+        chosen = requested
+        broken = [f"{bot}: {availability[bot].reason}" for bot in requested
+                  if not availability[bot].implemented]  # fmt: skip
+        if broken:
+            raise ValueError("cannot run " + "; ".join(broken))
+    skipped = {bot: a.reason for bot, a in availability.items() if bot not in chosen}
+    return chosen, skipped
+
+
+def _file_logging(home: DemoHome) -> logging.Handler:
+    """The demo's and the simulator's log lines go to a file, never over the live table."""
+    home.demo_log.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(home.demo_log, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
+def handle(args: argparse.Namespace) -> int:
+    try:
+        bots, skipped = _select_bots(args.bots)
+    except ValueError as exc:
+        return _error(str(exc))
+    if not bots:
+        reasons = "; ".join(f"{bot}: {why}" for bot, why in skipped.items())
+        return _error(f"no bot has an implemented strategy yet ({reasons})")
+    home = DemoHome(paths.calypso_home())
+    out = sys.stderr if args.json else sys.stdout
+    console = Console(file=out, width=None if out.isatty() else 160)
+    reporter: Reporter = LiveReporter(console) if out.isatty() else PlainReporter(out)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a closed terminal stops cleanly too
+    previous = {sig: signal.signal(sig, on_signal) for sig in signals}
+    handler = _file_logging(home)
+    options = DemoOptions(seed=args.seed, days=args.days, speed=args.speed, bots=bots,
+                          start=args.start)  # fmt: skip
+    try:
+        summary = DemoRun(options, home=home, reporter=reporter, stop=stop).run()
+    except DemoHomeError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot start the simulator: {exc}")
+    finally:
+        reporter.close()
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    summary = replace(summary, skipped=skipped)
+    if args.json:
+        sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
+    else:
+        render(summary, console)
+    if summary.any_died:
+        return EXIT_DIED
+    return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
