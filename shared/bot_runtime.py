@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from shared import market_hours
@@ -27,7 +28,8 @@ from shared.config.envelope import LoopSection, MarketDataSection
 from shared.domain import Position, Quote, Side
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings, Executor, Recorder
-from shared.execution.leg_worker import CrashHook
+from shared.execution.leg_worker import CrashHook, multiplier_of
+from shared.execution.recorder import net_by_uic
 from shared.journal import Journal
 from shared.logger_service import kv
 from shared.reconciliation import Reconciler
@@ -54,6 +56,7 @@ EXIT_ERRORS = 1
 STOP_GRACE_REAL_S = 8.0
 SHEETS_STOP_MAX_S = 1.5  # after the executor's grace: the whole stop stays within systemd's 10 s
 PRE_OPEN_LEAD = timedelta(minutes=5)
+ORPHAN_LABEL_PREFIX = "orphan-"  # journal label of an adopted orphan trade
 
 
 class _Stopping(Exception):
@@ -145,10 +148,12 @@ class BotRuntime:
         self._last_price_ok = 0.0
         self._positions: list[Position] = []
         self._protect_seq = 0
+        self._saved_state_name: str | None = None
 
     # --- state persisted with every intent ----------------------------------------------
     def _state(self) -> tuple[str, dict[str, Any]]:
-        return self.strategy.state_name(), {
+        self._saved_state_name = self.strategy.state_name()  # every journal save comes here
+        return self._saved_state_name, {
             "strategy": self.strategy.export_state(),
             "runtime": {"jobs": self.executor.export_jobs()},
         }
@@ -301,6 +306,16 @@ class BotRuntime:
         )
 
     def _handle(self, actions: Sequence[Action]) -> None:
+        self._act(actions)
+        self._save_state_on_change()
+
+    def _save_state_on_change(self) -> None:
+        """Persist the state when the strategy's state name moved without an order (e.g. a
+        skipped day going to `done`), so `calypso status` sees it; once per change."""
+        if self.strategy.state_name() != self._saved_state_name:
+            self.recorder.save_state()
+
+    def _act(self, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, OpenPosition | ClosePosition):
                 if isinstance(action, OpenPosition):
@@ -347,25 +362,79 @@ class BotRuntime:
         for uic, (position, excess) in report.orphans.items():
             if uic in self.executor.active_uics():
                 continue
-            self._protect(position, excess, "orphan_protection")
+            self._adopt_orphan(position, excess)
+        self._close_adopted_orphans()
+
+    def _adopt_orphan(self, position: Position, excess: int) -> None:
+        """Journal the excess as a trade of its own (opened at the broker position's open
+        price), so its protective close never touches the bot's own trade on that uic."""
+        self._protect_seq += 1
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
+        price = position.open_price if position.open_price is not None else position.current_price
+        self.recorder.adopt_orphan(
+            label=f"{ORPHAN_LABEL_PREFIX}{position.uic}-{stamp}-{self._protect_seq}",
+            uic=position.uic,
+            asset_type=position.asset_type,
+            excess=excess,
+            price=price if price is not None and price >= 0 else Decimal(0),
+            multiplier=multiplier_of(position.asset_type),
+            simulated=self.broker.simulated,
+            at=self.clock.now(),
+        )
+
+    def _close_adopted_orphans(self) -> None:
+        """Protect every adopted orphan trade still open and not being closed (also one
+        adopted just before a crash, whose close was never journaled). A uic the broker no
+        longer holds is left to reconciliation (`missing_at_broker`)."""
+        active = self.executor.active_uics()
+        orphans = [t for t in self.journal.open_trades()
+                   if t.label.startswith(ORPHAN_LABEL_PREFIX) and net_by_uic(t)]  # fmt: skip
+        if not orphans:
+            return
+        held_at_broker = {p.uic: p for p in self.broker.positions() if p.amount != 0}
+        for trade in orphans:
+            held = net_by_uic(trade)
+            if set(held) & active:
+                continue
+            for uic, amount in held.items():
+                position = held_at_broker.get(uic)
+                if position is None:
+                    continue
+                self._protect_held(uic, position.asset_type, position.symbol, amount,
+                                   "orphan_protection", trade_id=trade.trade_id)  # fmt: skip
+                active = self.executor.active_uics()
 
     def _protect(self, position: Position, excess: int, reason: str) -> None:
         """Close `excess` contracts of `position` at once (nothing else would protect them)."""
+        self._protect_held(position.uic, position.asset_type, position.symbol, excess, reason)
+
+    def _protect_held(
+        self,
+        uic: int,
+        asset_type: str,
+        symbol: str | None,
+        excess: int,
+        reason: str,
+        *,
+        trade_id: int | None = None,
+    ) -> None:
+        """Close `excess` signed contracts of `uic` at once, journaled into `trade_id` (None:
+        the bot's open trade holding the uic)."""
         self._protect_seq += 1
         self.recorder.safety_event(
-            reason, f"closing {excess} on uic {position.uic}", {"uic": position.uic}
+            reason, f"closing {excess} on uic {uic}", {"uic": uic, "trade_id": trade_id}
         )
         leg = LegSpec(
-            leg=f"protect_{position.uic}",
-            uic=position.uic,
-            asset_type=position.asset_type,
+            leg=f"protect_{uic}",
+            uic=uic,
+            asset_type=asset_type,
             side=Side.SELL if excess > 0 else Side.BUY,
             quantity=abs(excess),
-            root=position.symbol or "",
+            root=symbol or "",
         )
         stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
-        intent = f"protect-{position.uic}-{stamp}-{self._protect_seq}"
-        self.executor.submit(ClosePosition(intent, (leg,), reason, urgent=True))
+        intent = f"protect-{uic}-{stamp}-{self._protect_seq}"
+        self.executor.submit(ClosePosition(intent, (leg,), reason, urgent=True), trade_id=trade_id)
 
     def _price_guard(self, requested: set[int], quotes: Mapping[int, Quote]) -> None:
         """With a position open and no price for its requested uics for too long, close it."""

@@ -5,17 +5,18 @@
    way (a "ghost fill": the process died before recording it) is recorded from the broker's
    activities into the intent's trade; an order never seen is marked failed.
 2. Positions are compared per uic: the journal's open trades (net of their fills) against the
-   broker. Equal: adopted. More at the broker on a uic this bot has traded: an orphan, closed
-   by the runtime (protective action). Less at the broker: flagged; a trade whose every leg is
-   gone is closed in the journal as `missing_at_broker`. Uics this bot never traded are
-   foreign (another bot, or the operator): reported once, never touched.
+   broker. Equal: adopted. More at the broker on a uic this bot has traded: an orphan, journaled
+   by the runtime as a trade of its own (at the excess's open price) and closed at once.
+   Less at the broker: flagged; a trade whose every leg is gone is closed in the journal as
+   `missing_at_broker`. Uics this bot never traded are foreign (another bot, or the operator):
+   reported once, never touched.
 While anything is unresolved, `blocking_reason()` says why and new entries are refused.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from shared.strategy_contract import LegFill, LegSpec
 logger = logging.getLogger(__name__)
 
 LOOKUP_WINDOW = timedelta(minutes=5)
+PRICE_STEP = Decimal("0.0001")  # precision of an orphan's derived open price (USD per share)
 
 
 @dataclass
@@ -209,8 +211,8 @@ class Reconciler:
                 continue
             excess = have - want
             if want == 0 or (excess != 0 and (excess > 0) == (have > 0) and abs(have) > abs(want)):
-                position = next(p for p in positions if p.uic == uic)
-                report.orphans[uic] = (position, excess)
+                cost = _journal_cost(open_trades, uic)
+                report.orphans[uic] = (_excess_position(positions, uic, excess, cost), excess)
                 logger.error(kv("orphan_position", uic=uic, journal=want, broker=have))
             else:
                 report.missing.append(f"uic {uic} journal={want} broker={have}")
@@ -235,3 +237,32 @@ class Reconciler:
                 )
                 self._recorder.close_trade(trade.trade_id, "missing_at_broker", self._clock.now())
                 report.missing = [m for m in report.missing if int(m.split()[1]) not in held]
+
+
+def _journal_cost(trades: list[TradeRecord], uic: int) -> Decimal:
+    """Signed cost (per share, + paid) of what the journal's open trades hold on `uic`."""
+    return sum(
+        (f.price * (f.quantity if f.side.value == "buy" else -f.quantity)
+         for t in trades for f in t.fills if f.uic == uic),
+        Decimal(0),
+    )  # fmt: skip
+
+
+def _excess_position(
+    positions: list[Position], uic: int, excess: int, journal_cost: Decimal
+) -> Position:
+    """The broker position standing for an orphan's `excess` on `uic`; its `open_price` is the
+    excess's own open price (per share): a position of exactly that amount as booked, else,
+    for one netted position at an average price, that average less what the journal holds."""
+    on_uic = [p for p in positions if p.uic == uic]
+    exact = [p for p in on_uic if int(p.amount) == excess]
+    if exact:
+        return exact[-1]
+    position = on_uic[-1]
+    if len(on_uic) == 1 and position.open_price is not None:
+        derived = ((position.open_price * position.amount - journal_cost) / excess).quantize(
+            PRICE_STEP
+        )
+        if derived >= 0:
+            return replace(position, open_price=derived)
+    return position

@@ -109,15 +109,18 @@ class Executor:
     def export_jobs(self) -> list[dict[str, Any]]:
         return [job_to_json(job) for job in self.jobs if job.phase is not Phase.DONE]
 
-    def submit(self, action: OpenPosition | ClosePosition) -> None:
-        """Start carrying out `action` (reports come through `drain_reports`)."""
+    def submit(self, action: OpenPosition | ClosePosition, *, trade_id: int | None = None) -> None:
+        """Start carrying out `action` (reports come through `drain_reports`).
+
+        `trade_id` (closes only) names the journal trade the close belongs to (e.g. an adopted
+        orphan); without it a close is journaled into the open trade holding its uics."""
         if any(job.intent_id == action.intent_id for job in self.jobs):
             logger.info(kv("intent_already_active", intent=action.intent_id))
             return
         if isinstance(action, OpenPosition):
             self._submit_entry(action)
         else:
-            self._submit_close(action)
+            self._submit_close(action, trade_id)
         self.step()
 
     def step(self) -> None:
@@ -175,7 +178,7 @@ class Executor:
             return "a close is in progress"
         return self._gate()
 
-    def _submit_close(self, action: ClosePosition) -> None:
+    def _submit_close(self, action: ClosePosition, trade_id: int | None) -> None:
         uics = {leg.uic for leg in action.legs}
         for job in self.jobs:
             if job.kind is JobKind.ENTRY and uics & {leg.spec.uic for leg in job.legs}:
@@ -183,7 +186,9 @@ class Executor:
                     kv("close_aborts_entry", close=action.intent_id, entry=job.intent_id)
                 )
                 self.abort_entries(f"close {action.intent_id} requested")
-        trade = self._trade_holding(uics)
+        if trade_id is None:
+            trade = self._trade_holding(uics)
+            trade_id = None if trade is None else trade.trade_id
         self.jobs.append(
             Job(
                 kind=JobKind.CLOSE,
@@ -192,10 +197,11 @@ class Executor:
                 style=action_style(action),
                 urgent=action.urgent,
                 reason=action.exit_reason,
-                trade_id=None if trade is None else trade.trade_id,
+                trade_id=trade_id,
             )
         )
-        logger.info(kv("close_started", intent=action.intent_id, reason=action.exit_reason))
+        logger.info(kv("close_started", intent=action.intent_id, reason=action.exit_reason,
+                       trade_id=trade_id))  # fmt: skip
 
     def _trade_holding(self, uics: set[int]) -> TradeRecord | None:
         for trade in self._recorder.journal.open_trades():
@@ -257,7 +263,10 @@ class Executor:
         uics = {leg.spec.uic for leg in job.legs}
         trade = self._journal_trade(job.trade_id)
         still = net_by_uic(trade) if trade is not None else {}
-        left = [p for p in positions if p.uic in uics and p.amount != 0 and p.uic not in still]
+        # Held on purpose: by this trade or another open one (an orphan's close leaves the
+        # bot's own contracts on the same uic).
+        kept = set(still).union(*(net_by_uic(t) for t in self._recorder.journal.open_trades()))
+        left = [p for p in positions if p.uic in uics and p.amount != 0 and p.uic not in kept]
         if left and self._clock.monotonic() < job.confirm_deadline_at:
             return
         if left:

@@ -107,6 +107,47 @@ class Recorder:
             execution_id=execution_id,
         )
 
+    def adopt_orphan(
+        self,
+        *,
+        label: str,
+        uic: int,
+        asset_type: str,
+        excess: int,
+        price: Decimal,
+        multiplier: int,
+        simulated: bool,
+        at: datetime,
+    ) -> int:
+        """Journal an orphan (contracts at the broker the journal does not know) as a trade of
+        its own, opened at `price` (per share, the broker position's open price) with one
+        `excess`-contract fill (signed: + long, - short), state saved in the same transaction.
+        The protective close then names this trade, so the bot's own trades stay untouched.
+        Returns the new trade id."""
+        if excess == 0:
+            raise ValueError(f"orphan on uic {uic}: excess must not be zero")
+        with self.journal.transaction() as tx:
+            trade_id = tx.open_trade(bot=self.bot, quantity=abs(excess), label=label, opened_at=at)
+            tx.record_fill(
+                trade_id=trade_id,
+                leg=f"orphan_{uic}",
+                uic=uic,
+                side="buy" if excess > 0 else "sell",
+                open_close=OpenClose.OPEN,
+                price=price,
+                quantity=abs(excess),
+                multiplier=multiplier,
+                commission_usd=Decimal(0),
+                filled_at=at,
+                simulated=simulated,
+                execution_id=f"adopted:{label}",
+            )
+            name, state = self._state()
+            tx.save_state(self.bot, name, state)
+        logger.warning(kv("orphan_adopted", bot=self.bot, trade_id=trade_id, uic=uic,
+                          excess=excess, price=price))  # fmt: skip
+        return trade_id
+
     def close_trade(self, trade_id: int, exit_reason: str, closed_at: datetime) -> TradeRecord:
         """Close the trade and queue its Trades (CLOSE) row in the same transaction."""
         with self.journal.transaction() as tx:

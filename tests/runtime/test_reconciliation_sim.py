@@ -285,12 +285,6 @@ def test_an_orphan_on_a_traded_uic_is_flagged_protected_and_blocks_entries_meanw
     assert "orphan_protection" in [e.event for e in runtime.journal.safety_events()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the protective close of an orphan is journaled into the bot's own trade "
-    "on that uic (Executor._trade_holding), so that trade's net no longer matches the broker "
-    "and the next reconciliation reports it missing; see the h13 report",
-)
 def test_after_protecting_an_orphan_the_journal_agrees_with_the_broker_again(
     server: Any, runtime: BotRuntime
 ) -> None:
@@ -302,3 +296,49 @@ def test_after_protecting_an_orphan_the_journal_agrees_with_the_broker_again(
 
     assert runtime.reconciler.blocking_reason() is None
     assert len(runtime.journal.open_trades()[0].fills) == 4
+
+
+def test_an_orphan_is_its_own_trade_opened_at_the_broker_price_and_closed_by_the_protection(
+    server: Any, runtime: BotRuntime
+) -> None:
+    journal_view = _enter_and_add_an_orphan(server, runtime)
+    long_call = fly_legs(server)[0].uic
+    # The simulator nets a uic into one position at the average open price: the 2 extra
+    # contracts cost 3 x average - the fly's own long call.
+    (netted,) = [p for p in runtime.broker.positions() if p.uic == long_call]
+    (own,) = [f for f in runtime.journal.open_trades()[0].fills if f.uic == long_call]
+    assert netted.amount == 3 and netted.open_price is not None
+    expected = ((netted.open_price * 3 - own.price) / 2).quantize(Decimal("0.0001"))
+
+    runtime._reconcile()
+    _run_executor(runtime)
+
+    fly, orphan = runtime.journal.trades()
+    assert fly.is_open and {f.open_close.value for f in fly.fills} == {"open"}
+    assert not orphan.is_open and orphan.exit_reason == "orphan_protection"
+    opened = [f for f in orphan.fills if f.open_close.value == "open"]
+    closed = [f for f in orphan.fills if f.open_close.value == "close"]
+    assert [(f.uic, f.side.value, f.quantity, f.price) for f in opened] == [
+        (long_call, "buy", 2, expected)
+    ]
+    assert [(f.uic, f.side.value, f.quantity) for f in closed] == [(long_call, "sell", 2)]
+    assert sim_positions(server) == journal_view
+
+
+def test_an_orphan_adopted_just_before_a_crash_is_closed_by_the_next_reconciliation(
+    server: Any, runtime: BotRuntime
+) -> None:
+    journal_view = _enter_and_add_an_orphan(server, runtime)
+    long_call = fly_legs(server)[0].uic
+    runtime.recorder.adopt_orphan(label=f"orphan-{long_call}-crashed", uic=long_call,
+                                  asset_type="StockIndexOption", excess=2, price=Decimal("1.5"),
+                                  multiplier=100, simulated=False,
+                                  at=runtime.clock.now())  # fmt: skip
+
+    runtime._reconcile()
+    _run_executor(runtime)
+    runtime._reconcile()
+
+    assert sim_positions(server) == journal_view
+    assert [t.label for t in runtime.journal.open_trades()] == ["fly-1"]
+    assert runtime.reconciler.blocking_reason() is None
