@@ -33,7 +33,7 @@ class StopResult:
 
 
 class BotProcess:
-    """`python -m shared.demo.launch run BOT --env local --sim-url URL --config EXAMPLE` with
+    """`python -m shared.cli run BOT --env local --sim-url URL --config EXAMPLE` with
     CALYPSO_HOME set; stdout and stderr go to `console_log`. Own session, so a terminal's
     Ctrl-C reaches only the demo, which then stops the bots in order."""
 
@@ -46,7 +46,7 @@ class BotProcess:
         env = {key: value for key, value in os.environ.items() if key not in _DROPPED_ENV}
         env["CALYPSO_HOME"] = str(home)
         command = [
-            sys.executable, "-m", "shared.demo.launch", bot, "--env", "local",
+            sys.executable, "-m", "shared.cli", "run", bot, "--env", "local",
             "--sim-url", sim_url, "--config", str(paths.bot_example_config_path(bot)),
         ]  # fmt: skip
         console_log.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Working one leg: choose the next order (ladder step or market), write the intent, send it
 once, then verify it on later passes. Never blocks, never re-sends an order whose outcome is
 unknown: such an order is looked up by its external reference until found or given up on.
+Fills are journaled only at the broker's fill price and commission, never at a quote or limit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from shared.broker import Broker, OrderOutcomeUnknown, OrderRefused, OrderTicket
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import Clock
-from shared.domain import OrderOutcome, OrderStatus, OrderType, Position, Quote, Side
+from shared.domain import Fill, OrderOutcome, OrderStatus, OrderType, Position, Quote, Side
 from shared.execution import ladder
 from shared.execution.model import ExecutionSettings, Job, JobKind, LegWork, OrderWork
 from shared.execution.recorder import Recorder
@@ -57,6 +58,7 @@ class LegWorker:
         self._settings = settings
         self._breaker = breaker
         self._crash = crash
+        self._price_alarmed: set[str] = set()  # order ids already reported as unpriced
 
     # --- choosing and sending ------------------------------------------------------------
     def send_next(self, job: Job, leg: LegWork, positions: list[Position]) -> None:
@@ -238,7 +240,7 @@ class LegWorker:
         if outcome.status is OrderStatus.FILLED:
             self._on_filled(job, leg, order, outcome, now)
         elif outcome.status.is_final:
-            self._on_final_unfilled(job, leg, order, outcome)
+            self._on_final_unfilled(job, leg, order, outcome, now)
         elif now >= order.deadline_at:
             if not order.cancel_sent:
                 logger.info(kv("order_cancel", order_id=order.order_id, status=outcome.status))
@@ -255,14 +257,11 @@ class LegWorker:
         self, job: Job, leg: LegWork, order: OrderWork, outcome: OrderOutcome, now: float
     ) -> None:
         fill = outcome.fill
-        if fill is None and now < order.deadline_at:
-            return  # the price is not published yet: look again next pass
-        price = fill.price if fill is not None else order.reference_price
         if fill is None:
-            logger.error(kv("fill_price_unknown", order_id=order.order_id, using=price))
-        quantity = int(outcome.filled_amount or (fill.amount if fill else order.quantity))
-        commission = fill.commission if fill is not None and fill.commission else Decimal(0)
-        self._record(job, leg, order, quantity, price or Decimal(0), commission, fill)
+            self._price_pending(job, leg, order, outcome, now)
+            return
+        quantity = int(outcome.filled_amount or fill.amount)
+        self._record(job, leg, order, quantity, fill.price, fill.commission or Decimal(0), fill)
         self._recorder.journal.mark_intent(order.request_id, IntentStatus.FILLED)
         self._breaker.record_success()
         leg.order = None
@@ -270,13 +269,21 @@ class LegWorker:
             self._crash(_point(job, "after_leg", leg))
 
     def _on_final_unfilled(
-        self, job: Job, leg: LegWork, order: OrderWork, outcome: OrderOutcome
+        self, job: Job, leg: LegWork, order: OrderWork, outcome: OrderOutcome, now: float
     ) -> None:
+        """A cancelled/expired/rejected order; a part filled before is journaled at the
+        broker's price and commission for that part (`outcome.fill`)."""
         partial = int(outcome.filled_amount)
         if partial > order.recorded_qty:
-            logger.error(kv("partial_fill", order_id=order.order_id, filled=partial))
+            fill = outcome.fill
+            if fill is None:
+                self._price_pending(job, leg, order, outcome, now)
+                return
+            logger.warning(
+                kv("partial_fill", order_id=order.order_id, filled=partial, price=fill.price)
+            )
             self._record(
-                job, leg, order, partial, order.reference_price or Decimal(0), Decimal(0), None
+                job, leg, order, partial, fill.price, fill.commission or Decimal(0), fill
             )
         status = IntentStatus.FILLED if partial > 0 else IntentStatus.FAILED
         self._recorder.journal.mark_intent(
@@ -285,6 +292,31 @@ class LegWorker:
         if outcome.status is OrderStatus.REJECTED:
             self._breaker.record_failure(f"order rejected: {outcome.detail}")
         self._advance_after_failure(job, leg, order)
+
+    def _price_pending(
+        self, job: Job, leg: LegWork, order: OrderWork, outcome: OrderOutcome, now: float
+    ) -> None:
+        """Contracts filled but the broker has not published their price yet. Nothing is
+        journaled (a quote or limit is never a fill price): the order stays in flight and is
+        verified again on later passes; past its deadline a safety event is raised once."""
+        if now < order.deadline_at or order.order_id in self._price_alarmed:
+            return
+        assert order.order_id is not None
+        self._price_alarmed.add(order.order_id)
+        logger.error(
+            kv(
+                "fill_price_unknown",
+                order_id=order.order_id,
+                status=outcome.status,
+                filled=outcome.filled_amount,
+            )
+        )
+        self._recorder.safety_event(
+            "fill_price_unknown",
+            f"order {order.order_id} of {job.intent_id} filled {outcome.filled_amount} "
+            "but the broker has no price yet; still verifying",
+            {"order_id": order.order_id, "leg": leg.spec.leg, "request_id": order.request_id},
+        )
 
     def _advance_after_failure(self, job: Job, leg: LegWork, order: OrderWork) -> None:
         leg.order = None
@@ -311,12 +343,12 @@ class LegWorker:
         cumulative_qty: int,
         price: Decimal,
         commission: Decimal,
-        fill: Any,
+        fill: Fill,
     ) -> None:
         quantity = cumulative_qty - order.recorded_qty
         if quantity <= 0:
             return
-        filled_at = (fill.filled_at if fill is not None else None) or self._clock.now()
+        filled_at = fill.filled_at or self._clock.now()
         leg_fill = LegFill(
             leg=leg.spec.leg,
             uic=leg.spec.uic,

@@ -35,6 +35,7 @@ from shared.logger_service import configure_logging, kv
 from shared.runtime.crash import crash_hook
 from shared.runtime.signals import StopFlag, install_handlers
 from shared.runtime.sim_clock import SimulatorClock, SimulatorClockError
+from shared.saxo_client.rate_limiter import RateLimits
 from shared.sheets.mirror import build_mirror
 from shared.strategy_contract import Strategy
 
@@ -95,6 +96,14 @@ def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int
         lock.release()
 
 
+def client_rate_limits(env: str) -> RateLimits | None:
+    """Client-side pacing for `env`: off for `local` (the demo and test simulators run without
+    rate limits on an accelerated clock, where 115 requests per REAL minute would stall a bot
+    for simulated minutes; a 429 is still waited out by the transport); None (the client's
+    default, Saxo's real limits) for `sim` and `live`."""
+    return RateLimits(enabled=False) if env == "local" else None
+
+
 def _run_locked(
     bot: str,
     strategy: Strategy,
@@ -118,7 +127,9 @@ def _run_locked(
             sim_clock = SimulatorClock(sim_url)
             clock, speed = sim_clock, sim_clock.speed
             _ensure_local_login(sim_url)
-        client = build_client(env, sim_url=sim_url, clock=clock)
+        client = build_client(
+            env, sim_url=sim_url, clock=clock, rate_limits=client_rate_limits(env)
+        )
         journal_file = paths.journal_path(bot)
         if dry_run:
             journal_file = journal_file.with_name(f"{bot}.dry_run.sqlite")

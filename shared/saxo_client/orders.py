@@ -6,7 +6,14 @@ order activities; if it cannot be found, OrderStateUnknown is raised for the cal
 
 Fill verification follows saxo_api.md 5: the single-order status (`Data[0]`; absent = no longer
 working), then activities `AveragePrice` -> `ExecutionPrice` with a bounded wait for the lag,
-then the position's `OpenPrice`, then the closed position's `ClosingPrice`.
+then the position's `OpenPrice`, then the closed position's `ClosingPrice`. A partial fill of a
+cancelled or expired order is priced the same way. Money only ever comes from the broker's fills.
+
+A 0 price on a fill row is ambiguous: Saxo shows 0 (or nothing) during the activity lag, but a
+worthless option sold at a 0 bid really fills at 0.00. Rule: a positive price is taken as is; a
+reported 0 triggers an immediate portfolio look-up, and a 0.00 fill is accepted only when the
+position's `OpenPrice` or the closed position's `ClosingPrice` is 0 too (two sources agree). A
+non-zero portfolio price wins (it was the lag). A 0 from the portfolio alone is never trusted.
 """
 
 from __future__ import annotations
@@ -289,19 +296,42 @@ class OrderService:
         return self._outcome_from_activities(order_id)
 
     def _outcome_from_activities(self, order_id: str) -> OrderOutcome:
+        """Status and fill of an order that no longer works. A filled amount (complete, or
+        partial before a cancel/expiry) always gets its price from the broker: activities first
+        (bounded wait for the lag), then the portfolio; never from a quote or limit."""
         deadline = self._wall.monotonic() + self._timing.price_wait_s
+        portfolio_checked = False
         while True:
             rows = self.activities(order_id)
             outcome = _outcome(order_id, rows)
             if outcome.fill is not None and outcome.fill.commission is None:
                 return self._with_commission(outcome)
-            if outcome.status is not OrderStatus.FILLED or outcome.fill is not None:
+            if outcome.fill is not None:
                 return outcome
+            if not _needs_price(outcome):
+                return outcome
+            if _zero_reported(rows) and not portfolio_checked:
+                # A 0 is the lag or a real 0.00 fill: ask the portfolio now rather than waiting.
+                portfolio_checked = True
+                found = self._fill_from_portfolio(order_id, rows, outcome, accept_zero=True)
+                if found is not None:
+                    return found
             if self._wall.monotonic() >= deadline:
                 break
             logger.info("fill_price_pending order_id=%s", order_id)
             self._wall.sleep(self._timing.poll_interval_s)
-        return self._fill_from_portfolio(order_id, rows, outcome)
+        found = self._fill_from_portfolio(
+            order_id, rows, outcome, accept_zero=_zero_reported(rows)
+        )
+        if found is not None:
+            return found
+        logger.error(
+            "fill_price_unknown order_id=%s status=%s filled=%s",
+            order_id,
+            outcome.status,
+            outcome.filled_amount,
+        )
+        return replace(outcome, detail=f"{outcome.detail}, price unknown")
 
     def _with_commission(self, outcome: OrderOutcome) -> OrderOutcome:
         """Add the commission Saxo booked for this fill, when it reports one: the opening
@@ -351,11 +381,18 @@ class OrderService:
         return replace(outcome, fill=replace(fill, commission=commission))
 
     def _fill_from_portfolio(
-        self, order_id: str, rows: list[OrderActivity], outcome: OrderOutcome
-    ) -> OrderOutcome:
+        self, order_id: str, rows: list[OrderActivity], outcome: OrderOutcome, *, accept_zero: bool
+    ) -> OrderOutcome | None:
+        """The fill priced from the opened position's `OpenPrice` or the closed position's
+        `ClosingPrice`, with its commission; None when neither has it. A 0 price counts only
+        with `accept_zero` (the activities reported 0 too: two sources agree on a 0.00 fill)."""
         final = next((r for r in reversed(rows) if r.kind in _FILL_KINDS), None)
         position_id = final.position_id if final else None
         account = self._account()
+
+        def usable(price: Decimal | None) -> bool:
+            return price is not None and (price > 0 or (price == 0 and accept_zero))
+
         try:
             body = self._transport.get(
                 "/port/v1/positions",
@@ -369,14 +406,16 @@ class OrderService:
                 matches = position.source_order_id == order_id or (
                     position_id is not None and position.position_id == position_id
                 )
-                if matches and position.open_price is not None:
-                    return _filled(outcome, final, position.open_price, "position")
+                if matches and position.open_price is not None and usable(position.open_price):
+                    filled = _filled(outcome, final, position.open_price, "position")
+                    return self._with_commission(filled)
             closed = self._transport.get(
                 "/port/v1/closedpositions",
                 {"ClientKey": account.client_key, "AccountKey": account.account_key, "$top": 50},
             ).body
             for row in parsing.feed_items(closed, "ClosedPositions"):
                 closed_position = trading_parsing.parse_closed_position(row)
+                price = closed_position.closing_price
                 if (
                     position_id is not None
                     and position_id
@@ -384,15 +423,14 @@ class OrderService:
                         closed_position.closing_position_id,
                         closed_position.opening_position_id,
                     )
-                    and closed_position.closing_price is not None
+                    and price is not None
+                    and usable(price)
                 ):
-                    return _filled(outcome, final, closed_position.closing_price, "closed_position")
+                    filled = _filled(outcome, final, price, "closed_position")
+                    return self._with_commission(filled)
         except SaxoError as exc:
             logger.warning("fill_portfolio_lookup_failed order_id=%s error=%s", order_id, exc)
-        logger.error("fill_price_unknown order_id=%s", order_id)
-        return OrderOutcome(
-            order_id, OrderStatus.FILLED, None, outcome.filled_amount, "filled, price unknown"
-        )
+        return None
 
 
 def _activity_order(row: OrderActivity) -> tuple[datetime, int]:
@@ -402,7 +440,8 @@ def _activity_order(row: OrderActivity) -> tuple[datetime, int]:
 
 
 def _outcome(order_id: str, rows: list[OrderActivity]) -> OrderOutcome:
-    """Status and fill from one order's activities (oldest first)."""
+    """Status and fill from one order's activities (oldest first). A cancelled or expired order
+    that filled in part carries the fill of that part (its average price)."""
     if not rows:
         return OrderOutcome(order_id, OrderStatus.NOT_FOUND, detail="no activities")
     fills = [r for r in rows if r.kind in _FILL_KINDS]
@@ -413,24 +452,70 @@ def _outcome(order_id: str, rows: list[OrderActivity]) -> OrderOutcome:
         (r.filled_amount or r.amount or Decimal(0) for r in fills), default=Decimal(0)
     )
     if any(r.kind is ActivityKind.FINAL_FILL for r in rows):
-        final = next(r for r in reversed(rows) if r.kind is ActivityKind.FINAL_FILL)
-        price = final.average_price or final.execution_price
-        outcome = OrderOutcome(order_id, OrderStatus.FILLED, None, filled_amount)
-        return _filled(outcome, final, price, "activities") if price is not None else outcome
-    if last.kind in (ActivityKind.CANCELLED, ActivityKind.EXPIRED, ActivityKind.DONE_FOR_DAY):
-        status = (
-            OrderStatus.CANCELLED if last.kind is ActivityKind.CANCELLED else (OrderStatus.EXPIRED)
+        status, detail = OrderStatus.FILLED, "filled"
+    elif last.kind in (ActivityKind.CANCELLED, ActivityKind.EXPIRED, ActivityKind.DONE_FOR_DAY):
+        status = OrderStatus.CANCELLED if last.kind is ActivityKind.CANCELLED else (
+            OrderStatus.EXPIRED
         )
         detail = "partially filled then " + status.value if fills else status.value
-        return OrderOutcome(order_id, status, None, filled_amount, detail)
-    if fills:
+    elif fills:
         return OrderOutcome(order_id, OrderStatus.PARTIALLY_FILLED, None, filled_amount)
-    return OrderOutcome(order_id, OrderStatus.UNKNOWN, None, Decimal(0), f"last={last.kind}")
+    else:
+        return OrderOutcome(order_id, OrderStatus.UNKNOWN, None, Decimal(0), f"last={last.kind}")
+    outcome = OrderOutcome(order_id, status, None, filled_amount, detail)
+    if filled_amount <= 0:
+        return outcome
+    price = _average_fill_price(fills)
+    return _filled(outcome, fills[-1], price, "activities") if price is not None else outcome
+
+
+def _needs_price(outcome: OrderOutcome) -> bool:
+    """A final order with contracts filled but no priced fill yet."""
+    final = outcome.status in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+    return final and outcome.fill is None and outcome.filled_amount > 0
+
+
+def _average_fill_price(fills: list[OrderActivity]) -> Decimal | None:
+    """The order's average fill price from its fill rows (oldest first), or None while it is
+    unpublished. Only a positive price is taken here: a reported 0 may be the lag and needs the
+    portfolio to confirm it (`_zero_reported`). The last row's `AveragePrice` covers every fill;
+    else the `ExecutionPrice` of each fill weighted by its share of the cumulative amount."""
+    last = fills[-1]
+    if last.average_price is not None and last.average_price > 0:
+        return last.average_price
+    if len(fills) == 1:
+        price = last.execution_price
+        return price if price is not None and price > 0 else None
+    total = Decimal(0)
+    previous = Decimal(0)
+    for row in fills:
+        cumulative = row.filled_amount
+        price = row.execution_price
+        if cumulative is None or price is None or price <= 0 or cumulative <= previous:
+            return None
+        total += price * (cumulative - previous)
+        previous = cumulative
+    return total / previous if previous > 0 else None
+
+
+def _zero_reported(rows: list[OrderActivity]) -> bool:
+    """True when the newest fill row filled contracts and reports a price of exactly 0 with no
+    positive price: either the publication lag or a real 0.00 fill (a worthless option sold at
+    a 0 bid). The portfolio decides (see `OrderService._fill_from_portfolio`)."""
+    fills = [r for r in rows if r.kind in _FILL_KINDS]
+    if not fills:
+        return False
+    last = fills[-1]
+    if (last.filled_amount or last.amount or Decimal(0)) <= 0:
+        return False
+    prices = [p for p in (last.average_price, last.execution_price) if p is not None]
+    return bool(prices) and all(p == 0 for p in prices)
 
 
 def _filled(
     outcome: OrderOutcome, final: OrderActivity | None, price: Decimal, source: str
 ) -> OrderOutcome:
+    """`outcome` (its status kept: a partial fill may end cancelled) with the fill at `price`."""
     amount = outcome.filled_amount or (final.amount if final and final.amount else Decimal(0))
     fill = Fill(
         order_id=outcome.order_id,
@@ -444,13 +529,14 @@ def _filled(
         position_id=final.position_id if final else None,
     )
     logger.info(
-        "order_filled order_id=%s price=%s amount=%s source=%s",
+        "order_filled order_id=%s status=%s price=%s amount=%s source=%s",
         outcome.order_id,
+        outcome.status,
         price,
         amount,
         source,
     )
-    return OrderOutcome(outcome.order_id, OrderStatus.FILLED, fill, amount, "filled")
+    return replace(outcome, fill=fill, filled_amount=amount)
 
 
 def _error_info(body: object) -> tuple[str | None, str, object]:

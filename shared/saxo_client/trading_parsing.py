@@ -29,7 +29,6 @@ from shared.saxo_client.parsing import (
     feed_items,
     parse_date,
     parse_time,
-    positive,
     put_call_of,
     require,
     side_of,
@@ -246,7 +245,9 @@ def parse_open_orders(body: object) -> list[Order]:
 
 
 def parse_activity(payload: Mapping[str, Any]) -> OrderActivity:
-    """An orderactivities row -> OrderActivity. A price of 0 (the lag window) becomes None."""
+    """An orderactivities row -> OrderActivity. `AveragePrice`/`ExecutionPrice` stay None when
+    absent and keep a reported 0 as Decimal(0): a 0 is either the publication lag or a real fill
+    at 0.00, and only `orders.py` (which can cross-check the portfolio) may decide which."""
     order_id = as_str(payload.get("OrderId"))
     if order_id is None:
         raise SaxoPayloadError("OrderActivity: missing OrderId")
@@ -264,8 +265,8 @@ def parse_activity(payload: Mapping[str, Any]) -> OrderActivity:
         side=side_of(side_text, f"{where}.BuySell") if side_text is not None else None,
         amount=to_decimal(payload.get("Amount"), f"{where}.Amount"),
         filled_amount=to_decimal(payload.get("FilledAmount"), f"{where}.FilledAmount"),
-        average_price=positive(payload.get("AveragePrice"), f"{where}.AveragePrice"),
-        execution_price=positive(payload.get("ExecutionPrice"), f"{where}.ExecutionPrice"),
+        average_price=_fill_price(payload.get("AveragePrice"), f"{where}.AveragePrice"),
+        execution_price=_fill_price(payload.get("ExecutionPrice"), f"{where}.ExecutionPrice"),
         limit_price=to_decimal(payload.get("Price"), f"{where}.Price"),
         position_id=as_str(payload.get("PositionId")),
         external_reference=as_str(payload.get("ExternalReference")),
@@ -274,6 +275,12 @@ def parse_activity(payload: Mapping[str, Any]) -> OrderActivity:
         else None,
         log_id=as_str(payload.get("LogId")),
     )
+
+
+def _fill_price(value: object, field: str) -> Decimal | None:
+    """A fill price >= 0 (0 kept: see `parse_activity`); None when absent or negative."""
+    number = to_decimal(value, field)
+    return number if number is not None and number >= 0 else None
 
 
 def parse_activities(body: object) -> list[OrderActivity]:

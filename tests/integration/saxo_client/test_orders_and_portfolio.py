@@ -217,3 +217,30 @@ def test_balance_reports_cash_and_margin(client: SaxoClient) -> None:
 
     assert balance.currency == "USD"
     assert balance.cash_balance > 0 and balance.margin_available is not None
+
+
+def test_selling_a_worthless_option_at_a_zero_bid_is_a_priced_fill(client: SaxoClient) -> None:
+    chain = client.chain("SPXW")
+    expiry = chain.expiries[0]
+    contracts = client.chain("SPXW", expiry).for_expiry(expiry)
+    far_call = max((c for c in contracts if c.put_call.value == "call"), key=lambda c: c.strike)
+    quote = client.quotes([far_call.uic], far_call.asset_type)[far_call.uic]
+    assert quote.bid == 0  # the simulator quotes a worthless option 0 bid / 1 tick offered
+    bought = client.verify_order(client.place_order(buy(far_call)).order_id)
+    assert bought.status is OrderStatus.FILLED
+
+    sell = OrderRequest(
+        uic=far_call.uic,
+        asset_type=far_call.asset_type,
+        side=Side.SELL,
+        amount=Decimal(1),
+        to_open=False,
+    )
+    placed = client.place_order(sell)
+    started = time.monotonic()
+    outcome = client.verify_order(placed.order_id)
+
+    assert outcome.status is OrderStatus.FILLED and outcome.fill is not None
+    assert outcome.fill.price == Decimal(0)
+    assert outcome.fill.commission == Decimal("0.65")
+    assert time.monotonic() - started < 5  # not the 10 s lag wait

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from tests.scenarios.iron_fly.harness import (
     SPX,
     Day,
@@ -81,10 +79,6 @@ def test_partial_fill_on_the_last_attempt_is_unwound_and_ends_the_day(
     assert trade.is_flat and len(trade.fills) == 2  # 1 long call bought, then sold
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a cancelled order's partial fill comes back without price or commission "
-    "(shared/saxo_client/orders.py `_outcome`), so the executor journals it at the reference "
-    "price with no commission (shared/execution/leg_worker.py `_on_final_unfilled`)"))
 def test_partial_fill_is_journaled_with_its_commission(make_day: Callable[..., Day]) -> None:
     day = make_day()
     bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 1})

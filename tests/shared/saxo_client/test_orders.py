@@ -9,6 +9,7 @@ import pytest
 import requests
 import responses
 
+from shared.clock import ManualClock
 from shared.domain import OrderStatus, OrderType, Side
 from shared.saxo_client.errors import OrderRejected, OrderStateUnknown
 from shared.saxo_client.orders import OrderRequest, OrderService, VerifyTiming
@@ -23,7 +24,7 @@ OPEN_ORDERS = f"{REST}/port/v1/orders"
 POSITIONS = f"{REST}/port/v1/positions"
 
 
-def service() -> tuple[OrderService, object]:
+def service() -> tuple[OrderService, ManualClock]:
     transport, clock, _ = make_transport()
     orders = OrderService(
         transport=transport,
@@ -198,3 +199,91 @@ def test_verify_adds_the_commission_booked_on_the_opened_position() -> None:
     outcome = orders.verify("5012345678")
 
     assert outcome.fill is not None and outcome.fill.commission == Decimal("1.3")
+
+
+CLOSED = f"{REST}/port/v1/closedpositions"
+NO_POSITIONS = {"__count": 0, "Data": []}
+
+
+@responses.activate
+def test_partial_fill_before_a_cancel_carries_its_price_and_commission() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345690", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_partial_then_cancelled.json"))
+    positions = load("positions_options.json")
+    positions["Data"][0]["PositionBase"]["SourceOrderId"] = "5012345690"  # the filled part
+    responses.get(POSITIONS, json=positions)
+
+    outcome = orders.verify("5012345690")
+
+    assert outcome.status is OrderStatus.CANCELLED
+    assert outcome.filled_amount == Decimal(1)
+    assert outcome.fill is not None
+    assert (outcome.fill.price, outcome.fill.amount) == (Decimal("2.45"), Decimal(1))
+    assert outcome.fill.commission == Decimal("1.3")
+
+
+@responses.activate
+def test_zero_fill_confirmed_by_the_closed_position_is_accepted_without_waiting() -> None:
+    orders, clock = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345691", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill_zero.json"))
+    responses.get(POSITIONS, json=NO_POSITIONS)
+    responses.get(CLOSED, json=load("closed_positions_option_zero.json"))
+    started = clock.monotonic()
+
+    outcome = orders.verify("5012345691")
+
+    assert outcome.status is OrderStatus.FILLED and outcome.fill is not None
+    assert (outcome.fill.price, outcome.fill.source) == (Decimal(0), "closed_position")
+    assert outcome.fill.commission == Decimal("0.65")
+    assert clock.monotonic() == started  # no lag wait for a confirmed 0.00 fill
+
+
+@responses.activate
+def test_zero_in_activities_with_a_priced_position_is_the_lag() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill_lagging.json"))
+    positions = load("positions_options.json")
+    positions["Data"][0]["PositionId"] = "5023456791"
+    positions["Data"][0]["PositionBase"]["OpenPrice"] = 2.6
+    responses.get(POSITIONS, json=positions)
+
+    outcome = orders.verify("5012345679")
+
+    assert outcome.fill is not None and outcome.fill.price == Decimal("2.6")
+
+
+@responses.activate
+def test_unconfirmed_zero_is_never_taken_as_the_fill_price() -> None:
+    orders, clock = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345691", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill_zero.json"))
+    responses.get(POSITIONS, json=NO_POSITIONS)
+    responses.get(CLOSED, json=NO_POSITIONS)
+    started = clock.monotonic()
+
+    outcome = orders.verify("5012345691")
+
+    assert outcome.status is OrderStatus.FILLED and outcome.fill is None
+    assert "price unknown" in outcome.detail
+    assert clock.monotonic() - started >= 3  # waited out price_wait_s for the lag
+
+
+@responses.activate
+def test_a_zero_from_the_portfolio_alone_does_not_price_a_lagging_fill() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    lagging = load("activities_final_fill_lagging.json")
+    del lagging["Data"][1]["AveragePrice"]  # absent (the simulator's lag), not a reported 0
+    responses.get(ACTIVITIES, json=lagging)
+    positions = load("positions_options.json")
+    positions["Data"][0]["PositionId"] = "5023456791"
+    positions["Data"][0]["PositionBase"]["OpenPrice"] = 0
+    responses.get(POSITIONS, json=positions)
+    responses.get(CLOSED, json=NO_POSITIONS)
+
+    outcome = orders.verify("5012345679")
+
+    assert outcome.fill is None
