@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from shared import paths
+from shared.cli.arg_types import aware_datetime, float_in, int_in
 from shared.demo.catalog import probe_all
 from shared.demo.display import LiveReporter, PlainReporter, Reporter
 from shared.demo.home import DemoHome, DemoHomeError
@@ -41,36 +42,6 @@ DEFAULT_SEED = 7
 DEFAULT_START = datetime(2026, 3, 2, 9, 25, tzinfo=NEW_YORK)
 DEFAULT_SPEED = 40.0
 EXIT_OK, EXIT_DIED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _positive_float(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
-    if not 0 < value <= 1000:
-        raise argparse.ArgumentTypeError(f"must be within (0, 1000], got {raw}")
-    return value
-
-
-def _days(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of days: {raw!r}") from None
-    if not 1 <= value <= 30:
-        raise argparse.ArgumentTypeError(f"must be within 1..30, got {value}")
-    return value
-
-
-def _start(raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 datetime: {raw!r}") from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"--start needs a UTC offset, e.g. {raw}-05:00")
-    return value
 
 
 def _bot_list(raw: str) -> tuple[str, ...]:
@@ -95,10 +66,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"market seed (default {DEFAULT_SEED})")  # fmt: skip
-    parser.add_argument("--days", type=_days, default=1,
+    parser.add_argument("--days", type=int_in(1, 30, what="whole number of days"), default=1,
                         help="trading days to simulate (default 1)")  # fmt: skip
     parser.add_argument(
-        "--speed", type=_positive_float, default=DEFAULT_SPEED,
+        "--speed", type=float_in(0, 1000), default=DEFAULT_SPEED,
         help=f"simulated seconds per real second (default {DEFAULT_SPEED:g})",
     )  # fmt: skip
     parser.add_argument(
@@ -106,7 +77,7 @@ def register(subparsers: Any) -> None:
         help="which bots (default: every bot whose strategy is implemented)",
     )  # fmt: skip
     parser.add_argument(
-        "--start", type=_start, default=DEFAULT_START,
+        "--start", type=aware_datetime, default=DEFAULT_START,
         help=f"simulated start, ISO-8601 with offset (default {DEFAULT_START.isoformat()})",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true",

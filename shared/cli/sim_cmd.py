@@ -7,43 +7,13 @@ import logging
 import signal
 import sys
 import threading
-from datetime import datetime
 from types import FrameType
 from typing import Any
 
+from shared.cli.arg_types import aware_datetime, float_in, int_in
 from shared.saxo_sim.config import DEFAULT_START, SimConfig
 
 logger = logging.getLogger(__name__)
-
-
-def _iso_datetime(raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 datetime: {raw!r}") from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"--start needs a UTC offset, e.g. {raw}Z or {raw}-05:00")
-    return value
-
-
-def _positive(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {raw}")
-    return value
-
-
-def _port(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {raw!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be within 0..65535, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -56,26 +26,31 @@ def register(subparsers: Any) -> None:
         description="Serve the local Saxo OpenAPI simulator (REST, WebSocket, OAuth, control API).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8765, help="TCP port, 0 = any (default 8765)")
+    serve.add_argument(
+        "--port",
+        type=int_in(0, 65535, what="port number"),
+        default=8765,
+        help="TCP port, 0 = any (default 8765)",
+    )
     serve.add_argument("--seed", type=int, default=SimConfig.seed, help="market seed (default 7)")
     serve.add_argument(
         "--start",
-        type=_iso_datetime,
+        type=aware_datetime,
         default=None,
         help=f"simulated start, ISO-8601 with offset (default {DEFAULT_START.isoformat()})",
     )
     serve.add_argument(
-        "--speed", type=_positive, default=1.0, help="simulated seconds per real second"
+        "--speed", type=float_in(0), default=1.0, help="simulated seconds per real second"
     )
     serve.add_argument(
         "--token-lifetime",
-        type=_positive,
+        type=float_in(0),
         default=SimConfig.token_lifetime_s,
         help="access-token lifetime in real seconds (default 1200)",
     )
     serve.add_argument(
         "--refresh-token-lifetime",
-        type=_positive,
+        type=float_in(0),
         default=SimConfig.refresh_token_lifetime_s,
         help="refresh-token lifetime in real seconds (default 3600)",
     )
