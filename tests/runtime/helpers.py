@@ -156,3 +156,9 @@ class Rig:
     def close(self) -> None:
         self.client.close()
         self.journal.close()
+
+    def __enter__(self) -> Rig:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

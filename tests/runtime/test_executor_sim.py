@@ -90,8 +90,7 @@ def test_failed_leg_after_fills_is_unwound_newest_first(
         if point == "before_send:3":
             control(server, "POST", "/orders/reject_next", {"error_code": "WouldExceedMargin"})
 
-    rig = Rig(server, tmp_path, clock, crash=reject_third)
-    try:
+    with Rig(server, tmp_path, clock, crash=reject_third) as rig:
         action = _open(rig)
         rig.executor.submit(action)
         reports = rig.run_until_idle(clock)
@@ -113,8 +112,6 @@ def test_failed_leg_after_fills_is_unwound_newest_first(
         )]  # fmt: skip
         assert [p["to_open"] for p in sent] == [True, True, False, False]
         assert rig.breaker.status().failures_in_window >= 2
-    finally:
-        rig.close()
 
 
 def test_retry_waits_for_its_timer_and_then_enters(rig: Rig, clock: ManualClock) -> None:
@@ -149,8 +146,7 @@ def test_same_intent_is_never_entered_twice(rig: Rig, clock: ManualClock) -> Non
 def test_open_breaker_blocks_entry_but_not_close(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = Rig(server, tmp_path, clock, breaker=BreakerSettings(consecutive_failures=1))
-    try:
+    with Rig(server, tmp_path, clock, breaker=BreakerSettings(consecutive_failures=1)) as rig:
         action = _open(rig)
         rig.executor.submit(action)
         rig.run_until_idle(clock)
@@ -168,8 +164,6 @@ def test_open_breaker_blocks_entry_but_not_close(
         assert [r.status for r in refused] == ["failed"]
         assert [r.status for r in closed] == ["closed"]
         assert sim_positions(server) == {}
-    finally:
-        rig.close()
 
 
 def _closing(leg: Any) -> Any:

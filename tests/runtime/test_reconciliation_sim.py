@@ -75,8 +75,7 @@ def _sim_order(rig: Rig, uic: int, side: Side, **kwargs: Any) -> str:
 def test_positions_matching_the_journal_are_adopted(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock)
-    try:
+    with _rig(server, tmp_path, clock) as rig:
         _enter_fly(rig, clock)
 
         report = _reconciler(rig, clock).run()
@@ -84,15 +83,12 @@ def test_positions_matching_the_journal_are_adopted(
         assert report.clean and report.ghost_fills == 0
         assert {p.uic for p in report.ours} == set(sim_positions(server))
         assert rig.journal.safety_events() == []
-    finally:
-        rig.close()
 
 
 def test_a_sent_intent_whose_order_filled_is_recorded_from_the_broker(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock, crash="after_send:1")
-    try:
+    with _rig(server, tmp_path, clock, crash="after_send:1") as rig:
         with pytest.raises(Crash):
             rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
         sent = _only_intent(rig)
@@ -112,15 +108,12 @@ def test_a_sent_intent_whose_order_filled_is_recorded_from_the_broker(
         assert [e.event for e in rig.journal.safety_events()] == ["ghost_fill_resolved"]
         assert reconciler.blocking_reason() is None
         assert _reconciler(rig, clock).run().ghost_fills == 0  # recorded once
-    finally:
-        rig.close()
 
 
 def test_a_pending_intent_whose_order_reached_the_broker_is_found_by_its_reference(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock, crash="before_send:1")
-    try:
+    with _rig(server, tmp_path, clock, crash="before_send:1") as rig:
         with pytest.raises(Crash):
             rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
         pending = _only_intent(rig)
@@ -134,15 +127,12 @@ def test_a_pending_intent_whose_order_reached_the_broker_is_found_by_its_referen
         assert resolved is not None and resolved.order_id == order_id
         assert resolved.status is IntentStatus.FILLED and report.ghost_fills == 1
         assert [f.order_id for f in rig.journal.open_trades()[0].fills] == [order_id]
-    finally:
-        rig.close()
 
 
 def test_a_pending_intent_never_sent_is_marked_failed(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock, crash="before_send:1")
-    try:
+    with _rig(server, tmp_path, clock, crash="before_send:1") as rig:
         with pytest.raises(Crash):
             rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
 
@@ -150,15 +140,12 @@ def test_a_pending_intent_never_sent_is_marked_failed(
 
         assert _only_intent(rig).status is IntentStatus.FAILED
         assert report.clean and sim_positions(server) == {}
-    finally:
-        rig.close()
 
 
 def test_an_order_left_working_by_a_dead_process_is_cancelled_and_its_intent_failed(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock, crash="before_send:1")
-    try:
+    with _rig(server, tmp_path, clock, crash="before_send:1") as rig:
         with pytest.raises(Crash):
             rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
         payload = _only_intent(rig).payload
@@ -172,15 +159,12 @@ def test_an_order_left_working_by_a_dead_process_is_cancelled_and_its_intent_fai
         assert rig.client.open_orders() == []
         assert _only_intent(rig).status is IntentStatus.FAILED
         assert report.clean and sim_positions(server) == {}
-    finally:
-        rig.close()
 
 
 def test_a_trade_with_nothing_left_at_the_broker_is_closed_as_missing(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock)
-    try:
+    with _rig(server, tmp_path, clock) as rig:
         _enter_fly(rig, clock)
         for uic, amount in sim_positions(server).items():
             _sim_order(rig, uic, Side.SELL if amount > 0 else Side.BUY, to_open=False)
@@ -193,15 +177,12 @@ def test_a_trade_with_nothing_left_at_the_broker_is_closed_as_missing(
         assert not trade.is_open and trade.exit_reason == "missing_at_broker"
         assert "trade_missing_at_broker" in [e.event for e in rig.journal.safety_events()]
         assert report.missing == [] and reconciler.blocking_reason() is None
-    finally:
-        rig.close()
 
 
 def test_one_leg_missing_at_the_broker_is_flagged_and_blocks_entries(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock)
-    try:
+    with _rig(server, tmp_path, clock) as rig:
         _enter_fly(rig, clock)
         long_call = fly_legs(server)[0].uic
         _sim_order(rig, long_call, Side.SELL, to_open=False)
@@ -212,15 +193,12 @@ def test_one_leg_missing_at_the_broker_is_flagged_and_blocks_entries(
         assert report.missing == [f"uic {long_call} journal=1 broker=0"]
         assert rig.journal.open_trades() != []
         assert "missing at the broker" in (reconciler.blocking_reason() or "")
-    finally:
-        rig.close()
 
 
 def test_a_position_on_a_uic_the_bot_never_traded_is_foreign_and_left_alone(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
-    rig = _rig(server, tmp_path, clock)
-    try:
+    with _rig(server, tmp_path, clock) as rig:
         foreign = fly_legs(server)[0].uic
         _sim_order(rig, foreign, Side.BUY, to_open=True)
 
@@ -228,8 +206,6 @@ def test_a_position_on_a_uic_the_bot_never_traded_is_foreign_and_left_alone(
 
         assert report.foreign == [foreign] and report.clean
         assert sim_positions(server) == {foreign: Decimal(1)}
-    finally:
-        rig.close()
 
 
 @pytest.fixture
