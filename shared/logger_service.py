@@ -46,22 +46,26 @@ _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
 )
 
-_known_secrets: set[str] = set()
+# Longest first, so a secret that contains another is replaced whole. Rebuilt on registration
+# (rare) and swapped in one assignment, so `redact` (every log line) reads it without a lock.
+_known_secrets: tuple[str, ...] = ()
 _known_lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
     """Redact this exact value from every log line from now on (values under 6 chars ignored)."""
+    global _known_secrets
     if value and len(value) >= 6:
         with _known_lock:
-            _known_secrets.add(value)
+            if value not in _known_secrets:
+                _known_secrets = tuple(
+                    sorted({*_known_secrets, value}, key=len, reverse=True)
+                )
 
 
 def redact(text: str) -> str:
     """`text` with registered secrets and secret-shaped substrings replaced by a marker."""
-    with _known_lock:
-        known = sorted(_known_secrets, key=len, reverse=True)
-    for secret in known:
+    for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for pattern in _SECRET_PATTERNS:

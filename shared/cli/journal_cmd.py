@@ -11,7 +11,7 @@ import csv
 import json
 import sys
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,9 +21,9 @@ from rich.table import Table
 
 from shared import paths
 from shared.journal import Fill, Journal, JournalError, TradeRecord
+from shared.journal.codec import cents, money_json
 
 NEW_YORK = ZoneInfo("America/New_York")
-CENT = Decimal("0.01")
 EXIT_USAGE = 2
 
 TRADE_COLUMNS = (
@@ -116,15 +116,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def _money(amount: Decimal | None) -> float | None:
-    """Dollars rounded to cents as a JSON number (the float of a 2-place decimal prints exactly)."""
-    return None if amount is None else float(_cents(amount))
-
-
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -138,7 +129,7 @@ def _fill_json(fill: Fill) -> dict[str, Any]:
         "price": _number(fill.price),
         "quantity": fill.quantity,
         "multiplier": fill.multiplier,
-        "commission_usd": _money(fill.commission_usd),
+        "commission_usd": money_json(fill.commission_usd),
         "filled_at": fill.filled_at.isoformat(),
         "simulated": fill.simulated,
         "order_id": fill.order_id,
@@ -153,8 +144,8 @@ def _trade_json(trade: TradeRecord) -> dict[str, Any]:
         "closed_at": None if trade.closed_at is None else trade.closed_at.isoformat(),
         "exit_reason": trade.exit_reason,
         "quantity": trade.quantity,
-        "pnl_usd": _money(trade.pnl_usd),
-        "commissions_usd": _money(trade.commissions_usd),
+        "pnl_usd": money_json(trade.pnl_usd),
+        "commissions_usd": money_json(trade.commissions_usd),
         "fills": [_fill_json(fill) for fill in trade.fills],
     }
 
@@ -171,8 +162,8 @@ def _totals_json(trades: list[TradeRecord]) -> dict[str, Any]:
         "open": len(trades) - len(closed),
         "winners": sum(1 for trade in closed if (trade.pnl_usd or 0) > 0),
         "losers": sum(1 for trade in closed if (trade.pnl_usd or 0) < 0),
-        "realized_pnl_usd": _money(_realized(trades)),
-        "commissions_usd": _money(sum((t.commissions_usd for t in trades), Decimal(0))),
+        "realized_pnl_usd": money_json(_realized(trades)),
+        "commissions_usd": money_json(sum((t.commissions_usd for t in trades), Decimal(0))),
     }
 
 
@@ -190,8 +181,8 @@ def _write_csv(directory: Path, trades: list[TradeRecord]) -> None:
                     "" if trade.closed_at is None else trade.closed_at.isoformat(),
                     trade.exit_reason or "",
                     trade.quantity,
-                    "" if trade.pnl_usd is None else _cents(trade.pnl_usd),
-                    _cents(trade.commissions_usd),
+                    "" if trade.pnl_usd is None else cents(trade.pnl_usd),
+                    cents(trade.commissions_usd),
                     len(trade.fills),
                 ]
             )
@@ -210,7 +201,7 @@ def _write_csv(directory: Path, trades: list[TradeRecord]) -> None:
                         fill.price,
                         fill.quantity,
                         fill.multiplier,
-                        _cents(fill.commission_usd),
+                        cents(fill.commission_usd),
                         fill.filled_at.isoformat(),
                         "true" if fill.simulated else "false",
                         fill.order_id or "",
@@ -233,8 +224,8 @@ def _print_table(bot: str, trades: list[TradeRecord]) -> None:
             trade.exit_reason or "",
             str(trade.quantity),
             str(len(trade.fills)),
-            f"{_cents(trade.commissions_usd):,.2f}",
-            "" if trade.pnl_usd is None else f"{_cents(trade.pnl_usd):,.2f}",
+            f"{cents(trade.commissions_usd):,.2f}",
+            "" if trade.pnl_usd is None else f"{cents(trade.pnl_usd):,.2f}",
         )
     # Piped output is not cut to 80 columns: nothing in a trade row may be elided.
     console = Console(width=None if sys.stdout.isatty() else 160)
@@ -243,7 +234,7 @@ def _print_table(bot: str, trades: list[TradeRecord]) -> None:
     console.print(
         f"{totals['trades']} trades ({totals['closed']} closed, {totals['open']} open; "
         f"{totals['winners']} won, {totals['losers']} lost). "
-        f"Realized P&L ${_cents(_realized(trades)):,.2f} after "
-        f"${_cents(sum((t.commissions_usd for t in trades), Decimal(0))):,.2f} commissions.",
+        f"Realized P&L ${cents(_realized(trades)):,.2f} after "
+        f"${cents(sum((t.commissions_usd for t in trades), Decimal(0))):,.2f} commissions.",
         highlight=False,
     )

@@ -23,9 +23,10 @@ from rich.text import Text
 
 from shared import paths
 from shared.clock import Clock, WallClock
-from shared.health.journal_view import NEW_YORK, JournalView, cents, net_legs, read_journal
+from shared.health.journal_view import NEW_YORK, JournalView, net_legs, read_journal
 from shared.health.probes import SystemProbes, default_probes
 from shared.health.service import ServiceState, selected_bots, service_state
+from shared.journal.codec import cents
 
 EXIT_USAGE = 2
 

@@ -11,7 +11,6 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,9 +25,9 @@ from shared.journal import (
     StoredState,
     TradeRecord,
 )
+from shared.journal.codec import money_json, new_york_date
 
 NEW_YORK = ZoneInfo("America/New_York")
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -60,11 +59,6 @@ class JournalView:
         }
 
 
-def new_york_date(moment: datetime) -> date:
-    """The America/New_York calendar date of a timezone-aware instant."""
-    return moment.astimezone(NEW_YORK).date()
-
-
 def read_journal(bot: str, *, home: Path, now: datetime) -> JournalView:
     """Read `bot`'s journal under `home`; today's P&L is for the New York date of `now` (UTC).
 
@@ -93,16 +87,6 @@ def read_journal(bot: str, *, home: Path, now: datetime) -> JournalView:
         positions=tuple(positions),
         today_pnl=pnl,
     )
-
-
-def cents(amount: Decimal) -> Decimal:
-    """`amount` rounded half-even to cents (display only; the journal keeps exact values)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def money_json(amount: Decimal | None) -> float | None:
-    """Dollars rounded to cents as a JSON number (a 2-place decimal's float prints exactly)."""
-    return None if amount is None else float(cents(amount))
 
 
 def net_legs(trade: TradeRecord) -> dict[str, int]:

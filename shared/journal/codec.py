@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,6 +116,21 @@ def non_negative_decimal_text(value: Decimal | int, name: str) -> str:
     return text
 
 
+def stored_text(text: str) -> str:
+    """Free text fit to store: secrets redacted, at most MAX_ERROR_CHARS characters."""
+    return redact(text)[:MAX_ERROR_CHARS]
+
+
 def error_text(error: str | None) -> str | None:
-    """An error message fit to store: secrets redacted, at most MAX_ERROR_CHARS characters."""
-    return None if error is None else redact(error)[:MAX_ERROR_CHARS]
+    """An optional error message fit to store (see `stored_text`)."""
+    return None if error is None else stored_text(error)
+
+
+def cents(amount: Decimal) -> Decimal:
+    """`amount` rounded half-even to cents (display only; the journal keeps exact values)."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def money_json(amount: Decimal | None) -> float | None:
+    """Dollars rounded to cents as a JSON number (a 2-place decimal's float prints exactly)."""
+    return None if amount is None else float(cents(amount))

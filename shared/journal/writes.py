@@ -24,7 +24,7 @@ from shared.journal.models import (
     PositionSnapshot,
     TradeRecord,
 )
-from shared.logger_service import kv, redact
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ class JournalWrites:
                 (
                     codec.require_text(bot, "bot"),
                     codec.require_text(event, "event"),
-                    redact(description),
+                    codec.stored_text(description),
                     body,
                     self._now_text(occurred_at),
                 ),

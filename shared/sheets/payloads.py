@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
 )
 
+from shared.journal.codec import time_to_text
 from shared.sheets.columns import ROW_KEY_FIELD, WorksheetSpec, WriteMode, worksheet_for
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -65,10 +66,6 @@ def enqueue(journal: OutboxWriter, item: OutboxItem) -> bool:
     return journal.enqueue_outbox(item.kind, item.payload, item.idempotency_key)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
-
-
 class SheetRow(BaseModel):
     """Base of every outbox row kind."""
 
@@ -91,7 +88,7 @@ class SheetRow(BaseModel):
         same instant get different keys (the sender writes the latest queued); the same update
         queued twice gets the same key (a no-op)."""
         digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
-        return f"{base}@{_iso(moment)}#{digest}"
+        return f"{base}@{time_to_text(moment)}#{digest}"
 
     def cells(self) -> dict[str, Any]:
         """Field name -> value for the row's columns (common fields, then `extra`)."""
@@ -141,7 +138,7 @@ class TradeRow(SheetRow):
     notes: str = ""
 
     def row_key(self) -> str:
-        return f"trade:{self.trade_id}:{self.action}:{_iso(self.timestamp)}"
+        return f"trade:{self.trade_id}:{self.action}:{time_to_text(self.timestamp)}"
 
     def cells(self) -> dict[str, Any]:
         values = super().cells()
@@ -231,7 +228,7 @@ class PerformanceMetricsRow(SheetRow):
     extra: Extras = Field(default_factory=dict)
 
     def row_key(self) -> str:
-        return f"performance:{self.period}:{_iso(self.timestamp)}"
+        return f"performance:{self.period}:{time_to_text(self.timestamp)}"
 
 
 class SafetyEventRow(SheetRow):
@@ -253,7 +250,7 @@ class SafetyEventRow(SheetRow):
     def row_key(self) -> str:
         if self.event_id is not None:
             return f"safety:{self.event_id}"
-        return f"safety:{self.event}:{_iso(self.timestamp)}"
+        return f"safety:{self.event}:{time_to_text(self.timestamp)}"
 
 
 class BotLogRow(SheetRow):
@@ -274,7 +271,7 @@ class BotLogRow(SheetRow):
         digest = hashlib.sha256(
             f"{self.level}|{self.component}|{self.message}".encode()
         ).hexdigest()[:16]
-        return f"log:{_iso(self.timestamp)}:{digest}"
+        return f"log:{time_to_text(self.timestamp)}:{digest}"
 
 
 class AccountSummaryRow(SheetRow):
@@ -292,7 +289,7 @@ class AccountSummaryRow(SheetRow):
     extra: Extras = Field(default_factory=dict)
 
     def row_key(self) -> str:
-        return f"account:{_iso(self.timestamp)}"
+        return f"account:{time_to_text(self.timestamp)}"
 
 
 class OpeningRangeRow(SheetRow):

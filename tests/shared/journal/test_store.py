@@ -370,3 +370,25 @@ def test_read_only_journal_reads_but_refuses_writes(journal: Journal, journal_pa
         assert reader.load_state(BOT) is not None
         with pytest.raises(JournalError, match="read-only"):
             reader.save_state(BOT, "HOLDING", {})
+
+
+def test_safety_event_descriptions_are_redacted_and_bounded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from shared.clock import ManualClock
+    from shared.journal import Journal
+    from shared.journal.codec import MAX_ERROR_CHARS
+
+    clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    journal = Journal.open(tmp_path / "j.sqlite", clock=clock)
+    try:
+        secret = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+        description = f"Bearer {secret} " + "x" * 5000
+        journal.record_safety_event(
+            bot="iron_fly_0dte", event="stop_failed", description=description
+        )
+        (event,) = journal.safety_events()
+        assert secret not in event.description
+        assert len(event.description) <= MAX_ERROR_CHARS
+    finally:
+        journal.close()

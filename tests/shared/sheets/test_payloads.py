@@ -131,3 +131,23 @@ def test_positions_snapshot_renders_one_row_per_leg() -> None:
 def test_decode_names_the_bad_field() -> None:
     with pytest.raises(PayloadError, match="trade_id"):
         decode("trade", {"timestamp": AT.isoformat(), "action": "OPEN"})
+
+
+def test_an_instant_gets_one_outbox_key_whatever_its_time_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from shared.sheets.payloads import SheetRow
+
+    class _Row(SheetRow):
+        KIND = "test"
+        WORKSHEET = "Test"
+        MODE = "append"  # type: ignore[assignment]
+        value: int = 1
+
+        def row_key(self) -> str:
+            return "r"
+
+    utc = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    new_york = utc.astimezone(ZoneInfo("America/New_York"))
+    assert _Row()._version_key("r", utc) == _Row()._version_key("r", new_york)
