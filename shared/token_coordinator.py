@@ -155,15 +155,20 @@ class TokenCoordinator:
                     logger.info("token_adopted env=%s reason=%s", self.env, _reason(rejected))
                 self._tokens = cached
                 return cached
-            source = cached or self._tokens
+            # Refresh from the newest set we know: the file can lag memory after a failed write.
+            candidates = [t for t in (cached, self._tokens) if t is not None]
+            source = max(candidates, key=lambda t: t.access_expires_at) if candidates else None
             if source is None:
                 raise TokenError(
                     f"no Saxo token for env {self.env}: run `calypso auth login --env {self.env}`"
                 )
             fresh = self._refresh_with(source)
-            self._write_entry(fresh)
+            # The old refresh token is spent now: keep the new set in memory before anything
+            # that can fail, and write Secret Manager inside the lock so that two processes'
+            # write-backs cannot land out of order (leaving a spent token as the latest).
             self._tokens = fresh
-        self._write_back(fresh)
+            self._write_entry(fresh)
+            self._write_back(fresh)
         return fresh
 
     def _refresh_with(self, source: TokenSet) -> TokenSet:

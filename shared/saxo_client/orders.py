@@ -367,11 +367,16 @@ class OrderService:
                 ).body
                 for row in parsing.feed_items(closed, "ClosedPositions"):
                     closed_position = trading_parsing.parse_closed_position(row)
-                    if (
-                        closed_position.closing_position_id == fill.position_id
-                        and closed_position.cost_closing is not None
-                    ):
-                        commission = abs(closed_position.cost_closing)
+                    # The side this order was: the opening cost for the order that opened the
+                    # (since closed) position, the closing cost for the order that closed it.
+                    if closed_position.opening_position_id == fill.position_id:
+                        cost = closed_position.cost_opening
+                    elif closed_position.closing_position_id == fill.position_id:
+                        cost = closed_position.cost_closing
+                    else:
+                        continue
+                    if cost is not None:
+                        commission = abs(cost)
                         break
         except SaxoError as exc:
             logger.warning("fill_commission_lookup_failed order_id=%s error=%s", fill.order_id, exc)
@@ -415,17 +420,17 @@ class OrderService:
             ).body
             for row in parsing.feed_items(closed, "ClosedPositions"):
                 closed_position = trading_parsing.parse_closed_position(row)
-                price = closed_position.closing_price
-                if (
-                    position_id is not None
-                    and position_id
-                    in (
-                        closed_position.closing_position_id,
-                        closed_position.opening_position_id,
-                    )
-                    and price is not None
-                    and usable(price)
-                ):
+                # The order either opened this (since closed) position or closed it: its fill
+                # price is the matching side's price, never the other trade's.
+                if position_id is None:
+                    price = None
+                elif position_id == closed_position.opening_position_id:
+                    price = closed_position.open_price
+                elif position_id == closed_position.closing_position_id:
+                    price = closed_position.closing_price
+                else:
+                    price = None
+                if price is not None and usable(price):
                     filled = _filled(outcome, final, price, "closed_position")
                     return self._with_commission(filled)
         except SaxoError as exc:

@@ -243,3 +243,29 @@ def test_cache_entry_for_another_token_url_is_ignored(tmp_path: Path) -> None:
     other = coordinator(tmp_path, clock, OtherSim(clock))
 
     assert other.cached() is None
+
+
+def test_a_failed_cache_write_keeps_the_new_tokens_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The old refresh token is spent by the refresh: losing the new set would mean a re-login.
+    clock = ManualClock(START)
+    refresher = SingleUseRefresher(clock)
+    coord = coordinator(tmp_path, clock, refresher)
+    coord.store(refresher.issue())
+    clock.advance(timedelta(seconds=1200 - 119))
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("shared.token_coordinator.os.replace", disk_full)
+    with pytest.raises(OSError):
+        coord.access_token()
+    monkeypatch.undo()
+
+    token = coord.access_token()
+    assert refresher.refreshes == 1 and refresher.rejected == 0
+    assert token.startswith("access-")
+    clock.advance(timedelta(seconds=1200 - 119))
+    coord.access_token()
+    assert refresher.refreshes == 2 and refresher.rejected == 0

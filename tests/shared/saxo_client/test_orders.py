@@ -287,3 +287,26 @@ def test_a_zero_from_the_portfolio_alone_does_not_price_a_lagging_fill() -> None
     outcome = orders.verify("5012345679")
 
     assert outcome.fill is None
+
+
+@responses.activate
+def test_an_opening_fill_found_in_closed_positions_takes_the_opening_side() -> None:
+    # The order opened a position that has since been closed: its fill is the open price and the
+    # opening cost, never the closing trade's price.
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    activities = load("activities_final_fill_lagging.json")
+    for row in activities["Data"]:
+        if row.get("PositionId"):
+            row["PositionId"] = "5023456770"
+    responses.get(ACTIVITIES, json=activities)
+    responses.get(POSITIONS, json=NO_POSITIONS)
+    closed = load("closed_positions_option_zero.json")
+    closed["Data"][0]["ClosedPosition"]["CostOpening"] = -0.7
+    responses.get(CLOSED, json=closed)
+
+    outcome = orders.verify("5012345679")
+
+    assert outcome.fill is not None
+    assert (outcome.fill.price, outcome.fill.source) == (Decimal("0.05"), "closed_position")
+    assert outcome.fill.commission == Decimal("0.7")
