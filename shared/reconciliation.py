@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from shared.broker import Broker
 from shared.clock import Clock
-from shared.domain import OrderStatus, Position, Side
+from shared.domain import Fill, OrderStatus, Position, Side
 from shared.execution.leg_worker import multiplier_of
 from shared.execution.recorder import Recorder, net_by_uic
 from shared.journal import IntentStatus, OpenClose, OrderIntent, TradeRecord
@@ -118,7 +118,8 @@ class Reconciler:
             outcome = self._broker.verify_order(order_id)
         filled = int(outcome.filled_amount or (outcome.fill.amount if outcome.fill else 0))
         if outcome.status is OrderStatus.FILLED or filled > 0:
-            if outcome.status is OrderStatus.FILLED and outcome.fill is None:
+            if outcome.fill is None:
+                # Never journal a made-up price: wait (entries stay blocked) until Saxo has it.
                 report.unresolved.append(f"{order_id} (fill price not published yet)")
                 return
             self._record_ghost(intent, order_id, filled, outcome.fill, report)
@@ -135,7 +136,7 @@ class Reconciler:
         intent: OrderIntent,
         order_id: str,
         filled: int,
-        fill: object,
+        fill: Fill,
         report: ReconcileReport,
     ) -> None:
         payload = intent.payload
@@ -147,9 +148,9 @@ class Reconciler:
         recorded = sum(f.quantity for f in trade.fills if f.order_id == order_id)
         if filled <= recorded:
             return
-        price = getattr(fill, "price", None) or Decimal(payload.get("reference_price") or 0)
-        commission = getattr(fill, "commission", None) or Decimal(0)
-        filled_at = getattr(fill, "filled_at", None) or self._clock.now()
+        price = fill.price  # a real 0.00 fill stays 0.00
+        commission = fill.commission if fill.commission is not None else Decimal(0)
+        filled_at = fill.filled_at or self._clock.now()
         side = Side(payload["side"])
         spec = LegSpec(
             leg=str(payload["leg"]),

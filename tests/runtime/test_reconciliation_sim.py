@@ -318,3 +318,42 @@ def test_an_orphan_adopted_just_before_a_crash_is_closed_by_the_next_reconciliat
     assert sim_positions(server) == journal_view
     assert [t.label for t in runtime.journal.open_trades()] == ["fly-1"]
     assert runtime.reconciler.blocking_reason() is None
+
+
+class _PriceNotPublished:
+    """The real broker, except that Saxo has not published the partial fill's price yet."""
+
+    def __init__(self, broker: Any) -> None:
+        self._broker = broker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+    def verify_order(self, order_id: str, **kwargs: Any) -> Any:
+        from dataclasses import replace
+
+        from shared.domain import OrderStatus
+
+        outcome = self._broker.verify_order(order_id, **kwargs)
+        return replace(outcome, status=OrderStatus.CANCELLED, filled_amount=Decimal(1), fill=None)
+
+
+def test_a_fill_without_a_published_price_is_left_unresolved_not_made_up(
+    server: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    with _rig(server, tmp_path, clock, crash="after_send:1") as rig:
+        with pytest.raises(Crash):
+            rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
+        sent = _only_intent(rig)
+
+        reconciler = Reconciler(
+            broker=_PriceNotPublished(rig.broker), recorder=rig.recorder, clock=clock
+        )
+        report = reconciler.run()
+
+        assert report.ghost_fills == 0 and not report.clean
+        assert any("fill price not published" in item for item in report.unresolved)
+        assert rig.journal.open_trades()[0].fills == ()
+        still = rig.journal.intent(sent.request_id)
+        assert still is not None and still.status is IntentStatus.SENT
+        assert reconciler.blocking_reason() is not None
