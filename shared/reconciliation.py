@@ -75,11 +75,19 @@ class Reconciler:
         return None
 
     def run(self, *, skip_uics: set[int] | None = None) -> ReconcileReport:
-        """Resolve intents, then compare positions (uics in `skip_uics` are in flux)."""
+        """Resolve intents, then compare positions.
+
+        Uics in `skip_uics` are in flux: the executor is working them right now, so their
+        intents are its own live orders (never "left by a dead process") and their positions
+        are mid-change.
+        """
         report = ReconcileReport()
+        skip = skip_uics or set()
         for intent in self._journal.intents_without_outcome():
+            if int(intent.payload.get("uic", -1)) in skip:
+                continue
             self._resolve(intent, report)
-        self._compare(report, skip_uics or set())
+        self._compare(report, skip)
         self.last = report
         level = logging.INFO if report.clean else logging.WARNING
         logger.log(

@@ -357,3 +357,24 @@ def test_a_fill_without_a_published_price_is_left_unresolved_not_made_up(
         still = rig.journal.intent(sent.request_id)
         assert still is not None and still.status is IntentStatus.SENT
         assert reconciler.blocking_reason() is not None
+
+
+def test_orders_the_executor_is_working_are_not_cancelled_as_leftovers(
+    server: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    with _rig(server, tmp_path, clock) as rig:
+        legs = fly_legs(server)
+        order_id = _sim_order(rig, legs[0].uic, legs[0].side, to_open=True,
+                              order_type=OrderType.LIMIT, limit_price=Decimal("0.05"))  # fmt: skip
+        request_id = "live-order-1"
+        with rig.journal.transaction() as tx:
+            tx.record_intent(request_id=request_id, bot="iron_fly_0dte", action="open", payload={
+                "uic": legs[0].uic, "side": legs[0].side.value, "leg": legs[0].leg,
+                "asset_type": legs[0].asset_type})  # fmt: skip
+        rig.journal.mark_intent(request_id, IntentStatus.SENT, order_id=order_id)
+
+        _reconciler(rig, clock).run(skip_uics={legs[0].uic})
+
+        assert order_id in {o.order_id for o in rig.client.open_orders()}
+        still = rig.journal.intent(request_id)
+        assert still is not None and still.status is IntentStatus.SENT
