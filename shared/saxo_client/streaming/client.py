@@ -491,8 +491,10 @@ class PriceStream:
                 url=self._env.stream_authorize_url,
             )
         except SaxoError as exc:
+            # Retrying the PUT every housekeeping tick would flood the API; a reconnect with the
+            # fresh token (same context, replaying from the last message id) does the same job.
             logger.warning("stream_reauthorize_failed ctx=%s error=%s", self._context_id, exc)
-            return
+            raise _Reconnect("socket re-authorization failed") from None
         self._socket_token = token
         self.counters["reauthorizations"] += 1
         logger.info("stream_reauthorized ctx=%s", self._context_id)

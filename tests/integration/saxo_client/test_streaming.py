@@ -162,3 +162,31 @@ def test_expired_socket_token_reconnects_with_a_fresh_token(
 
     assert wait_for(lambda: stream.counters["connects"] >= 2, 10)
     assert more_updates(recorder, SPX[0], 2)
+
+
+def test_a_failed_socket_reauthorization_reconnects_instead_of_retrying_the_put(
+    sim_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = sim_factory(start=MARKET_OPEN_START, token_lifetime_s=6)
+    client = logged_in_client(server, tmp_path)
+    recorder = Recorder()
+    stream = client.price_stream(recorder, StreamSettings(refresh_rate_ms=250))
+    try:
+        assert stream.start(wait_s=5)
+        stream.subscribe(*SPX)
+        fault = {"path_prefix": "/openapi/streamingws/authorize", "kind": "status",
+                 "status": 503, "count": 1000}  # fmt: skip
+        control(server, "POST", "/faults", fault)
+
+        # The refresh comes 1.2 s before expiry (20% of 6 s); the PUT fails, the stream reconnects
+        time.sleep(5.5)
+
+        (rule,) = control(server, "GET", "/faults")["faults"]
+        authorize_puts = 1000 - int(rule["remaining"])  # each failed PUT consumed one
+        assert authorize_puts >= 1  # the socket did try to re-authorize
+        assert stream.counters["reconnects"] >= 1
+        assert authorize_puts <= 2  # not one PUT per 0.25 s housekeeping tick
+        assert more_updates(recorder, SPX[0], 2, timeout_s=4)
+    finally:
+        stream.stop()
+        client.close()
