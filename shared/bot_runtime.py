@@ -299,11 +299,7 @@ class BotRuntime:
 
     # --- pieces --------------------------------------------------------------------------
     def _entries_allowed(self) -> bool:
-        return (
-            self.breaker.allows_new_entries()
-            and self.reconciler.blocking_reason() is None
-            and not self.executor.closing
-        )
+        return self.executor.entry_blocked_reason() is None
 
     def _handle(self, actions: Sequence[Action]) -> None:
         self._act(actions)

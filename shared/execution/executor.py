@@ -97,7 +97,13 @@ class Executor:
     @property
     def closing(self) -> bool:
         """True while any close (or unwind) is being worked: no new entries meanwhile."""
-        return any(j.kind is JobKind.CLOSE or j.phase is Phase.UNWINDING for j in self.jobs)
+        return self._closing_besides(None)
+
+    def _closing_besides(self, own: Job | None) -> bool:
+        return any(
+            j is not own and (j.kind is JobKind.CLOSE or j.phase is Phase.UNWINDING)
+            for j in self.jobs
+        )
 
     def active_uics(self) -> set[int]:
         return {leg.spec.uic for job in self.jobs for leg in job.legs}
@@ -169,14 +175,20 @@ class Executor:
         )
         logger.info(kv("entry_started", intent=action.intent_id, legs=len(action.legs)))
 
+    def entry_blocked_reason(self, retrying: Job | None = None) -> str | None:
+        """Why a new entry (or a retry of the entry `retrying`, whose own unwind does not
+        count) may not start now, or None: the circuit breaker, another close in progress, then
+        the runtime's gate (reconciliation). The one place this rule lives."""
+        if not self._breaker.allows_new_entries():
+            return "circuit breaker does not allow new entries"
+        if self._closing_besides(retrying):
+            return "a close is in progress"
+        return self._gate()
+
     def _entry_blocked(self, intent_id: str) -> str | None:
         if any(t.label == intent_id for t in self._recorder.journal.trades()):
             return f"intent {intent_id} was already entered (journal has its trade)"
-        if not self._breaker.allows_new_entries():
-            return "circuit breaker does not allow new entries"
-        if self.closing:
-            return "a close is in progress"
-        return self._gate()
+        return self.entry_blocked_reason()
 
     def _submit_close(self, action: ClosePosition, trade_id: int | None) -> None:
         uics = {leg.uic for leg in action.legs}
@@ -328,8 +340,7 @@ class Executor:
     def _attempt_over(self, job: Job) -> None:
         """An entry attempt failed and nothing of it is open any more."""
         if job.attempt < job.max_attempts:
-            blocked = None if self._breaker.allows_new_entries() else "circuit breaker open"
-            blocked = blocked or self._gate()
+            blocked = self.entry_blocked_reason(retrying=job)
             if blocked is None:
                 job.phase = Phase.WAIT_RETRY
                 job.wait_until_at = self._clock.monotonic() + job.attempt_spacing_s
@@ -340,8 +351,7 @@ class Executor:
         self._finish_entry(job, job.reason)
 
     def _next_attempt(self, job: Job) -> None:
-        blocked = None if self._breaker.allows_new_entries() else "circuit breaker open"
-        blocked = blocked or self._gate()
+        blocked = self.entry_blocked_reason(retrying=job)
         if blocked is not None:
             self._finish_entry(job, f"{job.reason}; no retry: {blocked}")
             return
