@@ -506,6 +506,5 @@ class BotRuntime:
             self.notifier.status(text)
 
 
-
 def _with_positions(snapshot: Snapshot, positions: list[Position], allows: bool) -> Snapshot:
     return replace(snapshot, positions=tuple(positions), breaker_allows_entries=allows)

@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 AnyBotConfig = BotConfigBase[Any]
 
 
-
 class _BotConfigRegistry(Mapping[str, type[AnyBotConfig]]):
     """Bot name -> config model, imported on first use from `bots.<bot>.config.CONFIG_MODEL`.
 

@@ -58,9 +58,7 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 6:
         with _known_lock:
             if value not in _known_secrets:
-                _known_secrets = tuple(
-                    sorted({*_known_secrets, value}, key=len, reverse=True)
-                )
+                _known_secrets = tuple(sorted({*_known_secrets, value}, key=len, reverse=True))
 
 
 def redact(text: str) -> str:

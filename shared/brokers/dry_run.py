@@ -277,4 +277,3 @@ class DryRunBroker:
         self._cash -= signed * price * multiplier
         if position.amount == 0:
             del self._positions[ticket.uic]
-

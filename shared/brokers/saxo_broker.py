@@ -2,7 +2,9 @@
 
 Translates client exceptions into broker ones: a refusal (Saxo answered no) is `OrderRefused`;
 no answer that the client could not resolve is `OrderOutcomeUnknown`; every other client error
-is `BrokerError`. Order verification never waits (`wait_for_final=False`).
+is `BrokerError`. Nothing here waits: an unanswered placement is not looked up by the client
+(the executor looks it up on later passes with `find_order`) and verification takes one look
+(`wait_for_final=False`), so the loop and every stop-loss keep running.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class SaxoBroker:
             external_reference=ticket.external_reference,
         )
         try:
-            return self.client.place_order(request, request_id=request_id)
+            return self.client.place_order(request, request_id=request_id, look_up=False)
         except OrderRejected as exc:
             raise OrderRefused(exc.error_code, exc.message) from exc
         except OrderStateUnknown as exc:
@@ -175,15 +177,10 @@ class SaxoBroker:
 
     def find_order(self, external_reference: str, since: datetime) -> str | None:
         try:
-            for order in self.client.open_orders():
-                if order.external_reference == external_reference:
-                    return order.order_id
-            for activity in self.client.activities(since=since):
-                if activity.external_reference == external_reference:
-                    return activity.order_id
+            found = self.client.find_order(external_reference, since=since)
         except SaxoError as exc:
             raise BrokerError(f"order lookup {external_reference} failed: {exc}") from exc
-        return None
+        return None if found is None else found.order_id
 
     def open_price_feed(self, on_tick: TickCallback) -> SaxoPriceFeed | None:
         def on_price(update: PriceUpdate) -> None:

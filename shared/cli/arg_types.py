@@ -19,9 +19,9 @@ def aware_datetime(raw: str) -> datetime:
     return value
 
 
-def float_in(low: float, high: float = math.inf, *, low_inclusive: bool = False) -> Callable[
-    [str], float
-]:
+def float_in(
+    low: float, high: float = math.inf, *, low_inclusive: bool = False
+) -> Callable[[str], float]:
     """A validator for a finite number in (low, high] (or [low, high] with `low_inclusive`)."""
 
     def parse(raw: str) -> float:

@@ -178,9 +178,7 @@ class DemoRun:
         logger.info("demo_clock_jump to=%s", target.isoformat())
 
     def _settled(self, day: date) -> bool:
-        running = [
-            view for view in self._views if self._processes[view.bot].poll() is None
-        ]
+        running = [view for view in self._views if self._processes[view.bot].poll() is None]
         return bool(running) and all(view.settled_on(day) for view in running)
 
     def _report_deaths(self) -> None:

@@ -153,8 +153,10 @@ def _number(raw: Any) -> float | None:
 
 def market_text(market: MarketView) -> str:
     """`2026-03-02 10:02:13 ET  60x  SPX 5995.10  VIX 17.20` ('-' for what is unknown)."""
-    when = "-" if market.now is None else market.now.astimezone(NEW_YORK).strftime(
-        "%Y-%m-%d %H:%M:%S ET"
+    when = (
+        "-"
+        if market.now is None
+        else market.now.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M:%S ET")
     )
     speed = "-" if market.speed is None else f"{market.speed:g}x"
     spx = "-" if market.spx is None else f"{market.spx:,.2f}"

@@ -159,12 +159,7 @@ def summarize_bot(
     last_output: Sequence[str] = (),
 ) -> BotSummary:  # fmt: skip
     """Read `bot`'s journal (read-only) and combine it with how its process ended."""
-    died = (
-        result is None
-        or not stopped_by_demo
-        or result.killed
-        or result.exit_code != 0
-    )
+    died = result is None or not stopped_by_demo or result.killed or result.exit_code != 0
     trades: tuple[TradeSummary, ...] = ()
     state: str | None = None
     problem: str | None = None

@@ -434,7 +434,6 @@ class Executor:
         self._reports.append(ExecutionReport(intent_id, status, tuple(fills), detail, attempt))
 
 
-
 def action_style(action: ClosePosition) -> OrderStyle:
     """Closes use the ladder unless urgent (market at once)."""
     return OrderStyle.MARKET if action.urgent else OrderStyle.LIMIT_LADDER

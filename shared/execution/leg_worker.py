@@ -153,9 +153,7 @@ class LegWorker:
             steps = settings.ladder_steps_percent
             while leg.step_index < len(steps):
                 price = (
-                    ladder.ladder_price(
-                        leg.spec.side, quote, steps[leg.step_index], leg.spec.root
-                    )
+                    ladder.ladder_price(leg.spec.side, quote, steps[leg.step_index], leg.spec.root)
                     if quote is not None
                     else None
                 )
@@ -248,9 +246,7 @@ class LegWorker:
                 order.cancel_sent = True
                 order.deadline_at = now + self._settings.fill_check_timeout_seconds
             else:
-                logger.error(
-                    kv("order_unresolved", order_id=order.order_id, status=outcome.status)
-                )
+                logger.error(kv("order_unresolved", order_id=order.order_id, status=outcome.status))
                 order.deadline_at = now + self._settings.fill_check_timeout_seconds
 
     def _on_filled(
@@ -282,9 +278,7 @@ class LegWorker:
             logger.warning(
                 kv("partial_fill", order_id=order.order_id, filled=partial, price=fill.price)
             )
-            self._record(
-                job, leg, order, partial, fill.price, fill.commission or Decimal(0), fill
-            )
+            self._record(job, leg, order, partial, fill.price, fill.commission or Decimal(0), fill)
         status = IntentStatus.FILLED if partial > 0 else IntentStatus.FAILED
         self._recorder.journal.mark_intent(
             order.request_id, status, error=f"{outcome.status.value}: {outcome.detail}"

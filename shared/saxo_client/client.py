@@ -30,7 +30,7 @@ from shared.saxo_client.charts import DAILY, ChartBar, ChartMode, ChartService
 from shared.saxo_client.credentials import SecretReader, load_credentials
 from shared.saxo_client.environments import SaxoEnvironment, environment
 from shared.saxo_client.oauth import OAuthClient
-from shared.saxo_client.orders import OrderRequest, OrderService, VerifyTiming
+from shared.saxo_client.orders import FoundOrder, OrderRequest, OrderService, VerifyTiming
 from shared.saxo_client.portfolio import AccountRef, PortfolioService
 from shared.saxo_client.prices import PriceService
 from shared.saxo_client.rate_limiter import RateLimiter, RateLimits
@@ -130,8 +130,14 @@ class SaxoClient:
         return self.charts.bars(uic, asset_type, horizon_minutes=DAILY, count=count)
 
     # --- orders -----------------------------------------------------------------------------
-    def place_order(self, request: OrderRequest, *, request_id: str | None = None) -> PlacedOrder:
-        return self.orders.place(request, request_id=request_id)
+    def place_order(
+        self, request: OrderRequest, *, request_id: str | None = None, look_up: bool = True
+    ) -> PlacedOrder:
+        return self.orders.place(request, request_id=request_id, look_up=look_up)
+
+    def find_order(self, external_reference: str, *, since: datetime) -> FoundOrder | None:
+        """One look for the order with this ExternalReference placed since `since`."""
+        return self.orders.find_by_reference(external_reference, since=since)
 
     def cancel_order(self, order_id: str) -> bool:
         return self.orders.cancel(order_id)

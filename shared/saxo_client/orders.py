@@ -2,18 +2,15 @@
 
 Nothing here re-sends an order request on its own. When a placement gets no answer (timeout,
 connection error, 5xx) the order is looked up by its ExternalReference in the open orders and the
-order activities; if it cannot be found, OrderStateUnknown is raised for the caller to reconcile.
+order activities (or, with `look_up=False`, left to the caller); if it cannot be found,
+OrderStateUnknown is raised for the caller to reconcile.
 
 Fill verification follows saxo_api.md 5: the single-order status (`Data[0]`; absent = no longer
-working), then activities `AveragePrice` -> `ExecutionPrice` with a bounded wait for the lag,
-then the position's `OpenPrice`, then the closed position's `ClosingPrice`. A partial fill of a
-cancelled or expired order is priced the same way. Money only ever comes from the broker's fills.
-
-A 0 price on a fill row is ambiguous: Saxo shows 0 (or nothing) during the activity lag, but a
-worthless option sold at a 0 bid really fills at 0.00. Rule: a positive price is taken as is; a
-reported 0 triggers an immediate portfolio look-up, and a 0.00 fill is accepted only when the
-position's `OpenPrice` or the closed position's `ClosingPrice` is 0 too (two sources agree). A
-non-zero portfolio price wins (it was the lag). A 0 from the portfolio alone is never trusted.
+working), then activities `AveragePrice` -> `ExecutionPrice` (optionally waiting a bounded time
+for the lag), then the position's `OpenPrice`, then the closed position's `ClosingPrice` (see
+`fill_pricing`). A partial fill of a cancelled or expired order is priced the same way. Money
+only ever comes from the broker's fills. The trading loop verifies with `wait_for_final=False`:
+one look, nothing sleeps.
 """
 
 from __future__ import annotations
@@ -27,17 +24,16 @@ from typing import Final
 
 from shared.clock import Clock
 from shared.domain import (
-    ActivityKind,
-    Fill,
+    ClosedPosition,
     Order,
     OrderActivity,
     OrderOutcome,
-    OrderStatus,
     OrderType,
     PlacedOrder,
+    Position,
     Side,
 )
-from shared.saxo_client import parsing, trading_parsing
+from shared.saxo_client import fill_pricing, parsing, trading_parsing
 from shared.saxo_client.errors import (
     OrderRejected,
     OrderStateUnknown,
@@ -55,7 +51,6 @@ from shared.saxo_client.transport import SaxoTransport, new_request_id
 logger = logging.getLogger(__name__)
 
 MAX_EXTERNAL_REFERENCE: Final = 50
-_FILL_KINDS: Final = frozenset({ActivityKind.FILL, ActivityKind.FINAL_FILL})
 
 
 @dataclass(frozen=True)
@@ -84,6 +79,14 @@ class OrderRequest:
                 raise ValueError(f"limit price must not be negative, got {self.limit_price}")
         if self.external_reference and len(self.external_reference) > MAX_EXTERNAL_REFERENCE:
             raise ValueError(f"external_reference longer than {MAX_EXTERNAL_REFERENCE} chars")
+
+
+@dataclass(frozen=True)
+class FoundOrder:
+    """An order found by its ExternalReference; `rejected` when Saxo refused it."""
+
+    order_id: str
+    rejected: bool
 
 
 @dataclass(frozen=True)
@@ -117,9 +120,13 @@ class OrderService:
 
     # --- placement --------------------------------------------------------------------------
 
-    def place(self, request: OrderRequest, *, request_id: str | None = None) -> PlacedOrder:
+    def place(
+        self, request: OrderRequest, *, request_id: str | None = None, look_up: bool = True
+    ) -> PlacedOrder:
         """Send one order. Raises OrderRejected (Saxo said no) or OrderStateUnknown (no answer
-        and not found afterwards). Never re-sends."""
+        and not found afterwards). Never re-sends. With `look_up` False an unanswered order
+        raises OrderStateUnknown at once: the caller looks it up on later passes
+        (`find_by_reference`) instead of this call waiting."""
         account = self._account()
         request_id = request_id or new_request_id()
         reference = request.external_reference or f"cal-{request_id[:24]}"
@@ -155,12 +162,14 @@ class OrderService:
             )
         except (SaxoTransportError, SaxoServerError) as exc:
             logger.error(
-                "order_send_no_answer request_id=%s ref=%s error=%s; looking it up",
+                "order_send_no_answer request_id=%s ref=%s error=%s; to be looked up",
                 request_id,
                 reference,
                 exc,
             )
-            order_id = self._find_by_reference(reference, since=since, request_id=request_id)
+            if not look_up:
+                raise OrderStateUnknown(request_id, reference, type(exc).__name__) from exc
+            order_id = self._await_reference(reference, since=since, request_id=request_id)
             if order_id is None:
                 raise OrderStateUnknown(request_id, reference, type(exc).__name__) from exc
             return PlacedOrder(order_id, request_id, reference)
@@ -183,29 +192,40 @@ class OrderService:
         )
         return PlacedOrder(order_id, request_id, reference, legs)
 
-    def _find_by_reference(self, reference: str, *, since: datetime, request_id: str) -> str | None:
+    def find_by_reference(self, reference: str, *, since: datetime) -> FoundOrder | None:
+        """One look for an order placed since `since` (tz-aware) with this ExternalReference:
+        the working orders, then the account's activities. None when neither lists it."""
+        for order in self.open_orders():
+            if order.external_reference == reference:
+                logger.info("order_found_open order_id=%s ref=%s", order.order_id, reference)
+                return FoundOrder(order.order_id, rejected=False)
+        for activity in self.activities(since=since):
+            if activity.external_reference == reference:
+                rejected = (activity.sub_status or "").lower() == "rejected"
+                logger.info(
+                    "order_found_activity order_id=%s ref=%s rejected=%s",
+                    activity.order_id,
+                    reference,
+                    rejected,
+                )
+                return FoundOrder(activity.order_id, rejected=rejected)
+        return None
+
+    def _await_reference(self, reference: str, *, since: datetime, request_id: str) -> str | None:
+        """Look the order up for `lookup_wait_s`; raise OrderRejected when Saxo rejected it."""
         deadline = self._wall.monotonic() + self._timing.lookup_wait_s
         while True:
             try:
-                for order in self.open_orders():
-                    if order.external_reference == reference:
-                        logger.info(
-                            "order_found_open order_id=%s ref=%s", order.order_id, reference
-                        )
-                        return order.order_id
-                for activity in self.activities(since=since):
-                    if activity.external_reference != reference:
-                        continue
-                    if (activity.sub_status or "").lower() == "rejected":
-                        raise OrderRejected(
-                            "Rejected", "rejected (found in activities)", request_id=request_id
-                        )
-                    logger.info(
-                        "order_found_activity order_id=%s ref=%s", activity.order_id, reference
-                    )
-                    return activity.order_id
+                found = self.find_by_reference(reference, since=since)
             except (SaxoTransportError, SaxoServerError) as exc:
                 logger.warning("order_lookup_failed ref=%s error=%s", reference, exc)
+                found = None
+            if found is not None and found.rejected:
+                raise OrderRejected(
+                    "Rejected", "rejected (found in activities)", request_id=request_id
+                )
+            if found is not None:
+                return found.order_id
             if self._wall.monotonic() >= deadline:
                 return None
             self._wall.sleep(self._timing.poll_interval_s)
@@ -276,13 +296,15 @@ class OrderService:
             params["FromDateTime"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         body = self._transport.get("/cs/v1/audit/orderactivities", params).body
         rows = trading_parsing.parse_activities(body)
-        return sorted(rows, key=_activity_order)
+        return sorted(rows, key=fill_pricing.activity_order)
 
     # --- fill verification ------------------------------------------------------------------
 
     def verify(self, order_id: str, *, wait_for_final: bool = True) -> OrderOutcome:
         """Final status and fill of an order (see module docstring). With `wait_for_final` a
-        still-working order is polled for `status_wait_s` before WORKING is returned."""
+        still-working order is polled for `status_wait_s` and an unpublished fill price for
+        `price_wait_s`; without it nothing waits: one look, and a filled order whose price is
+        not published yet comes back with `fill` None (verify again later)."""
         deadline = self._wall.monotonic() + self._timing.status_wait_s
         while True:
             working = self.status(order_id)
@@ -293,39 +315,40 @@ class OrderService:
             return OrderOutcome(
                 order_id, working.status, filled_amount=working.filled_amount, detail="working"
             )
-        return self._outcome_from_activities(order_id)
+        return self._outcome_from_activities(order_id, wait=wait_for_final)
 
-    def _outcome_from_activities(self, order_id: str) -> OrderOutcome:
+    def _outcome_from_activities(self, order_id: str, *, wait: bool) -> OrderOutcome:
         """Status and fill of an order that no longer works. A filled amount (complete, or
         partial before a cancel/expiry) always gets its price from the broker: activities first
-        (bounded wait for the lag), then the portfolio; never from a quote or limit."""
-        deadline = self._wall.monotonic() + self._timing.price_wait_s
-        portfolio_checked = False
+        (with `wait`, a bounded wait for the lag), then the portfolio; never a quote or limit."""
+        deadline = self._wall.monotonic() + (self._timing.price_wait_s if wait else 0.0)
+        portfolio = self._portfolio()
+        zero_checked = False
         while True:
             rows = self.activities(order_id)
-            outcome = _outcome(order_id, rows)
-            if outcome.fill is not None and outcome.fill.commission is None:
-                return self._with_commission(outcome)
+            outcome = fill_pricing.outcome_from_rows(order_id, rows)
             if outcome.fill is not None:
+                return self._with_commission(outcome, portfolio)
+            if not fill_pricing.needs_price(outcome):
                 return outcome
-            if not _needs_price(outcome):
-                return outcome
-            if _zero_reported(rows) and not portfolio_checked:
+            if fill_pricing.zero_reported(rows) and not zero_checked:
                 # A 0 is the lag or a real 0.00 fill: ask the portfolio now rather than waiting.
-                portfolio_checked = True
-                found = self._fill_from_portfolio(order_id, rows, outcome, accept_zero=True)
+                zero_checked = True
+                found = self._price_from_portfolio(order_id, rows, outcome, portfolio, True)
                 if found is not None:
                     return found
             if self._wall.monotonic() >= deadline:
                 break
             logger.info("fill_price_pending order_id=%s", order_id)
             self._wall.sleep(self._timing.poll_interval_s)
-        found = self._fill_from_portfolio(
-            order_id, rows, outcome, accept_zero=_zero_reported(rows)
+            portfolio = self._portfolio()
+        found = self._price_from_portfolio(
+            order_id, rows, outcome, portfolio, fill_pricing.zero_reported(rows)
         )
         if found is not None:
             return found
-        logger.error(
+        log = logger.error if wait else logger.info
+        log(
             "fill_price_unknown order_id=%s status=%s filled=%s",
             order_id,
             outcome.status,
@@ -333,14 +356,11 @@ class OrderService:
         )
         return replace(outcome, detail=f"{outcome.detail}, price unknown")
 
-    def _with_commission(self, outcome: OrderOutcome) -> OrderOutcome:
-        """Add the commission Saxo booked for this fill, when it reports one: the opening
-        position's `TradeCostsTotal`, else the closed position's `CostClosing`."""
-        fill = outcome.fill
-        assert fill is not None
+    def _portfolio(self) -> fill_pricing.Portfolio:
+        """A fresh lazily fetched view of the account's open and closed positions."""
         account = self._account()
-        commission: Decimal | None = None
-        try:
+
+        def positions() -> list[Position]:
             body = self._transport.get(
                 "/port/v1/positions",
                 {
@@ -349,199 +369,55 @@ class OrderService:
                     "FieldGroups": "PositionBase,PositionView",
                 },
             ).body
-            for position in trading_parsing.parse_positions(body):
-                if (
-                    position.source_order_id == fill.order_id
-                    and abs(position.amount) == fill.amount
-                    and position.trade_costs is not None
-                ):
-                    commission = abs(position.trade_costs)
-            if commission is None and fill.position_id is not None:
-                closed = self._transport.get(
-                    "/port/v1/closedpositions",
-                    {
-                        "ClientKey": account.client_key,
-                        "AccountKey": account.account_key,
-                        "$top": 50,
-                    },
-                ).body
-                for row in parsing.feed_items(closed, "ClosedPositions"):
-                    closed_position = trading_parsing.parse_closed_position(row)
-                    # The side this order was: the opening cost for the order that opened the
-                    # (since closed) position, the closing cost for the order that closed it.
-                    if closed_position.opening_position_id == fill.position_id:
-                        cost = closed_position.cost_opening
-                    elif closed_position.closing_position_id == fill.position_id:
-                        cost = closed_position.cost_closing
-                    else:
-                        continue
-                    if cost is not None:
-                        commission = abs(cost)
-                        break
+            return trading_parsing.parse_positions(body)
+
+        def closed() -> list[ClosedPosition]:
+            body = self._transport.get(
+                "/port/v1/closedpositions",
+                {"ClientKey": account.client_key, "AccountKey": account.account_key, "$top": 50},
+            ).body
+            return [
+                trading_parsing.parse_closed_position(row)
+                for row in parsing.feed_items(body, "ClosedPositions")
+            ]
+
+        return fill_pricing.Portfolio(positions, closed)
+
+    def _price_from_portfolio(
+        self,
+        order_id: str,
+        rows: list[OrderActivity],
+        outcome: OrderOutcome,
+        portfolio: fill_pricing.Portfolio,
+        accept_zero: bool,
+    ) -> OrderOutcome | None:
+        try:
+            found = fill_pricing.price_from_portfolio(
+                order_id, rows, outcome, portfolio, accept_zero=accept_zero
+            )
+        except SaxoError as exc:
+            logger.warning("fill_portfolio_lookup_failed order_id=%s error=%s", order_id, exc)
+            return None
+        return None if found is None else self._with_commission(found, portfolio)
+
+    def _with_commission(
+        self, outcome: OrderOutcome, portfolio: fill_pricing.Portfolio
+    ) -> OrderOutcome:
+        """`outcome` with the commission Saxo booked for its fill, when the activities did not
+        carry one and the portfolio reports it (read from the same portfolio view)."""
+        fill = outcome.fill
+        assert fill is not None
+        if fill.commission is not None:
+            return outcome
+        try:
+            commission = fill_pricing.commission_from_portfolio(fill, portfolio)
         except SaxoError as exc:
             logger.warning("fill_commission_lookup_failed order_id=%s error=%s", fill.order_id, exc)
+            return outcome
         if commission is None:
             return outcome
         logger.info("fill_commission order_id=%s commission=%s", fill.order_id, commission)
         return replace(outcome, fill=replace(fill, commission=commission))
-
-    def _fill_from_portfolio(
-        self, order_id: str, rows: list[OrderActivity], outcome: OrderOutcome, *, accept_zero: bool
-    ) -> OrderOutcome | None:
-        """The fill priced from the opened position's `OpenPrice` or the closed position's
-        `ClosingPrice`, with its commission; None when neither has it. A 0 price counts only
-        with `accept_zero` (the activities reported 0 too: two sources agree on a 0.00 fill)."""
-        final = next((r for r in reversed(rows) if r.kind in _FILL_KINDS), None)
-        position_id = final.position_id if final else None
-        account = self._account()
-
-        def usable(price: Decimal | None) -> bool:
-            return price is not None and (price > 0 or (price == 0 and accept_zero))
-
-        try:
-            body = self._transport.get(
-                "/port/v1/positions",
-                {
-                    "ClientKey": account.client_key,
-                    "AccountKey": account.account_key,
-                    "FieldGroups": "PositionBase,PositionView",
-                },
-            ).body
-            for position in trading_parsing.parse_positions(body):
-                matches = position.source_order_id == order_id or (
-                    position_id is not None and position.position_id == position_id
-                )
-                if matches and position.open_price is not None and usable(position.open_price):
-                    filled = _filled(outcome, final, position.open_price, "position")
-                    return self._with_commission(filled)
-            closed = self._transport.get(
-                "/port/v1/closedpositions",
-                {"ClientKey": account.client_key, "AccountKey": account.account_key, "$top": 50},
-            ).body
-            for row in parsing.feed_items(closed, "ClosedPositions"):
-                closed_position = trading_parsing.parse_closed_position(row)
-                # The order either opened this (since closed) position or closed it: its fill
-                # price is the matching side's price, never the other trade's.
-                if position_id is None:
-                    price = None
-                elif position_id == closed_position.opening_position_id:
-                    price = closed_position.open_price
-                elif position_id == closed_position.closing_position_id:
-                    price = closed_position.closing_price
-                else:
-                    price = None
-                if price is not None and usable(price):
-                    filled = _filled(outcome, final, price, "closed_position")
-                    return self._with_commission(filled)
-        except SaxoError as exc:
-            logger.warning("fill_portfolio_lookup_failed order_id=%s error=%s", order_id, exc)
-        return None
-
-
-def _activity_order(row: OrderActivity) -> tuple[datetime, int]:
-    stamp = row.activity_time or datetime.min.replace(tzinfo=UTC)
-    log_id = int(row.log_id) if row.log_id and row.log_id.isdigit() else 0
-    return stamp, log_id
-
-
-def _outcome(order_id: str, rows: list[OrderActivity]) -> OrderOutcome:
-    """Status and fill from one order's activities (oldest first). A cancelled or expired order
-    that filled in part carries the fill of that part (its average price)."""
-    if not rows:
-        return OrderOutcome(order_id, OrderStatus.NOT_FOUND, detail="no activities")
-    fills = [r for r in rows if r.kind in _FILL_KINDS]
-    last = rows[-1]
-    if any((r.sub_status or "").lower() == "rejected" for r in rows) and not fills:
-        return OrderOutcome(order_id, OrderStatus.REJECTED, detail="rejected")
-    filled_amount = max(
-        (r.filled_amount or r.amount or Decimal(0) for r in fills), default=Decimal(0)
-    )
-    if any(r.kind is ActivityKind.FINAL_FILL for r in rows):
-        status, detail = OrderStatus.FILLED, "filled"
-    elif last.kind in (ActivityKind.CANCELLED, ActivityKind.EXPIRED, ActivityKind.DONE_FOR_DAY):
-        status = OrderStatus.CANCELLED if last.kind is ActivityKind.CANCELLED else (
-            OrderStatus.EXPIRED
-        )
-        detail = "partially filled then " + status.value if fills else status.value
-    elif fills:
-        return OrderOutcome(order_id, OrderStatus.PARTIALLY_FILLED, None, filled_amount)
-    else:
-        return OrderOutcome(order_id, OrderStatus.UNKNOWN, None, Decimal(0), f"last={last.kind}")
-    outcome = OrderOutcome(order_id, status, None, filled_amount, detail)
-    if filled_amount <= 0:
-        return outcome
-    price = _average_fill_price(fills)
-    return _filled(outcome, fills[-1], price, "activities") if price is not None else outcome
-
-
-def _needs_price(outcome: OrderOutcome) -> bool:
-    """A final order with contracts filled but no priced fill yet."""
-    final = outcome.status in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
-    return final and outcome.fill is None and outcome.filled_amount > 0
-
-
-def _average_fill_price(fills: list[OrderActivity]) -> Decimal | None:
-    """The order's average fill price from its fill rows (oldest first), or None while it is
-    unpublished. Only a positive price is taken here: a reported 0 may be the lag and needs the
-    portfolio to confirm it (`_zero_reported`). The last row's `AveragePrice` covers every fill;
-    else the `ExecutionPrice` of each fill weighted by its share of the cumulative amount."""
-    last = fills[-1]
-    if last.average_price is not None and last.average_price > 0:
-        return last.average_price
-    if len(fills) == 1:
-        price = last.execution_price
-        return price if price is not None and price > 0 else None
-    total = Decimal(0)
-    previous = Decimal(0)
-    for row in fills:
-        cumulative = row.filled_amount
-        price = row.execution_price
-        if cumulative is None or price is None or price <= 0 or cumulative <= previous:
-            return None
-        total += price * (cumulative - previous)
-        previous = cumulative
-    return total / previous if previous > 0 else None
-
-
-def _zero_reported(rows: list[OrderActivity]) -> bool:
-    """True when the newest fill row filled contracts and reports a price of exactly 0 with no
-    positive price: either the publication lag or a real 0.00 fill (a worthless option sold at
-    a 0 bid). The portfolio decides (see `OrderService._fill_from_portfolio`)."""
-    fills = [r for r in rows if r.kind in _FILL_KINDS]
-    if not fills:
-        return False
-    last = fills[-1]
-    if (last.filled_amount or last.amount or Decimal(0)) <= 0:
-        return False
-    prices = [p for p in (last.average_price, last.execution_price) if p is not None]
-    return bool(prices) and all(p == 0 for p in prices)
-
-
-def _filled(
-    outcome: OrderOutcome, final: OrderActivity | None, price: Decimal, source: str
-) -> OrderOutcome:
-    """`outcome` (its status kept: a partial fill may end cancelled) with the fill at `price`."""
-    amount = outcome.filled_amount or (final.amount if final and final.amount else Decimal(0))
-    fill = Fill(
-        order_id=outcome.order_id,
-        uic=final.uic if final else None,
-        side=final.side if final else None,
-        amount=amount,
-        price=price,
-        filled_at=final.activity_time if final else None,
-        source=source,
-        commission=final.commission if final else None,
-        position_id=final.position_id if final else None,
-    )
-    logger.info(
-        "order_filled order_id=%s status=%s price=%s amount=%s source=%s",
-        outcome.order_id,
-        outcome.status,
-        price,
-        amount,
-        source,
-    )
-    return replace(outcome, fill=fill, filled_amount=amount)
 
 
 def _error_info(body: object) -> tuple[str | None, str, object]:

@@ -237,9 +237,7 @@ class InstrumentCatalog:
 
     # ------------------------------------------------------------------ contracts
 
-    def contracts(
-        self, root_id: int, expiry: date, reference_price: float
-    ) -> list[OptionContract]:
+    def contracts(self, root_id: int, expiry: date, reference_price: float) -> list[OptionContract]:
         """Listed series of one expiry, sorted by strike (Call before Put).
 
         The first call lists strikes at the root's increment within +-8 % (SPXW) or +-15 %
@@ -261,16 +259,21 @@ class InstrumentCatalog:
         listed = self._strikes.get(key)
         if listed is None:
             listed = self._list(root, expiry, wanted[0], wanted[1])
-            logger.debug("sim_chain_listed root=%s expiry=%s strikes=%d", root.symbol, expiry,
-                         len(listed))
+            logger.debug(
+                "sim_chain_listed root=%s expiry=%s strikes=%d", root.symbol, expiry, len(listed)
+            )
         else:
             inner = self._strike_span(root, reference_price, rules.strike_range / 2)
             low = wanted[0] if inner[0] < listed[0] else listed[0]
             high = wanted[1] if inner[1] > listed[-1] else listed[-1]
             if low < listed[0] or high > listed[-1]:
                 listed = self._list(root, expiry, low, high)
-                logger.info("sim_chain_extended root=%s expiry=%s strikes=%d", root.symbol,
-                            expiry, len(listed))
+                logger.info(
+                    "sim_chain_extended root=%s expiry=%s strikes=%d",
+                    root.symbol,
+                    expiry,
+                    len(listed),
+                )
         self._strikes[key] = listed
         return [
             self._contracts[option_uic(root_id, expiry, strike, pc)]

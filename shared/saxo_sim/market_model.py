@@ -244,8 +244,19 @@ class _Skeleton:
         other_i = i + pull_i + direction * move_i
         if direction < 0:
             s, other_s, v, other_v, i, other_i = other_s, s, other_v, v, other_i, i
-        return _DayPoint(s, other_s, v, other_v, i, other_i, jump_s, jump_v, float(u[1]),
-                         abs(float(z[7])), abs(float(z[8])))
+        return _DayPoint(
+            s,
+            other_s,
+            v,
+            other_v,
+            i,
+            other_i,
+            jump_s,
+            jump_v,
+            float(u[1]),
+            abs(float(z[7])),
+            abs(float(z[8])),
+        )
 
 
 def _bridge(unit_increments: FloatArray, variances: FloatArray, target: float) -> FloatArray:
@@ -323,8 +334,13 @@ class MarketModel:
         self._overlays: dict[int, _Overlay] = {uic: _Overlay() for uic in _VENUES}
         self._memo: dict[tuple[int, datetime], float] = {}
         self._daily_bar_cache: dict[tuple[int, date], Bar] = {}
-        logger.info("sim_market_ready seed=%d anchor_day=%s spx_open=%.2f vix_open=%.2f",
-                    seed, self.anchor_day, SPX_START, VIX_START)
+        logger.info(
+            "sim_market_ready seed=%d anchor_day=%s spx_open=%.2f vix_open=%.2f",
+            seed,
+            self.anchor_day,
+            SPX_START,
+            VIX_START,
+        )
 
     # ------------------------------------------------------------------ levels
 
@@ -385,16 +401,20 @@ class MarketModel:
         t0 = _epoch(now)
         overlay = self._overlays[uic]
         level = overlay.end_pin(t0)
-        start = (math.log(level / self._raw(uic, now)) if level is not None
-                 else overlay.offset(t0))
+        start = math.log(level / self._raw(uic, now)) if level is not None else overlay.offset(t0)
         overlay.freeze(t0, start)
         span = max(over_seconds, 0.001)
         end = now + timedelta(seconds=span)
         overlay.times.append(t0 + span)
         overlay.offsets.append(math.log(target / self._raw(uic, end)))
         self._changed()
-        logger.info("sim_script_move uic=%d target=%.4f over_s=%.3f until=%s", uic, target,
-                    over_seconds, end.isoformat())
+        logger.info(
+            "sim_script_move uic=%d target=%.4f over_s=%.3f until=%s",
+            uic,
+            target,
+            over_seconds,
+            end.isoformat(),
+        )
 
     def pin(self, uic: int, level: float | None) -> None:
         """Hold `uic` at `level` from now on; None releases it (the path continues from the
@@ -556,8 +576,16 @@ class MarketModel:
             o, c = float(segment[first]), float(segment[ends[k]])
             span_minutes = (ends[k] - first + 1) / 60.0
             volume = int(per_minute * span_minutes * (1.0 + 200.0 * abs(c / o - 1.0)))
-            bars.append(Bar(session.open.astimezone(UTC) + timedelta(seconds=int(first)), o,
-                            float(highs[k]), float(lows[k]), c, volume))
+            bars.append(
+                Bar(
+                    session.open.astimezone(UTC) + timedelta(seconds=int(first)),
+                    o,
+                    float(highs[k]),
+                    float(lows[k]),
+                    c,
+                    volume,
+                )
+            )
         return bars
 
     def _daily_bars(self, uic: int, count: int, end: datetime) -> list[Bar]:
@@ -580,8 +608,9 @@ class MarketModel:
         session = session_for(day)
         assert session is not None
         intraday = self._day_bars(uic, session, 86_400, end)[0]
-        bar = Bar(stamp, intraday.open, intraday.high, intraday.low, intraday.close,
-                  intraday.volume)
+        bar = Bar(
+            stamp, intraday.open, intraday.high, intraday.low, intraday.close, intraday.volume
+        )
         own = session_for(day, _VENUES[uic])
         if own is not None and end >= own.close:
             self._daily_bar_cache[(uic, day)] = bar
@@ -598,10 +627,12 @@ class MarketModel:
             if uic == SPY_UIC:
                 o, c = o * SPY_PER_SPX, c * SPY_PER_SPX
             elif uic == QQQ_UIC:
-                o = QQQ_START * math.exp(QQQ_BETA * (point.s_open - math.log(SPX_START))
-                                         + point.i_open)
-                c = QQQ_START * math.exp(QQQ_BETA * (point.s_close - math.log(SPX_START))
-                                         + point.i_close)
+                o = QQQ_START * math.exp(
+                    QQQ_BETA * (point.s_open - math.log(SPX_START)) + point.i_open
+                )
+                c = QQQ_START * math.exp(
+                    QQQ_BETA * (point.s_close - math.log(SPX_START)) + point.i_close
+                )
                 scale = sd * QQQ_BETA / QQQ_CORRELATION
         high = max(o, c) * math.exp(0.5 * scale * point.high_z)
         low = min(o, c) * math.exp(-0.5 * scale * point.low_z)

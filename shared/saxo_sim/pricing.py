@@ -180,12 +180,19 @@ class PricingEngine:
         spot = ctx.spot
         strike = float(contract.strike)
         q = DIVIDEND_YIELD[contract.root_id]
-        iv = self.surface.implied_vol(ctx.vol_index, spot, strike, calendar_years,
-                                      ctx.trading_years, (RATE - q) * calendar_years)
+        iv = self.surface.implied_vol(
+            ctx.vol_index,
+            spot,
+            strike,
+            calendar_years,
+            ctx.trading_years,
+            (RATE - q) * calendar_years,
+        )
         right: Right = "call" if contract.put_call == "Call" else "put"
         greeks = bs_greeks(spot, strike, calendar_years, iv, RATE, right, q)
-        bid, ask = self._option_bid_ask(contract, greeks.price, greeks.delta, priced_at,
-                                        ctx.expiry_close, ctx.time_of_day)
+        bid, ask = self._option_bid_ask(
+            contract, greeks.price, greeks.delta, priced_at, ctx.expiry_close, ctx.time_of_day
+        )
         is_open = ctx.is_open
         salt = contract.uic + int(priced_at.timestamp())
         bid_size = _size(self._model.seed, salt, 1, 150) if bid > 0 else 0
@@ -289,12 +296,21 @@ class PricingEngine:
             return 1.0 + _CLOSE_WIDEN
         since_open = max((at - session.open).total_seconds() / 60.0, 0.0)
         to_close = max((session.close - at).total_seconds() / 60.0, 0.0)
-        return (1.0 + _OPEN_WIDEN * math.exp(-since_open / _WIDEN_MINUTES)
-                + _CLOSE_WIDEN * math.exp(-to_close / _WIDEN_MINUTES))
+        return (
+            1.0
+            + _OPEN_WIDEN * math.exp(-since_open / _WIDEN_MINUTES)
+            + _CLOSE_WIDEN * math.exp(-to_close / _WIDEN_MINUTES)
+        )
 
-    def _option_bid_ask(self, contract: OptionContract, theo: float, delta: float,
-                        at: datetime, expiry_close: datetime,
-                        time_of_day: float) -> tuple[Decimal, Decimal]:
+    def _option_bid_ask(
+        self,
+        contract: OptionContract,
+        theo: float,
+        delta: float,
+        at: datetime,
+        expiry_close: datetime,
+        time_of_day: float,
+    ) -> tuple[Decimal, Decimal]:
         root = contract.root
         theo = max(theo, 0.0)
         days_left = max((expiry_close - at).total_seconds() / 86_400.0, 0.0)

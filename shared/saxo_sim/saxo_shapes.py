@@ -196,8 +196,10 @@ def _option_display_items(contract: OptionContract) -> tuple[tuple[str, Any], ..
     return (
         ("Currency", CURRENCY),
         ("Decimals", 2),
-        ("Description", f"{contract.root} {contract.expiry.isoformat()} {contract.put_call} "
-                        f"{contract.strike}"),
+        (
+            "Description",
+            f"{contract.root} {contract.expiry.isoformat()} {contract.put_call} {contract.strike}",
+        ),
         ("Format", "Normal"),
         ("OrderDecimals", 2),
         ("StrikeDecimals", 3),

@@ -88,8 +88,9 @@ class VolSurface:
         ratio = self._g(max(trading_years, 0.0)) / self._g(30.0 / 365.0)
         return max(self.min_vol, self.long_run_vol + (base - self.long_run_vol) * ratio)
 
-    def trading_vol(self, vix: float, spot: float, strike: float, trading_years: float,
-                    carry: float) -> float:
+    def trading_vol(
+        self, vix: float, spot: float, strike: float, trading_years: float, carry: float
+    ) -> float:
         """Smile vol in trading time; `carry` = (rate - dividend yield) * calendar years."""
         atm = self.atm_vol(vix, trading_years)
         if trading_years <= 0:
@@ -99,8 +100,15 @@ class VolSurface:
         multiplier = 1.0 - self.skew * z + self.curvature * z * z
         return atm * min(self.max_multiplier, max(self.min_multiplier, multiplier))
 
-    def implied_vol(self, vix: float, spot: float, strike: float, calendar_years: float,
-                    trading_years: float, carry: float) -> float:
+    def implied_vol(
+        self,
+        vix: float,
+        spot: float,
+        strike: float,
+        calendar_years: float,
+        trading_years: float,
+        carry: float,
+    ) -> float:
         """Calendar-time implied vol (what Black-Scholes with ACT/365 years takes).
 
         Carries the trading-time variance: iv^2 * calendar_years = vol^2 * trading_years.

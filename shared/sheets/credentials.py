@@ -73,9 +73,7 @@ def parse_service_account(text: str, *, source: str) -> ServiceAccount:
     if missing:
         raise CredentialsError(f"{source}: missing field(s) {', '.join(missing)}")
     if info["type"] != "service_account":
-        raise CredentialsError(
-            f"{source}: type is {info['type']!r}, expected 'service_account'"
-        )
+        raise CredentialsError(f"{source}: type is {info['type']!r}, expected 'service_account'")
     return ServiceAccount(info, source)
 
 

@@ -307,9 +307,7 @@ def build_mirror(
     if not section.enabled:
         return _disabled(bot, "disabled_in_config")
     try:
-        account = resolve_service_account(
-            section, loaded.secrets.sheets_credentials, home=home
-        )
+        account = resolve_service_account(section, loaded.secrets.sheets_credentials, home=home)
     except CredentialsError as exc:
         logger.error("sheets_mirror_off bot=%s reason=bad_credentials error=%s", bot, exc)
         return DisabledMirror(f"bad credentials: {exc}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -310,3 +311,73 @@ def test_an_opening_fill_found_in_closed_positions_takes_the_opening_side() -> N
     assert outcome.fill is not None
     assert (outcome.fill.price, outcome.fill.source) == (Decimal("0.05"), "closed_position")
     assert outcome.fill.commission == Decimal("0.7")
+
+
+# --- the trading loop's non-blocking calls -------------------------------------------------
+
+
+@responses.activate
+def test_without_look_up_an_unanswered_order_is_unknown_at_once_and_never_resent() -> None:
+    orders, clock = service()
+    responses.post(ORDERS, status=503)
+    started = clock.monotonic()
+
+    with pytest.raises(OrderStateUnknown):
+        orders.place(limit_sell(), look_up=False)
+
+    assert clock.monotonic() == started  # no sleep: the loop keeps running
+    assert [c.request.method for c in responses.calls] == ["POST"]  # no lookup, no re-send
+
+
+@responses.activate
+def test_one_look_finds_an_order_by_its_reference_or_reports_its_rejection() -> None:
+    orders, _ = service()
+    responses.get(OPEN_ORDERS, json={"__count": 0, "Data": []})
+    responses.get(ACTIVITIES, json=load("activities_final_fill.json"))
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    reference = load("activities_final_fill.json")["Data"][0]["ExternalReference"]
+
+    found = orders.find_by_reference(reference, since=since)
+    missing = orders.find_by_reference("cal-not-sent", since=since)
+
+    assert found is not None and (found.order_id, found.rejected) == ("5012345678", False)
+    assert missing is None
+
+
+@responses.activate
+def test_verify_without_waiting_returns_a_lagging_fill_unpriced_then_priced() -> None:
+    orders, clock = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    lagging = load("activities_final_fill_lagging.json")
+    settled = json.loads(json.dumps(lagging))
+    settled["Data"][1]["AveragePrice"] = 2.55
+    responses.get(ACTIVITIES, json=lagging)
+    responses.get(ACTIVITIES, json=settled)
+    responses.get(POSITIONS, json=NO_POSITIONS)
+    responses.get(CLOSED, json={"Data": []})
+    started = clock.monotonic()
+
+    first = orders.verify("5012345679", wait_for_final=False)
+    second = orders.verify("5012345679", wait_for_final=False)
+
+    assert clock.monotonic() == started  # neither call slept
+    assert first.status is OrderStatus.FILLED and first.fill is None
+    assert second.fill is not None and second.fill.price == Decimal("2.55")
+
+
+@responses.activate
+def test_a_portfolio_priced_fill_reads_the_positions_once_for_price_and_commission() -> None:
+    orders, _ = service()
+    responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
+    responses.get(ACTIVITIES, json=load("activities_final_fill_lagging.json"))
+    positions = load("positions_options.json")
+    positions["Data"][0]["PositionId"] = "5023456791"
+    positions["Data"][0]["PositionBase"]["OpenPrice"] = 2.6
+    positions["Data"][0]["PositionBase"]["SourceOrderId"] = "5012345679"
+    responses.get(POSITIONS, json=positions)
+
+    outcome = orders.verify("5012345679", wait_for_final=False)
+
+    assert outcome.fill is not None
+    assert (outcome.fill.price, outcome.fill.commission) == (Decimal("2.6"), Decimal("1.3"))
+    assert sum(1 for c in responses.calls if c.request.url.startswith(POSITIONS)) == 1
