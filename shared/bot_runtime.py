@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
+BUSY_POLL_SECONDS = 1.0  # runtime-clock seconds between passes while an order is worked
 STOP_GRACE_REAL_S = 8.0
 SHEETS_STOP_MAX_S = 1.5  # after the executor's grace: the whole stop stays within systemd's 10 s
 PRE_OPEN_LEAD = timedelta(minutes=5)
@@ -249,7 +250,13 @@ class BotRuntime:
     def _poll_seconds(self) -> float:
         busy = self.strategy.in_position() or self.executor.busy
         seconds = self.loop.poll_seconds_in_position if busy else self.loop.poll_seconds_idle
-        return min(seconds, 1.0) if self.executor.busy else seconds
+        return min(seconds, BUSY_POLL_SECONDS) if self.executor.busy else seconds
+
+    def _poll_soon_while_busy(self, since: float) -> None:
+        """An order is being worked: the next pass comes at most BUSY_POLL_SECONDS after
+        `since` (monotonic), also when the work started after this pass chose its timeout."""
+        if self.executor.busy:
+            self._next_poll = min(self._next_poll, since + BUSY_POLL_SECONDS)
 
     def _due_poll(self) -> bool:
         return self.clock.monotonic() >= self._next_poll
@@ -260,7 +267,8 @@ class BotRuntime:
         """One full pass (see the module docstring)."""
         now = self.clock.now()
         self.iterations += 1
-        self._next_poll = self.clock.monotonic() + self._poll_seconds()
+        started = self.clock.monotonic()
+        self._next_poll = started + self._poll_seconds()
         self._rollover(now)
         if self._market_closed(now):
             self._sleep_until_open()
@@ -279,23 +287,24 @@ class BotRuntime:
             breaker_allows_entries=self._entries_allowed(),
         )
         self._price_guard({ref.uic for ref in request.quotes}, snapshot.quotes)
-        self._handle(self.strategy.decide(snapshot))
-        self.executor.step()
+        self._handle(self.strategy.decide(snapshot))  # a submitted action is stepped at once
         self._deliver_reports()
+        self._poll_soon_while_busy(started)
         self._lines()
 
     def _on_ticks(self, uics: set[int]) -> None:
-        """A streamed tick: advance the executor and re-check stops on fresh stream quotes."""
-        self.executor.step()
-        self._deliver_reports()
+        """A streamed tick: re-check stops on fresh stream quotes, without broker calls. The
+        executor is not stepped here (the poll runs at least every second while it is busy),
+        so REST traffic does not grow with the tick rate; a close the strategy decides on the
+        tick is submitted, and so stepped, at once."""
         if not self.strategy.in_position():
             return
         snapshot = self.builder.on_ticks(uics, self.clock.now())
         if snapshot is not None:
             snapshot = _with_positions(snapshot, self._positions, self._entries_allowed())
             self._handle(self.strategy.decide(snapshot))
-            self.executor.step()
             self._deliver_reports()
+            self._poll_soon_while_busy(self.clock.monotonic())
 
     # --- pieces --------------------------------------------------------------------------
     def _entries_allowed(self) -> bool:

@@ -96,6 +96,7 @@ class LegWorker:
             reference_price=price or touch,
             sent_utc=self._clock.now(),
             deadline_at=now + deadline,
+            held_at_send=held,
         )
         self._write_intent(job, leg, order, to_open=not reduces)
         self._crash(_point(job, "before_send", leg))
@@ -224,15 +225,7 @@ class LegWorker:
             else:
                 assert order.unknown_since_at is not None
                 if now - order.unknown_since_at >= self._settings.unknown_lookup_seconds:
-                    journal.mark_intent(
-                        order.request_id, IntentStatus.FAILED, error="not found at the broker"
-                    )
-                    self._recorder.safety_event(
-                        "order_not_found",
-                        f"order {order.external_reference} of {job.intent_id} never appeared",
-                        {"request_id": order.request_id, "leg": leg.spec.leg},
-                    )
-                    self._advance_after_failure(job, leg, order)
+                    self._unfound(job, leg, order)
                 return
         outcome = self._broker.verify_order(order.order_id)
         if outcome.status is OrderStatus.FILLED:
@@ -248,6 +241,44 @@ class LegWorker:
             else:
                 logger.error(kv("order_unresolved", order_id=order.order_id, status=outcome.status))
                 order.deadline_at = now + self._settings.fill_check_timeout_seconds
+
+    def _unfound(self, job: Job, leg: LegWork, order: OrderWork) -> None:
+        """An unanswered order still not found after `unknown_lookup_seconds`. It failed (and
+        the leg moves on) only when the broker's holding on the leg's uic is what it was when
+        the order was sized: nothing filled. If the holding moved, some order filled that we
+        cannot see yet: sending another could fill twice (a close would flip the position), so
+        the order stays unknown, looked up on every pass, and a safety event is raised once."""
+        held = held_amount(self._broker.positions(), leg.spec.uic)
+        details = {"request_id": order.request_id, "leg": leg.spec.leg, "uic": leg.spec.uic}
+        if order.held_at_send is not None and held != order.held_at_send:
+            if not order.unfound_alarmed:
+                order.unfound_alarmed = True
+                logger.error(
+                    kv(
+                        "order_unfound_but_position_moved",
+                        intent=job.intent_id,
+                        leg=leg.spec.leg,
+                        held_at_send=order.held_at_send,
+                        held=held,
+                    )
+                )
+                self._recorder.safety_event(
+                    "order_unfound_position_moved",
+                    f"order {order.external_reference} of {job.intent_id} is not listed but "
+                    f"the position on {leg.spec.uic} moved from {order.held_at_send} to {held}; "
+                    "not sending another order until it is found",
+                    {**details, "held_at_send": order.held_at_send, "held": held},
+                )
+            return
+        self._recorder.journal.mark_intent(
+            order.request_id, IntentStatus.FAILED, error="not found at the broker"
+        )
+        self._recorder.safety_event(
+            "order_not_found",
+            f"order {order.external_reference} of {job.intent_id} never appeared",
+            details,
+        )
+        self._advance_after_failure(job, leg, order)
 
     def _on_filled(
         self, job: Job, leg: LegWork, order: OrderWork, outcome: OrderOutcome, now: float

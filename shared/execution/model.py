@@ -78,6 +78,8 @@ class OrderWork:
     unknown_since_at: float | None = None
     cancel_sent: bool = False
     recorded_qty: int = 0
+    held_at_send: int | None = None  # signed contracts the broker showed when it was sized
+    unfound_alarmed: bool = False
 
 
 @dataclass

@@ -18,6 +18,7 @@ from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
 from shared.journal import Journal
 from shared.runtime.signals import StopFlag
+from shared.saxo_client.streaming.client import StreamSettings
 from shared.strategy_contract import (
     Action,
     DataRequest,
@@ -74,10 +75,12 @@ def build_runtime(
     clock: Clock | None = None,
     loop: LoopSection | None = None,
     stop: StopFlag | None = None,
+    execution: ExecutionSettings | None = None,
+    stream: StreamSettings | None = None,
 ) -> BotRuntime:
     """A BotRuntime over SaxoBroker on `server`, a journal in tmp_path and default settings."""
     used: Clock = clock if clock is not None else server.state.clock
-    broker = SaxoBroker(client_for(server, tmp_path))
+    broker = SaxoBroker(client_for(server, tmp_path), stream_settings=stream)
     journal = Journal.open(tmp_path / "data" / f"{BOT}.sqlite", clock=used)
     return BotRuntime(
         bot=BOT,
@@ -88,7 +91,7 @@ def build_runtime(
         breaker=CircuitBreaker(BOT, BreakerSettings(), clock=used, store=MemoryBreakerStore()),
         loop=loop or LoopSection(),
         market_data=MarketDataSection(),
-        execution=ExecutionSettings(fill_check_timeout_seconds=5.0),
+        execution=execution or ExecutionSettings(fill_check_timeout_seconds=5.0),
         calendar=EventCalendar(),
         stop=stop,
     )

@@ -112,9 +112,8 @@ def test_503_on_an_entry_order_is_looked_up_not_resent_blindly(
     make_day: Callable[..., Day],
 ) -> None:
     day = make_day()
-    # The client looks an unanswered order up for a few REAL seconds (hundreds of simulated
-    # ones at this speed): give the entry the longest report timeout.
-    bot = day.bot(strategy={"entry_report_timeout_seconds": 1800})
+    # Default settings: the unanswered order is looked up on later passes, never by a wait.
+    bot = day.bot()
     day.fault(path_prefix=ORDERS, kind="status", status=503, count=1, method="POST")
     day.calm_range()
 
