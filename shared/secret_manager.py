@@ -7,12 +7,10 @@ the store, never the content.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,6 +19,7 @@ import requests
 from filelock import FileLock, Timeout
 
 from shared import paths
+from shared.private_file import write_private_json
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -294,35 +293,10 @@ class FileSecretStore:
         return _parse_secrets_json(self.path, text)
 
     def _write(self, data: Mapping[str, str]) -> None:
-        directory = self.path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
         try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            write_private_json(self.path, data)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise SecretStoreError(f"secrets file {self.path}: cannot write ({exc})") from None
-        _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _parse_secrets_json(path: Path, text: str) -> dict[str, str]:

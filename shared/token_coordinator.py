@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import socket
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
 
 from shared.clock import Clock
+from shared.private_file import write_private_json
 from shared.saxo_client.errors import TokenError
 from shared.saxo_client.oauth import TokenSet
 
@@ -244,7 +244,7 @@ class TokenCoordinator:
         entry["token_url"] = self._refresher.token_url
         entry["updated_by"] = f"{socket.gethostname()}:{os.getpid()}"
         environments[self.env] = entry
-        _atomic_write_json(
+        write_private_json(
             self.cache_path, {"version": CACHE_VERSION, "environments": environments}
         )
 
@@ -287,26 +287,3 @@ class TokenCoordinator:
 
 def _reason(rejected: str | None) -> str:
     return "due" if rejected is None else "unauthorized"
-
-
-def _atomic_write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write `document` to `path` with mode 0600 via a temp file, fsync and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

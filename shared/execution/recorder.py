@@ -205,8 +205,7 @@ def net_by_uic(record: TradeRecord) -> dict[int, int]:
     """Signed contracts held per uic according to the trade's fills (+ long, - short)."""
     net: dict[int, int] = {}
     for fill in record.fills:
-        signed = fill.quantity if fill.side.value == "buy" else -fill.quantity
-        net[fill.uic] = net.get(fill.uic, 0) + signed
+        net[fill.uic] = net.get(fill.uic, 0) + fill.signed_quantity
     return {uic: qty for uic, qty in net.items() if qty != 0}
 
 
@@ -214,8 +213,7 @@ def net_by_leg(record: TradeRecord) -> dict[str, int]:
     """Signed contracts per leg name according to the trade's fills."""
     net: dict[str, int] = {}
     for fill in record.fills:
-        signed = fill.quantity if fill.side.value == "buy" else -fill.quantity
-        net[fill.leg] = net.get(fill.leg, 0) + signed
+        net[fill.leg] = net.get(fill.leg, 0) + fill.signed_quantity
     return net
 
 

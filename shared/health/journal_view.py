@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from shared import paths
 from shared.journal import (
     DailyPnl,
-    FillSide,
     Journal,
     JournalError,
     PositionSnapshot,
@@ -93,7 +92,7 @@ def net_legs(trade: TradeRecord) -> dict[str, int]:
     """Signed contracts still held per leg of `trade` (+ long, - short), zero legs dropped."""
     held: dict[str, int] = defaultdict(int)
     for fill in trade.fills:
-        held[fill.leg] += fill.quantity if fill.side is FillSide.BUY else -fill.quantity
+        held[fill.leg] += fill.signed_quantity
     return {leg: quantity for leg, quantity in held.items() if quantity != 0}
 
 

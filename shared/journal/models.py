@@ -101,6 +101,11 @@ class Fill:
     execution_id: str | None
 
     @property
+    def signed_quantity(self) -> int:
+        """Contracts bought (+) or sold (-)."""
+        return self.quantity if self.side is FillSide.BUY else -self.quantity
+
+    @property
     def cash_flow_usd(self) -> Decimal:
         """Dollars received (+, a sell) or paid (-, a buy) for the contracts, before commission."""
         gross = self.price * self.multiplier * self.quantity
@@ -155,8 +160,7 @@ class TradeRecord:
         """True when, for every instrument, the contracts bought equal the contracts sold."""
         net: dict[int, int] = {}
         for fill in self.fills:
-            signed = fill.quantity if fill.side is FillSide.BUY else -fill.quantity
-            net[fill.uic] = net.get(fill.uic, 0) + signed
+            net[fill.uic] = net.get(fill.uic, 0) + fill.signed_quantity
         return all(quantity == 0 for quantity in net.values())
 
 
