@@ -40,6 +40,7 @@ from shared.runtime.ticks import TickQueue
 from shared.sheets.feed import SheetsFeed
 from shared.sheets.mirror import MirrorControl
 from shared.strategy_contract import (
+    AbortEntry,
     Action,
     ClosePosition,
     LegSpec,
@@ -326,6 +327,9 @@ class BotRuntime:
                 if isinstance(action, OpenPosition):
                     self._entry_legs[action.intent_id] = action.legs  # strikes for the OPEN row
                 self.executor.submit(action)
+            elif isinstance(action, AbortEntry):
+                self.executor.abort_entries(action.reason, intent_id=action.intent_id)
+                self.executor.step()
             elif isinstance(action, RecordEvent):
                 self._record_event(action)
             else:

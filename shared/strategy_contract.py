@@ -167,6 +167,19 @@ class ClosePosition:
 
 
 @dataclass(frozen=True)
+class AbortEntry:
+    """Stop building the entry `intent_id` (e.g. it outlived the strategy's patience).
+
+    The order in flight is cancelled (an unanswered one is still looked up first: nothing is
+    ever abandoned with an unknown outcome), legs already filled are unwound, no further attempt
+    starts, and the entry reports `failed` or `unwound`. Ignored when no such entry is worked.
+    """
+
+    intent_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RecordEvent:
     """Something to journal (and mirror to Sheets): a decision, a skipped day, a safety event.
 
@@ -179,7 +192,7 @@ class RecordEvent:
     payload: JsonDict
 
 
-Action = OpenPosition | ClosePosition | RecordEvent
+Action = OpenPosition | ClosePosition | AbortEntry | RecordEvent
 
 ExecutionStatus = Literal["in_progress", "filled", "failed", "unwound", "closed", "stuck"]
 

@@ -27,6 +27,7 @@ from bots.iron_fly_0dte.states import IronFlyState, Trigger
 from bots.iron_fly_0dte.strikes import ChainView, FlyPlan, plan_fly
 from shared.logger_service import kv
 from shared.strategy_contract import (
+    AbortEntry,
     Action,
     ExecutionReport,
     OpenPosition,
@@ -158,10 +159,12 @@ class EntryPart(StrategyCore):
         book = recovery.read_book([p for p in snap.positions if p.uic in uics])
         self._safety(actions, snap.now, "entry_report_timeout",
                      f"no final entry report; broker shows {book.describe()}")
-        if book.legs:
+        if book.legs:  # the close aborts the entry job too (it shares the uics)
             self._start_close(actions, snap.now, recovery.close_all_legs(book),
                               "entry_unconfirmed", Trigger.EXIT)
         else:
+            if self._m.entry_intent_id is not None:
+                actions.append(AbortEntry(self._m.entry_intent_id, "entry report timeout"))
             self._fire(Trigger.ENTRY_FAILED, "no entry report and nothing at the broker")
 
     def _on_entry_report(self, report: ExecutionReport, now: datetime,

@@ -140,10 +140,14 @@ class Executor:
                 self.jobs.remove(job)
                 self._recorder.save_state()
 
-    def abort_entries(self, why: str) -> None:
-        """Stop building entries: the order in flight is cancelled at once, filled legs unwound."""
+    def abort_entries(self, why: str, *, intent_id: str | None = None) -> None:
+        """Stop building entries (only `intent_id` when given): the order in flight is
+        cancelled at once, filled legs are unwound, and no further attempt starts."""
         for job in self.jobs:
+            if intent_id is not None and job.intent_id != intent_id:
+                continue
             if job.kind is JobKind.ENTRY and job.phase in (Phase.WORKING, Phase.WAIT_RETRY):
+                logger.warning(kv("entry_aborted", intent=job.intent_id, reason=why))
                 job.max_attempts = job.attempt
                 job.reason = why
                 leg = job.current_leg

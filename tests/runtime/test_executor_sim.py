@@ -222,3 +222,49 @@ def test_ladder_first_step_is_a_limit_at_the_touch(rig: Rig, clock: ManualClock)
     assert [r.status for r in reports] == ["filled"]
     rows = rig.journal._conn.execute("SELECT payload FROM order_intents").fetchall()
     assert {json.loads(r[0])["order_type"] for r in rows} == {"limit"}
+
+
+def test_an_aborted_entry_unwinds_its_filled_legs_and_never_retries(
+    server: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    rigs: list[Rig] = []
+
+    def abort_after_two_legs(point: str) -> None:
+        if point == "after_leg:2":
+            rigs[0].executor.abort_entries("strategy gave up", intent_id="fly-1")
+
+    with Rig(server, tmp_path, clock, crash=abort_after_two_legs) as rig:
+        rigs.append(rig)
+        action = _open(rig, max_attempts=3, attempt_spacing_s=15.0)
+        rig.executor.submit(action)
+        reports = rig.run_until_idle(clock, timeout_s=60)
+
+        assert [r.status for r in reports] == ["unwound"]
+        assert sim_positions(server) == {}
+        long_call, long_put = (leg.uic for leg in action.legs[:2])
+        assert sim_orders(server) == [
+            (long_call, "Buy"),
+            (long_put, "Buy"),
+            (long_put, "Sell"),
+            (long_call, "Sell"),
+        ]  # no short leg, no second attempt
+        trade = rig.journal.trades()[0]
+        assert not trade.is_open and trade.is_flat
+
+
+def test_an_aborted_entry_still_looks_up_its_unanswered_order_before_giving_up(
+    rig: Rig, clock: ManualClock
+) -> None:
+    fault = {"path_prefix": "/openapi/trade/v2/orders", "kind": "status", "status": 503}
+    control(rig.server, "POST", "/faults", {**fault, "count": 1, "method": "POST"})
+    rig.executor.submit(_open(rig, max_attempts=3, attempt_spacing_s=15.0))
+    assert rig.executor.drain_reports() == []  # the first leg's outcome is unknown
+
+    rig.executor.abort_entries("strategy gave up", intent_id="fly-1")
+    rig.executor.step()
+    assert rig.executor.busy  # not abandoned while the order might exist
+    reports = rig.run_until_idle(clock, timeout_s=120)
+
+    assert [r.status for r in reports] == ["failed"]
+    assert sim_orders(rig.server) == []  # the 503 was never processed; nothing else was sent
+    assert [e.event for e in rig.journal.safety_events()] == ["order_not_found"]

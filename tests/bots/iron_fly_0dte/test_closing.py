@@ -9,7 +9,7 @@ import pytest
 from bots.iron_fly_0dte.states import IronFlyState
 from shared.domain import Side
 from shared.sheets.payloads import decode
-from shared.strategy_contract import ClosePosition, ExecutionReport, OpenPosition
+from shared.strategy_contract import AbortEntry, ClosePosition, ExecutionReport, OpenPosition
 from tests.bots.iron_fly_0dte.factory import (
     D,
     Market,
@@ -123,11 +123,13 @@ def test_entry_report_timeout_closes_what_the_broker_shows() -> None:
     assert records(actions, "safety_event")[0].payload["event"] == "entry_report_timeout"
 
 
-def test_entry_report_timeout_with_nothing_at_the_broker_ends_the_day() -> None:
+def test_entry_report_timeout_with_nothing_at_the_broker_aborts_the_entry_and_ends_the_day(
+) -> None:
     strat, market = strategy(), Market()
-    run(strat, market, at(9, 30), at(10, 0))
-    run(strat, market, at(10, 0, 5), at(10, 6), every_s=30)
+    (order,) = of_type(run(strat, market, at(9, 30), at(10, 0)), OpenPosition)
+    actions = run(strat, market, at(10, 0, 5), at(10, 6), every_s=30)
     assert strat.state_name() == IronFlyState.DONE
+    assert of_type(actions, AbortEntry) == [AbortEntry(order.intent_id, "entry report timeout")]
 
 
 def test_a_fill_reported_after_giving_up_is_closed_at_once() -> None:
