@@ -14,10 +14,9 @@ delivers them, so the loop never waits on Sheets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from shared import market_hours
@@ -25,16 +24,16 @@ from shared.broker import Broker, PriceFeed
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import Clock, WallClock
 from shared.config.envelope import LoopSection, MarketDataSection
-from shared.domain import Position, Quote, Side
+from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings, Executor, Recorder
-from shared.execution.leg_worker import CrashHook, multiplier_of
-from shared.execution.recorder import net_by_uic
+from shared.execution.leg_worker import CrashHook
 from shared.journal import Journal
 from shared.logger_service import kv
 from shared.reconciliation import Reconciler
 from shared.runtime.health import Notifier, health_line
-from shared.runtime.signals import StopFlag
+from shared.runtime.protection import Protector
+from shared.runtime.signals import InterruptibleClock, StopFlag
 from shared.runtime.snapshot import SnapshotBuilder
 from shared.runtime.ticks import TickQueue
 from shared.sheets.feed import SheetsFeed
@@ -58,28 +57,10 @@ BUSY_POLL_SECONDS = 1.0  # runtime-clock seconds between passes while an order i
 STOP_GRACE_REAL_S = 8.0
 SHEETS_STOP_MAX_S = 1.5  # after the executor's grace: the whole stop stays within systemd's 10 s
 PRE_OPEN_LEAD = timedelta(minutes=5)
-ORPHAN_LABEL_PREFIX = "orphan-"  # journal label of an adopted orphan trade
 
 
 class _Stopping(Exception):
     """Internal: a stop was requested during the closed-market sleep."""
-
-
-class _InterruptibleClock:
-    """The runtime clock whose sleep returns early when a stop is requested."""
-
-    def __init__(self, clock: Clock, stop: StopFlag, speed: float) -> None:
-        self._clock, self._stop, self._speed = clock, stop, speed
-
-    def now(self) -> datetime:
-        return self._clock.now()
-
-    def monotonic(self) -> float:
-        return self._clock.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self._stop.wait(seconds / self._speed)
 
 
 class BotRuntime:
@@ -137,6 +118,13 @@ class BotRuntime:
             entry_gate=self.reconciler.blocking_reason,
             crash=crash,
         )
+        self.protector = Protector(
+            broker=broker,
+            recorder=self.recorder,
+            executor=self.executor,
+            clock=clock,
+            no_price_close_seconds=market_data.no_price_close_seconds,
+        )
         self.builder = SnapshotBuilder(
             broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds
         )
@@ -147,9 +135,7 @@ class BotRuntime:
         self._next_reconcile = 0.0
         self._next_heartbeat = 0.0
         self._next_health = 0.0
-        self._last_price_ok = 0.0
         self._positions: list[Position] = []
-        self._protect_seq = 0
         self._saved_state_name: str | None = None
 
     # --- state persisted with every intent ----------------------------------------------
@@ -189,7 +175,7 @@ class BotRuntime:
         self._reconcile()
         self.recorder.save_state()
         self._day = now.astimezone(market_hours.NY).date()
-        self._last_price_ok = self.clock.monotonic()
+        self.protector.price_seen()
         self.notifier.ready()
         self.notifier.status(f"{self.strategy.state_name()}: running")
         logger.info(kv("runtime_ready", bot=self.bot, state=self.strategy.state_name()))
@@ -287,7 +273,9 @@ class BotRuntime:
             positions=self._positions,
             breaker_allows_entries=self._entries_allowed(),
         )
-        self._price_guard({ref.uic for ref in request.quotes}, snapshot.quotes)
+        self.protector.guard_prices(
+            self._positions, {ref.uic for ref in request.quotes}, snapshot.quotes
+        )
         self._handle(self.strategy.decide(snapshot))  # a submitted action is stepped at once
         self._deliver_reports()
         self._poll_soon_while_busy(started)
@@ -371,94 +359,8 @@ class BotRuntime:
         for uic, (position, excess) in report.orphans.items():
             if uic in self.executor.active_uics():
                 continue
-            self._adopt_orphan(position, excess)
-        self._close_adopted_orphans()
-
-    def _adopt_orphan(self, position: Position, excess: int) -> None:
-        """Journal the excess as a trade of its own (opened at the broker position's open
-        price), so its protective close never touches the bot's own trade on that uic."""
-        self._protect_seq += 1
-        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
-        price = position.open_price if position.open_price is not None else position.current_price
-        self.recorder.adopt_orphan(
-            label=f"{ORPHAN_LABEL_PREFIX}{position.uic}-{stamp}-{self._protect_seq}",
-            uic=position.uic,
-            asset_type=position.asset_type,
-            excess=excess,
-            price=price if price is not None and price >= 0 else Decimal(0),
-            multiplier=multiplier_of(position.asset_type),
-            simulated=self.broker.simulated,
-            at=self.clock.now(),
-        )
-
-    def _close_adopted_orphans(self) -> None:
-        """Protect every adopted orphan trade still open and not being closed (also one
-        adopted just before a crash, whose close was never journaled). A uic the broker no
-        longer holds is left to reconciliation (`missing_at_broker`)."""
-        active = self.executor.active_uics()
-        orphans = [t for t in self.journal.open_trades()
-                   if t.label.startswith(ORPHAN_LABEL_PREFIX) and net_by_uic(t)]  # fmt: skip
-        if not orphans:
-            return
-        held_at_broker = {p.uic: p for p in self.broker.positions() if p.amount != 0}
-        for trade in orphans:
-            held = net_by_uic(trade)
-            if set(held) & active:
-                continue
-            for uic, amount in held.items():
-                position = held_at_broker.get(uic)
-                if position is None:
-                    continue
-                self._protect_held(uic, position.asset_type, position.symbol, amount,
-                                   "orphan_protection", trade_id=trade.trade_id)  # fmt: skip
-                active = self.executor.active_uics()
-
-    def _protect(self, position: Position, excess: int, reason: str) -> None:
-        """Close `excess` contracts of `position` at once (nothing else would protect them)."""
-        self._protect_held(position.uic, position.asset_type, position.symbol, excess, reason)
-
-    def _protect_held(
-        self,
-        uic: int,
-        asset_type: str,
-        symbol: str | None,
-        excess: int,
-        reason: str,
-        *,
-        trade_id: int | None = None,
-    ) -> None:
-        """Close `excess` signed contracts of `uic` at once, journaled into `trade_id` (None:
-        the bot's open trade holding the uic)."""
-        self._protect_seq += 1
-        self.recorder.safety_event(
-            reason, f"closing {excess} on uic {uic}", {"uic": uic, "trade_id": trade_id}
-        )
-        leg = LegSpec(
-            leg=f"protect_{uic}",
-            uic=uic,
-            asset_type=asset_type,
-            side=Side.SELL if excess > 0 else Side.BUY,
-            quantity=abs(excess),
-            root=symbol or "",
-        )
-        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
-        intent = f"protect-{uic}-{stamp}-{self._protect_seq}"
-        self.executor.submit(ClosePosition(intent, (leg,), reason, urgent=True), trade_id=trade_id)
-
-    def _price_guard(self, requested: set[int], quotes: Mapping[int, Quote]) -> None:
-        """With a position open and no price for its requested uics for too long, close it."""
-        held = [p for p in self._positions if p.uic in requested]
-        now = self.clock.monotonic()
-        if not held or all(p.uic in quotes for p in held):
-            self._last_price_ok = now
-            return
-        if now - self._last_price_ok < self.market_data.no_price_close_seconds:
-            return
-        if self.executor.closing:
-            return
-        for position in held:
-            self._protect(position, int(position.amount), "no_price_close")
-        self._last_price_ok = now
+            self.protector.adopt_orphan(position, excess)
+        self.protector.close_adopted_orphans()
 
     def _rollover(self, now: datetime) -> None:
         today = now.astimezone(market_hours.NY).date()
@@ -488,7 +390,7 @@ class BotRuntime:
             self.sheets.refresh(self.strategy.state_name(), self._positions)
 
         market_hours.sleep_until_open(
-            _InterruptibleClock(self.clock, self.stop, self.speed),
+            InterruptibleClock(self.clock, self.stop, self.speed),
             PRE_OPEN_LEAD,
             venue="index_options",
             max_chunk=timedelta(seconds=min(60.0, 2.0 * self.speed)),

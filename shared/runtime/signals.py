@@ -1,4 +1,5 @@
-"""SIGTERM/SIGINT: set the stop flag and wake the loop; the loop finishes the step and exits."""
+"""SIGTERM/SIGINT: set the stop flag and wake the loop; the loop finishes the step and exits.
+`InterruptibleClock` lets long sleeps (the closed market) end as soon as a stop is asked."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from types import FrameType
 
+from shared.clock import Clock
 from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
@@ -44,3 +47,21 @@ def install_handlers(flag: StopFlag) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+class InterruptibleClock:
+    """`clock` whose sleep returns early when `stop` is set; `speed` is simulated seconds per
+    real second (1 live), so a sleep of N clock seconds waits N / speed real seconds."""
+
+    def __init__(self, clock: Clock, stop: StopFlag, speed: float) -> None:
+        self._clock, self._stop, self._speed = clock, stop, speed
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def monotonic(self) -> float:
+        return self._clock.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stop.wait(seconds / self._speed)
