@@ -110,6 +110,16 @@ class ExecutionSection(StrictModel):
         le=60.0,
         description="Seconds between emergency close attempts of one leg.",
     )
+    assumed_commission_per_contract_usd: Decimal = Field(
+        default=Decimal("0.65"),
+        ge=Decimal(0),
+        le=Decimal(50),
+        decimal_places=2,
+        description="USD per contract (or share) recorded for a fill whose commission Saxo does "
+        "not report, so P&L never silently leaves costs out; each use raises a "
+        "commission_assumed safety event. Set it to your Saxo rate card. A reported commission "
+        "is always used as reported.",
+    )
 
     @field_validator("ladder_steps_percent")
     @classmethod

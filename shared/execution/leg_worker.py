@@ -288,7 +288,7 @@ class LegWorker:
             self._price_pending(job, leg, order, outcome, now)
             return
         quantity = int(outcome.filled_amount or fill.amount)
-        self._record(job, leg, order, quantity, fill.price, fill.commission or Decimal(0), fill)
+        self._record(job, leg, order, quantity, fill.price, fill.commission, fill)
         self._recorder.journal.mark_intent(order.request_id, IntentStatus.FILLED)
         self._breaker.record_success()
         leg.order = None
@@ -309,7 +309,7 @@ class LegWorker:
             logger.warning(
                 kv("partial_fill", order_id=order.order_id, filled=partial, price=fill.price)
             )
-            self._record(job, leg, order, partial, fill.price, fill.commission or Decimal(0), fill)
+            self._record(job, leg, order, partial, fill.price, fill.commission, fill)
         status = IntentStatus.FILLED if partial > 0 else IntentStatus.FAILED
         self._recorder.journal.mark_intent(
             order.request_id, status, error=f"{outcome.status.value}: {outcome.detail}"
@@ -343,6 +343,18 @@ class LegWorker:
             {"order_id": order.order_id, "leg": leg.spec.leg, "request_id": order.request_id},
         )
 
+    def _assumed_commission(
+        self, job: Job, leg: LegWork, order: OrderWork, quantity: int
+    ) -> Decimal:
+        commission = assumed_commission(self._settings, quantity)
+        self._recorder.safety_event(
+            "commission_assumed",
+            f"order {order.order_id} of {job.intent_id} has no commission reported by the "
+            f"broker; recorded {commission} USD for {quantity} contracts (configured rate)",
+            {"order_id": order.order_id, "leg": leg.spec.leg, "commission_usd": str(commission)},
+        )
+        return commission
+
     def _advance_after_failure(self, job: Job, leg: LegWork, order: OrderWork) -> None:
         leg.order = None
         if order.order_type is OrderType.LIMIT:
@@ -367,12 +379,17 @@ class LegWorker:
         order: OrderWork,
         cumulative_qty: int,
         price: Decimal,
-        commission: Decimal,
+        commission: Decimal | None,
         fill: Fill,
     ) -> None:
+        """Journal the contracts filled beyond those already recorded, at the broker's price
+        and commission; an unreported commission is the configured assumption (see
+        `assumed_commission`)."""
         quantity = cumulative_qty - order.recorded_qty
         if quantity <= 0:
             return
+        if commission is None:
+            commission = self._assumed_commission(job, leg, order, quantity)
         filled_at = fill.filled_at or self._clock.now()
         leg_fill = LegFill(
             leg=leg.spec.leg,
@@ -412,6 +429,11 @@ class LegWorker:
                 simulated=self._broker.simulated,
             )
         )
+
+
+def assumed_commission(settings: ExecutionSettings, quantity: int) -> Decimal:
+    """USD recorded for `quantity` contracts whose commission the broker did not report."""
+    return settings.assumed_commission_per_contract_usd * quantity
 
 
 def _point(job: Job, event: str, leg: LegWork) -> str:

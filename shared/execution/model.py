@@ -34,6 +34,7 @@ class ExecutionSettings:
     entry_market_attempts: int = 1
     unknown_lookup_seconds: float = 60.0
     stuck_retry_seconds: float = 30.0
+    assumed_commission_per_contract_usd: Decimal = Decimal("0.65")
 
     @classmethod
     def from_section(cls, section: ExecutionSection) -> ExecutionSettings:
@@ -45,6 +46,7 @@ class ExecutionSettings:
             fill_check_timeout_seconds=section.fill_check_timeout_seconds,
             emergency_close_attempts=section.emergency_close_attempts,
             emergency_close_spacing_seconds=section.emergency_close_spacing_seconds,
+            assumed_commission_per_contract_usd=section.assumed_commission_per_contract_usd,
         )
 
 

@@ -140,7 +140,11 @@ def _run_locked(
         return EXIT_STARTUP
     broker: Broker = SaxoBroker(client)
     if dry_run:
-        dry = DryRunBroker(broker, clock=clock)
+        dry = DryRunBroker(
+            broker,
+            clock=clock,
+            commission_per_contract_usd=config.execution.assumed_commission_per_contract_usd,
+        )
         dry.seed_positions(_journal_positions(journal))
         broker = dry
     breaker = CircuitBreaker(

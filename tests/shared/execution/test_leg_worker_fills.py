@@ -114,3 +114,27 @@ def test_unpriced_fill_is_not_journaled_until_the_broker_prices_it(tmp_path: Pat
     [fill] = _fills(journal)
     assert (fill.quantity, fill.price, fill.commission_usd) == (2, Decimal(0), Decimal("1.30"))
     assert leg.order is None and leg.filled_qty == 2
+
+
+def test_a_fill_without_a_reported_commission_records_the_configured_rate_and_says_so(
+    tmp_path: Path,
+) -> None:
+    worker, broker, journal, job, _ = _rig(tmp_path)
+    unreported = Fill(
+        order_id=ORDER_ID,
+        uic=27345123,
+        side=Side.SELL,
+        amount=Decimal(2),
+        price=Decimal("2.45"),
+        filled_at=START,
+        source="activities",
+        commission=None,
+    )
+    broker.outcome = OrderOutcome(ORDER_ID, OrderStatus.FILLED, unreported, Decimal(2))
+
+    worker.check(job, job.legs[0])
+
+    [fill] = _fills(journal)
+    rate = ExecutionSettings().assumed_commission_per_contract_usd
+    assert (fill.quantity, fill.price, fill.commission_usd) == (2, Decimal("2.45"), rate * 2)
+    assert [e.event for e in journal.safety_events()] == ["commission_assumed"]
