@@ -69,13 +69,13 @@ class BotView:
         )
 
     def line(self) -> str:
-        """`bot: state, position, N trades, P&L $x` (plain progress output)."""
+        """`bot: state, position, N trades, realized P&L $x` (plain progress output)."""
         if self.problem is not None:
             return f"{self.bot}: {self.process}, {self.problem}"
         position = self.position or "flat"
         return (
             f"{self.bot}: {self.process}, {self.state or '-'}, {position}, "
-            f"{self.trades} trades, P&L ${self.realized_pnl_usd:,.2f}"
+            f"{self.trades} trades, realized P&L ${self.realized_pnl_usd:,.2f}"
         )
 
 
@@ -176,7 +176,7 @@ def status_table(market: MarketView, bots: Sequence[BotView], *, note: str = "")
     for name in ("bot", "process", "state", "position"):
         table.add_column(name)
     table.add_column("trades", justify="right")
-    table.add_column("P&L $", justify="right")
+    table.add_column("realized P&L $", justify="right")
     for view in bots:
         if view.problem is not None:
             table.add_row(view.bot, view.process, view.problem, "", "", "")
