@@ -14,7 +14,7 @@ delivers them, so the loop never waits on Sheets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -82,7 +82,7 @@ class BotRuntime:
         crash: CrashHook | None = None,
         notifier: Notifier | None = None,
         stop: StopFlag | None = None,
-        clock_speed: float = 1.0,
+        clock_speed: float | Callable[[], float] = 1.0,
         use_stream: bool = True,
         mirror: MirrorControl | None = None,
         environment: str = "",
@@ -98,7 +98,7 @@ class BotRuntime:
         self.notifier = notifier or Notifier()
         self.ticks = TickQueue()
         self.stop = stop or StopFlag()
-        self.speed = clock_speed
+        self._speed = clock_speed if callable(clock_speed) else (lambda: clock_speed)
         self._use_stream = use_stream
         # Sheets: rows are queued in the journal here; the mirror's own thread delivers them.
         self.sheets = SheetsFeed(
@@ -137,6 +137,12 @@ class BotRuntime:
         self._next_health = 0.0
         self._positions: list[Position] = []
         self._saved_state_name: str | None = None
+
+    @property
+    def speed(self) -> float:
+        """Clock seconds per real second now: 1 live, the simulator's current speed in local
+        mode (read at every wait, so a speed change through the simulator takes effect)."""
+        return self._speed()
 
     # --- state persisted with every intent ----------------------------------------------
     def _state(self) -> tuple[str, dict[str, Any]]:
@@ -390,7 +396,7 @@ class BotRuntime:
             self.sheets.refresh(self.strategy.state_name(), self._positions)
 
         market_hours.sleep_until_open(
-            InterruptibleClock(self.clock, self.stop, self.speed),
+            InterruptibleClock(self.clock, self.stop, self._speed),
             PRE_OPEN_LEAD,
             venue="index_options",
             max_chunk=timedelta(seconds=min(60.0, 2.0 * self.speed)),

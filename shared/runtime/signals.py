@@ -50,10 +50,10 @@ def install_handlers(flag: StopFlag) -> None:
 
 
 class InterruptibleClock:
-    """`clock` whose sleep returns early when `stop` is set; `speed` is simulated seconds per
-    real second (1 live), so a sleep of N clock seconds waits N / speed real seconds."""
+    """`clock` whose sleep returns early when `stop` is set; `speed()` is clock seconds per
+    real second now (1 live), so a sleep of N clock seconds waits N / speed real seconds."""
 
-    def __init__(self, clock: Clock, stop: StopFlag, speed: float) -> None:
+    def __init__(self, clock: Clock, stop: StopFlag, speed: Callable[[], float]) -> None:
         self._clock, self._stop, self._speed = clock, stop, speed
 
     def now(self) -> datetime:
@@ -64,4 +64,4 @@ class InterruptibleClock:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._stop.wait(seconds / self._speed)
+            self._stop.wait(seconds / self._speed())

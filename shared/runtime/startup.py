@@ -119,13 +119,13 @@ def _run_locked(
     from shared.saxo_client.client import build_client
     from shared.saxo_client.environments import resolve_sim_url
 
-    speed = 1.0
+    speed: Callable[[], float] = _real_time
     try:
         clock: Clock = WallClock()
         if env == "local":
             sim_url = resolve_sim_url(sim_url)
             sim_clock = SimulatorClock(sim_url)
-            clock, speed = sim_clock, sim_clock.speed
+            clock, speed = sim_clock, lambda: sim_clock.speed  # follows speed changes
             _ensure_local_login(sim_url)
         client = build_client(
             env, sim_url=sim_url, clock=clock, rate_limits=client_rate_limits(env)
@@ -241,3 +241,8 @@ def main_for(bot: str, factory: StrategyFactory, argv: Sequence[str] | None = No
     parser = argparse.ArgumentParser(prog=f"python -m bots.{bot}", description=f"Run {bot}.")
     add_run_arguments(parser)
     return run_bot(bot, factory, parser.parse_args(argv))
+
+
+def _real_time() -> float:
+    """Clock speed of the wall clock: one second per second."""
+    return 1.0
