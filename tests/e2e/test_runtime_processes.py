@@ -133,7 +133,9 @@ def _assert_agrees(server: Any, home: Path) -> None:
     assert all(count == 1 for count in _opening_orders(server).values())
 
 
-@pytest.mark.parametrize("crash_at", ["after_leg:1", "after_leg:2", "after_send:3", "after_leg:4"])
+@pytest.mark.parametrize(
+    "crash_at", ["after_leg:1", "after_leg:2", "after_send:3", "after_leg:3", "after_leg:4"]
+)
 def test_sigkill_during_entry_then_restart_leaves_no_orphan_and_no_duplicate(
     server: Any, home: Path, crash_at: str
 ) -> None:
