@@ -201,10 +201,11 @@ class Reconciler:
         for trade in open_trades:
             for uic, qty in net_by_uic(trade).items():
                 journal_net[uic] = journal_net.get(uic, 0) + qty
-        traded = {f.uic for t in self._journal.trades() for f in t.fills}
         broker_net: dict[int, int] = {}
         for p in positions:
             broker_net[p.uic] = broker_net.get(p.uic, 0) + int(p.amount)
+        # Only these uics are ever looked up below: ask about them, not the whole history.
+        traded = self._journal.traded_uics(set(broker_net) | set(journal_net))
         for p in positions:
             if p.uic in traded or p.uic in journal_net:
                 report.ours.append(p)

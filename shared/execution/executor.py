@@ -190,7 +190,7 @@ class Executor:
         return self._gate()
 
     def _entry_blocked(self, intent_id: str) -> str | None:
-        if any(t.label == intent_id for t in self._recorder.journal.trades()):
+        if self._recorder.journal.has_trade_labelled(intent_id):
             return f"intent {intent_id} was already entered (journal has its trade)"
         return self.entry_blocked_reason()
 

@@ -108,8 +108,14 @@ class Fill:
     @property
     def cash_flow_usd(self) -> Decimal:
         """Dollars received (+, a sell) or paid (-, a buy) for the contracts, before commission."""
-        gross = self.price * self.multiplier * self.quantity
-        return gross if self.side is FillSide.SELL else -gross
+        return cash_flow_usd(self.side, self.price, self.multiplier, self.quantity)
+
+
+def cash_flow_usd(side: FillSide, price: Decimal, multiplier: int, quantity: int) -> Decimal:
+    """Dollars received (+, a sell) or paid (-, a buy) for a fill of `quantity` contracts at
+    `price` per share, before commission. Exact."""
+    gross = price * multiplier * quantity
+    return gross if side is FillSide.SELL else -gross
 
 
 def fills_pnl_usd(fills: Iterable[Fill]) -> tuple[Decimal, Decimal]:
@@ -174,6 +180,27 @@ class DailyPnl:
     trades_closed: int
     winners: int
     losers: int
+
+
+@dataclass(frozen=True)
+class RealizedTotals:
+    """Realized P&L of every closed trade so far (USD, after commissions), for dashboards."""
+
+    pnl_usd: Decimal
+    commissions_usd: Decimal
+    trades_closed: int
+    winners: int
+    losers: int
+
+    def plus(self, other: RealizedTotals) -> RealizedTotals:
+        """The totals of both sets of trades together (exact; the sets must not overlap)."""
+        return RealizedTotals(
+            pnl_usd=self.pnl_usd + other.pnl_usd,
+            commissions_usd=self.commissions_usd + other.commissions_usd,
+            trades_closed=self.trades_closed + other.trades_closed,
+            winners=self.winners + other.winners,
+            losers=self.losers + other.losers,
+        )
 
 
 @dataclass(frozen=True)

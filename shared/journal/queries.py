@@ -1,10 +1,11 @@
-"""The journal's read-side SQL (rows into records) and the derived daily P&L row, as functions
-over a connection."""
+"""The journal's read-side SQL (rows into records, and P&L totals computed from fills), as
+functions over a connection."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,9 +21,11 @@ from shared.journal.models import (
     OrderIntent,
     OutboxRow,
     PositionSnapshot,
+    RealizedTotals,
     SafetyEvent,
     StoredState,
     TradeRecord,
+    cash_flow_usd,
 )
 
 _INTENT_COLUMNS = (
@@ -185,52 +188,95 @@ def open_trades(conn: sqlite3.Connection) -> list[TradeRecord]:
     return _trades_with_fills(conn, "WHERE closed_at IS NULL", ())
 
 
+def has_trade_labelled(conn: sqlite3.Connection, label: str) -> bool:
+    """True when any trade (open or closed) carries `label`; one lookup on index trades_label."""
+    row = conn.execute("SELECT 1 FROM trades WHERE label = ? LIMIT 1", (label,)).fetchone()
+    return row is not None
+
+
+def trades_labelled(conn: sqlite3.Connection, label: str) -> list[TradeRecord]:
+    """The trades (open or closed) labelled `label`, with their fills, oldest first."""
+    return _trades_with_fills(conn, "WHERE label = ?", (label,))
+
+
+def traded_uics(conn: sqlite3.Connection, among: Iterable[int] | None = None) -> set[int]:
+    """The uics with at least one journaled fill (any trade, open or closed).
+
+    With `among`, only those of `among` (one lookup each on index fills_uic); without it, all.
+    """
+    if among is None:
+        rows = conn.execute("SELECT DISTINCT uic FROM fills").fetchall()
+    else:
+        wanted = json.dumps(sorted({int(uic) for uic in among}))
+        rows = conn.execute(
+            "SELECT DISTINCT uic FROM fills WHERE uic IN (SELECT value FROM json_each(?))",
+            (wanted,),
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
 def daily_pnl(conn: sqlite3.Connection, day: date) -> DailyPnl:
     """Realized P&L of trades closed on New York date `day`, computed from their fills."""
     start, end = codec.new_york_day_bounds(day)
-    closed = _trades_with_fills(conn, "WHERE closed_at >= ? AND closed_at < ?", (start, end))
+    totals = _closed_totals(conn, "AND t.closed_at >= ? AND t.closed_at < ?", (start, end))
+    return DailyPnl(
+        day=day,
+        realized_pnl_usd=totals.pnl_usd,
+        commissions_usd=totals.commissions_usd,
+        trades_closed=totals.trades_closed,
+        winners=totals.winners,
+        losers=totals.losers,
+    )
+
+
+def realized_totals(conn: sqlite3.Connection) -> RealizedTotals:
+    """Realized P&L, commissions and counts of every closed trade, computed from their fills."""
+    return _closed_totals(conn, "", ())
+
+
+def realized_totals_of(conn: sqlite3.Connection, trade_ids: Iterable[int]) -> RealizedTotals:
+    """Like `realized_totals`, for the closed trades among `trade_ids` only (indexed)."""
+    wanted = json.dumps(sorted({int(trade_id) for trade_id in trade_ids}))
+    return _closed_totals(conn, "AND t.trade_id IN (SELECT value FROM json_each(?))", (wanted,))
+
+
+def _closed_totals(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> RealizedTotals:
+    """Totals of the closed trades `t` matching `where` (`AND ...`), read as bare fill columns.
+
+    Each trade's P&L is the rule of `fills_pnl_usd` (exact Decimal, so the order of the rows does
+    not change the result); a closed trade without fills counts, at zero P&L.
+    """
+    per_trade: dict[int, tuple[Decimal, Decimal]] = {}
+    for trade_id, side, price, quantity, multiplier, commission in conn.execute(
+        "SELECT t.trade_id, f.side, f.price, f.quantity, f.multiplier, f.commission_usd "
+        "FROM trades AS t LEFT JOIN fills AS f ON f.trade_id = t.trade_id "
+        f"WHERE t.closed_at IS NOT NULL {where}",
+        args,
+    ):
+        cash, commissions = per_trade.get(trade_id, (Decimal(0), Decimal(0)))
+        if side is not None:
+            cash += cash_flow_usd(
+                FillSide(side), codec.decimal_from_text(price), multiplier, quantity
+            )
+            commissions += codec.decimal_from_text(commission)
+        per_trade[trade_id] = (cash, commissions)
     pnl = Decimal(0)
-    commissions = Decimal(0)
+    commissions_total = Decimal(0)
     winners = losers = 0
-    for record in closed:
-        trade_pnl = record.net_cash_usd
+    for cash, commissions in per_trade.values():
+        trade_pnl = cash - commissions
         pnl += trade_pnl
-        commissions += record.commissions_usd
+        commissions_total += commissions
         if trade_pnl > 0:
             winners += 1
         elif trade_pnl < 0:
             losers += 1
-    return DailyPnl(
-        day=day,
-        realized_pnl_usd=pnl,
-        commissions_usd=commissions,
-        trades_closed=len(closed),
+    return RealizedTotals(
+        pnl_usd=pnl,
+        commissions_usd=commissions_total,
+        trades_closed=len(per_trade),
         winners=winners,
         losers=losers,
-    )
-
-
-def refresh_daily_pnl(conn: sqlite3.Connection, trade_id: int, now_text: str) -> None:
-    """Rewrite the `daily_pnl` row of the New York day `trade_id` closed on (no-op while open).
-
-    Call inside the transaction that changed the trade or its fills, so the row never lags.
-    """
-    row = conn.execute("SELECT closed_at FROM trades WHERE trade_id = ?", (trade_id,)).fetchone()
-    if row is None or row[0] is None:
-        return
-    pnl = daily_pnl(conn, codec.new_york_date(codec.time_from_text(row[0])))
-    conn.execute(
-        "INSERT OR REPLACE INTO daily_pnl (day, realized_pnl_usd, commissions_usd, "
-        "trades_closed, winners, losers, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            pnl.day.isoformat(),
-            str(pnl.realized_pnl_usd),
-            str(pnl.commissions_usd),
-            pnl.trades_closed,
-            pnl.winners,
-            pnl.losers,
-            now_text,
-        ),
     )
 
 

@@ -12,7 +12,7 @@ that intent-before-send exists to prevent; at a few commits a minute the extra f
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -27,10 +27,12 @@ from shared.journal.models import (
     OrderIntent,
     OutboxRow,
     PositionSnapshot,
+    RealizedTotals,
     SafetyEvent,
     StoredState,
     TradeRecord,
 )
+from shared.journal.totals import RealizedTotalsCache
 from shared.journal.writes import JournalWrites
 
 
@@ -57,6 +59,7 @@ class Journal(JournalWrites):
         self._clock = clock
         self.path = path
         self.read_only = read_only
+        self._realized = RealizedTotalsCache()
 
     @classmethod
     def open(cls, path: Path, *, clock: Clock) -> Journal:
@@ -178,9 +181,31 @@ class Journal(JournalWrites):
     def open_trades(self) -> list[TradeRecord]:
         return queries.open_trades(self._conn)
 
+    def has_trade_labelled(self, label: str) -> bool:
+        """True when a trade (open or closed) carries `label` (an entry's intent id): one
+        indexed lookup, whatever the size of the history."""
+        return queries.has_trade_labelled(self._conn, label)
+
+    def trades_labelled(self, label: str) -> list[TradeRecord]:
+        """The trades (open or closed) labelled `label`, with their fills, oldest first."""
+        return queries.trades_labelled(self._conn, label)
+
+    def traded_uics(self, among: Iterable[int] | None = None) -> set[int]:
+        """The uics this journal has a fill of (any trade, open or closed); with `among`, only
+        those of `among`, one indexed lookup each."""
+        return queries.traded_uics(self._conn, among)
+
     def daily_pnl(self, day: date) -> DailyPnl:
         """Realized P&L of trades closed on New York date `day`, from their fills (USD)."""
         return queries.daily_pnl(self._conn, day)
+
+    def realized_totals(self) -> RealizedTotals:
+        """Realized P&L and counts of every closed trade so far, from their fills (USD).
+
+        The first call reads every closed trade's fills; later calls read only what changed
+        since (see `shared.journal.totals`), so a periodic dashboard does not re-read history.
+        """
+        return self._realized.totals(self._conn)
 
     def positions(self) -> tuple[datetime | None, list[PositionSnapshot]]:
         return queries.positions(self._conn)

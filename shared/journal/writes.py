@@ -232,7 +232,7 @@ class JournalWrites:
 
         Returns None (and writes nothing) when `execution_id` was already recorded, so a
         back-fill from broker activities can be repeated safely. A fill for a closed trade is
-        accepted (late commission reports) and refreshes that day's P&L row.
+        accepted (late commission reports); P&L is always computed from the fills.
         Raises ValueError for bad values, JournalError for an unknown trade.
         """
         values = (
@@ -265,7 +265,6 @@ class JournalWrites:
                 return None
             assert cursor.lastrowid is not None
             fill = queries.fill_by_id(conn, cursor.lastrowid)
-            queries.refresh_daily_pnl(conn, trade_id, self._now_text(None))
         return fill
 
     def close_trade(
@@ -287,7 +286,6 @@ class JournalWrites:
                 (closed_text, codec.require_text(exit_reason, "exit_reason"), trade_id),
             )
             closed = queries.trade(conn, trade_id)
-            queries.refresh_daily_pnl(conn, trade_id, self._now_text(None))
         if not closed.is_flat:
             logger.warning(kv("trade_closed_not_flat", trade_id=trade_id, exit_reason=exit_reason))
         return closed

@@ -102,9 +102,8 @@ class SheetsFeed:
         if not self.enabled:
             return
         try:
-            found = [t for t in self._journal.open_trades() if t.label == intent_id]
-            if not found:
-                found = [t for t in self._journal.trades() if t.label == intent_id]
+            labelled = self._journal.trades_labelled(intent_id)
+            found = [t for t in labelled if t.is_open] or labelled
             item = trade_open_item(self.bot, found[-1], legs) if found else None
         except Exception as exc:
             self._report_once("trade_open", "sheets_row_failed", kind="trade_open", error=exc)
@@ -126,8 +125,7 @@ class SheetsFeed:
         self._next_refresh = now_s + self._refresh_s
         try:
             now = self._clock.now()
-            trades = self._journal.trades()
-            closed = [t for t in trades if not t.is_open]
+            totals = self._journal.realized_totals()
             today = self._journal.daily_pnl(now.astimezone(market_hours.NY).date())
             board = dashboard_row(
                 self.bot,
@@ -135,7 +133,7 @@ class SheetsFeed:
                 state=state,
                 positions=positions,
                 today=today,
-                closed=closed,
+                totals=totals,
                 now=now,
             )
             board_content = board.model_dump(mode="json", exclude={"last_update"})
@@ -163,8 +161,8 @@ class SheetsFeed:
             pnl = self._journal.daily_pnl(day)
             if pnl.trades_closed == 0 and market_hours.session(day, "index_options") is None:
                 return
-            closed = [t for t in self._journal.trades() if not t.is_open]
-            item = daily_summary_row(self.bot, pnl, closed, self._clock.now()).to_outbox(self.bot)
+            totals = self._journal.realized_totals()
+            item = daily_summary_row(self.bot, pnl, totals, self._clock.now()).to_outbox(self.bot)
         except Exception as exc:
             self._report_once("daily", "sheets_row_failed", kind="daily_summary", error=exc)
             return

@@ -16,7 +16,7 @@ from typing import Any
 
 from shared import paths
 from shared.domain import Position, PutCall
-from shared.journal import DailyPnl, Fill, OpenClose, TradeRecord, fills_pnl_usd
+from shared.journal import DailyPnl, Fill, OpenClose, RealizedTotals, TradeRecord, fills_pnl_usd
 from shared.sheets.columns import worksheet_for
 from shared.sheets.payloads import (
     ROW_MODELS,
@@ -224,23 +224,25 @@ def dashboard_row(
     state: str,
     positions: Sequence[Position],
     today: DailyPnl,
-    closed: Sequence[TradeRecord],
+    totals: RealizedTotals,
     now: datetime,
 ) -> DashboardRow:
-    """The bot's Dashboard row; P&L is realized (closed trades, after commissions), USD."""
-    pnls = [t.net_cash_usd for t in closed]
-    winners = sum(1 for pnl in pnls if pnl > 0)
+    """The bot's Dashboard row; P&L is realized (closed trades, after commissions), USD.
+
+    `totals` are those of every closed trade so far.
+    """
+    closed = totals.trades_closed
     return DashboardRow(
         bot=bot,
         environment=environment,
         state=state,
         open_position=position_text(positions),
         today_pnl_usd=today.realized_pnl_usd,
-        cumulative_pnl_usd=sum(pnls, Decimal(0)),
-        win_rate_pct=(Decimal(100) * winners / len(pnls)).quantize(Decimal("0.1"))
-        if pnls
+        cumulative_pnl_usd=totals.pnl_usd,
+        win_rate_pct=(Decimal(100) * totals.winners / closed).quantize(Decimal("0.1"))
+        if closed
         else None,
-        closed_trades=len(pnls),
+        closed_trades=closed,
         last_update=now,
     )
 
@@ -270,25 +272,24 @@ def positions_row(positions: Sequence[Position], now: datetime) -> PositionSnaps
 
 
 def daily_summary_row(
-    bot: str, pnl: DailyPnl, closed: Sequence[TradeRecord], now: datetime
+    bot: str, pnl: DailyPnl, totals: RealizedTotals, now: datetime
 ) -> DailySummaryRow:
-    """The final Daily Summary row of New York date `pnl.day` (`closed`: all closed trades)."""
-    cumulative = sum((t.net_cash_usd for t in closed), Decimal(0))
+    """The final Daily Summary row of New York date `pnl.day` (`totals`: all closed trades)."""
     spec = worksheet_for(bot, DailySummaryRow.WORKSHEET)
     candidates: dict[str, Any] = {
         "trades_today": pnl.trades_closed,
         "win_rate_pct": float(Decimal(100) * pnl.winners / pnl.trades_closed)
         if pnl.trades_closed
         else None,
-        "total_trades": len(closed),
-        "winning_trades": sum(1 for t in closed if t.net_cash_usd > 0),
+        "total_trades": totals.trades_closed,
+        "winning_trades": totals.winners,
     }
     extra = {k: v for k, v in candidates.items() if spec is not None and k in spec.fields}
     return DailySummaryRow(
         date=pnl.day,
         as_of=now,
         daily_pnl_usd=pnl.realized_pnl_usd,
-        cumulative_pnl_usd=cumulative,
+        cumulative_pnl_usd=totals.pnl_usd,
         notes=f"{pnl.trades_closed} closed: {pnl.winners} won, {pnl.losers} lost; "
         f"commissions {pnl.commissions_usd} USD",
         extra=extra,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,10 +22,15 @@ EXPECTED_TABLES = {
     "breaker_state",
     "positions",
     "positions_snapshot",
-    "daily_pnl",
     "safety_events",
     "outbox",
 }
+
+
+def _indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {row[0] for row in rows if not row[0].startswith("sqlite_autoindex")}
 
 
 def _tables(path: Path) -> set[str]:
@@ -42,6 +49,47 @@ def test_open_creates_directories_and_every_table(tmp_path: Path, clock: ManualC
     path = tmp_path / "deep" / "data" / "bot.sqlite"
     Journal.open(path, clock=clock).close()
     assert _tables(path) == EXPECTED_TABLES
+
+
+def test_a_version_1_journal_upgrades_keeping_its_trades_and_dropping_daily_pnl(
+    journal_path: Path, clock: ManualClock
+) -> None:
+    # A journal as the 0001 script left it, with a closed trade and its stored daily_pnl row.
+    journal_path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(journal_path, isolation_level=None)
+    assert migrate(conn, where="v1", migrations=schema.bundled_migrations()[:1]) == 1
+    conn.execute(
+        "INSERT INTO trades (bot, label, quantity, opened_at, closed_at, exit_reason) VALUES "
+        "('iron_fly_0dte', 'fly-1', 1, '2026-03-02T15:00:00.000000+00:00', "
+        "'2026-03-02T16:00:00.000000+00:00', 'target')"
+    )
+    conn.executemany(
+        "INSERT INTO fills (trade_id, leg, uic, side, open_close, price, quantity, multiplier, "
+        "commission_usd, filled_at, simulated) VALUES (1, 'short_call', 1001, ?, ?, ?, 1, 100, "
+        "'1.10', ?, 0)",
+        [
+            ("sell", "open", "2.50", "2026-03-02T15:00:00.000000+00:00"),
+            ("buy", "close", "1.00", "2026-03-02T16:00:00.000000+00:00"),
+        ],
+    )
+    conn.execute(
+        "INSERT INTO daily_pnl VALUES ('2026-03-02', '147.80', '2.20', 1, 1, 0, "
+        "'2026-03-02T16:00:00.000000+00:00')"
+    )
+    conn.close()
+
+    with Journal.open(journal_path, clock=clock) as journal:
+        assert journal.schema_version() == 2
+        (trade,) = journal.trades()
+        assert (trade.label, trade.exit_reason, len(trade.fills)) == ("fly-1", "target", 2)
+        assert trade.pnl_usd == Decimal("147.80")
+        assert journal.daily_pnl(date(2026, 3, 2)).realized_pnl_usd == Decimal("147.80")
+        assert journal.has_trade_labelled("fly-1")
+        assert journal.traded_uics() == {1001}
+    assert "daily_pnl" not in _tables(journal_path)
+    assert {"trades_label", "fills_uic"} <= _indexes(journal_path)
+    with Journal.open_readonly(journal_path) as reader:  # readers accept the new version
+        assert reader.schema_version() == 2
 
 
 def test_open_sets_wal_foreign_keys_and_version(journal: Journal, journal_path: Path) -> None:

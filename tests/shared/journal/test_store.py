@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -250,7 +249,7 @@ def test_open_trades_and_trades_since_a_new_york_date(journal: Journal) -> None:
     assert [t.trade_id for t in journal.open_trades()] == [tuesday]
 
 
-def test_daily_pnl_groups_by_new_york_close_date(journal: Journal, journal_path: Path) -> None:
+def test_daily_pnl_groups_by_new_york_close_date(journal: Journal) -> None:
     win = journal.open_trade(bot=BOT, quantity=1)
     add_fill(journal, win, side="sell", price=Decimal("3.00"), commission_usd=Decimal(0))
     add_fill(
@@ -274,24 +273,28 @@ def test_daily_pnl_groups_by_new_york_close_date(journal: Journal, journal_path:
     )
     # 01:00 UTC on 3 March is 20:00 on 2 March in New York.
     journal.close_trade(loss, "stop", datetime(2026, 3, 3, 1, 0, tzinfo=UTC))
+    # 05:00 UTC on 3 March is midnight in New York: the next day.
+    tuesday = journal.open_trade(bot=BOT, quantity=1)
+    add_fill(journal, tuesday, price=Decimal("0.40"), commission_usd=Decimal("0.25"))
+    journal.close_trade(tuesday, "expiry", datetime(2026, 3, 3, 5, 0, tzinfo=UTC))
 
     day = journal.daily_pnl(date(2026, 3, 2))
+    assert day.day == date(2026, 3, 2)
+    # (300 - 100) + (100 - 150 - 1.00): fills less commissions.
     assert (day.realized_pnl_usd, day.commissions_usd) == (Decimal("149.00"), Decimal("1.00"))
+    assert str(day.realized_pnl_usd) == "149.00"
     assert (day.trades_closed, day.winners, day.losers) == (2, 1, 1)
-    assert journal.daily_pnl(date(2026, 3, 3)).trades_closed == 0
-    with sqlite3.connect(journal_path) as conn:
-        row = conn.execute(
-            "SELECT realized_pnl_usd, trades_closed FROM daily_pnl WHERE day = '2026-03-02'"
-        ).fetchone()
-    assert row == ("149.00", 2)
+    next_day = journal.daily_pnl(date(2026, 3, 3))
+    assert (next_day.realized_pnl_usd, next_day.trades_closed) == (Decimal("39.75"), 1)
+    assert journal.daily_pnl(date(2026, 3, 4)).trades_closed == 0
 
 
-def test_a_late_fill_on_a_closed_trade_updates_the_daily_row(
-    journal: Journal, journal_path: Path
-) -> None:
+def test_a_late_fill_on_a_closed_trade_updates_that_days_pnl(journal: Journal) -> None:
     trade_id = journal.open_trade(bot=BOT, quantity=1)
     add_fill(journal, trade_id, commission_usd=Decimal(0))
     journal.close_trade(trade_id, "expiry", START)
+    assert journal.daily_pnl(date(2026, 3, 2)).realized_pnl_usd == Decimal("250.00")
+
     add_fill(
         journal,
         trade_id,
@@ -300,11 +303,10 @@ def test_a_late_fill_on_a_closed_trade_updates_the_daily_row(
         price=Decimal("0.50"),
         commission_usd=Decimal(0),
     )
-    with sqlite3.connect(journal_path) as conn:
-        row = conn.execute(
-            "SELECT realized_pnl_usd FROM daily_pnl WHERE day = '2026-03-02'"
-        ).fetchone()
-    assert Decimal(row[0]) == Decimal("200.00") == journal.trade(trade_id).pnl_usd
+
+    day = journal.daily_pnl(date(2026, 3, 2))
+    assert day.realized_pnl_usd == Decimal("200.00") == journal.trade(trade_id).pnl_usd
+    assert (day.trades_closed, day.winners) == (1, 1)
 
 
 # ---- positions, safety events, outbox --------------------------------------------------------

@@ -234,6 +234,45 @@ def test_dashboard_and_positions_are_queued_on_change_at_most_every_refresh(
     assert (leg["Type"], leg["Current Value"]) == ("Short Call x1", 2.5)
 
 
+def closed_loss(journal: Journal, clock: ManualClock, execution: str) -> int:
+    """A one-contract short call sold at 1.00 and bought back at 1.50 (no commission): -50."""
+    trade_id = journal.open_trade(bot=BOT, quantity=1, label=f"loss-{execution}")
+    for side, open_close, price in (("sell", "open", "1.00"), ("buy", "close", "1.50")):
+        journal.record_fill(trade_id=trade_id, leg="short_call", uic=11, side=side,
+                            open_close=open_close, price=Decimal(price), quantity=1,
+                            multiplier=100, commission_usd=Decimal(0), filled_at=START,
+                            simulated=False, execution_id=f"{execution}-{side}")  # fmt: skip
+    recorder(journal, clock).close_trade(trade_id, "stop", clock.now())
+    return trade_id
+
+
+def test_dashboard_pnl_counts_every_closed_trade_and_follows_new_closes(
+    journal: Journal, clock: ManualClock
+) -> None:
+    winner = trade_with_fills(journal, close=True)
+    recorder(journal, clock).close_trade(winner, "profit_target", START + timedelta(minutes=30))
+    clock.advance(timedelta(hours=1))
+    closed_loss(journal, clock, "a")
+    still_open = journal.open_trade(bot=BOT, quantity=1, label="fly-2")
+    journal.record_fill(trade_id=still_open, leg="short_call", uic=11, side="sell",
+                        open_close=OpenClose.OPEN, price=Decimal("9.00"), quantity=1,
+                        multiplier=100, commission_usd=Decimal(0), filled_at=clock.now(),
+                        simulated=False)  # fmt: skip
+    sheets = feed(journal, clock)
+
+    sheets.refresh("waiting", [])
+    closed_loss(journal, clock, "b")
+    sheets.touch()
+    sheets.refresh("waiting", [])
+
+    boards = [r.payload for r in journal.outbox_pending(20) if r.kind == "dashboard"]
+    fields = ("today_pnl_usd", "cumulative_pnl_usd", "win_rate_pct", "closed_trades")
+    assert [tuple(board[f] for f in fields) for board in boards] == [
+        ("157.40", "157.40", "50.0", 2),  # 207.40 - 50.00
+        ("107.40", "107.40", "33.3", 3),
+    ]
+
+
 def test_touch_makes_the_next_refresh_immediate(journal: Journal, clock: ManualClock) -> None:
     sheets = feed(journal, clock)
     sheets.refresh("holding", [position("-1", "2.5")])
