@@ -108,7 +108,12 @@ class BotRuntime:
             journal, bot, self._state, clock=clock, on_outbox=self.sheets.notify
         )
         self._entry_legs: dict[str, tuple[LegSpec, ...]] = {}
-        self.reconciler = Reconciler(broker=broker, recorder=self.recorder, clock=clock)
+        self.reconciler = Reconciler(
+            broker=broker,
+            recorder=self.recorder,
+            clock=clock,
+            assumed_commission_per_contract_usd=execution.assumed_commission_per_contract_usd,
+        )
         self.executor = Executor(
             broker=broker,
             recorder=self.recorder,
@@ -366,7 +371,7 @@ class BotRuntime:
             if uic in self.executor.active_uics():
                 continue
             self.protector.adopt_orphan(position, excess)
-        self.protector.close_adopted_orphans()
+        self.protector.close_adopted_orphans(report.broker_positions)
 
     def _rollover(self, now: datetime) -> None:
         today = now.astimezone(market_hours.NY).date()

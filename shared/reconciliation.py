@@ -45,6 +45,7 @@ class ReconcileReport:
     missing: list[str] = field(default_factory=list)
     foreign: list[int] = field(default_factory=list)
     ours: list[Position] = field(default_factory=list)
+    broker_positions: list[Position] = field(default_factory=list)  # as read by this run
 
     @property
     def clean(self) -> bool:
@@ -54,11 +55,19 @@ class ReconcileReport:
 class Reconciler:
     """Compares and repairs one bot's journal against its broker."""
 
-    def __init__(self, *, broker: Broker, recorder: Recorder, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        recorder: Recorder,
+        clock: Clock,
+        assumed_commission_per_contract_usd: Decimal = Decimal("0.65"),
+    ) -> None:
         self._broker = broker
         self._recorder = recorder
         self._journal = recorder.journal
         self._clock = clock
+        self._assumed_commission = assumed_commission_per_contract_usd
         self._foreign_reported: set[int] = set()
         self.last: ReconcileReport | None = None
 
@@ -157,7 +166,15 @@ class Reconciler:
         if filled <= recorded:
             return
         price = fill.price  # a real 0.00 fill stays 0.00
-        commission = fill.commission if fill.commission is not None else Decimal(0)
+        commission = fill.commission
+        if commission is None:
+            commission = self._assumed_commission * (filled - recorded)
+            self._recorder.safety_event(
+                "commission_assumed",
+                f"ghost fill of order {order_id} has no commission reported by the broker; "
+                f"recorded {commission} USD (configured rate)",
+                {"order_id": order_id, "commission_usd": str(commission)},
+            )
         filled_at = fill.filled_at or self._clock.now()
         side = Side(payload["side"])
         spec = LegSpec(
@@ -196,6 +213,7 @@ class Reconciler:
     # --- positions ---------------------------------------------------------------------------
     def _compare(self, report: ReconcileReport, skip: set[int]) -> None:
         positions = self._broker.positions()
+        report.broker_positions = positions
         open_trades = self._journal.open_trades()
         journal_net: dict[int, int] = {}
         for trade in open_trades:

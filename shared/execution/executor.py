@@ -386,7 +386,7 @@ class Executor:
                 continue
             if job.trade_id is None:
                 label = job.report_as or job.intent_id
-                found = [t for t in self._recorder.journal.trades() if t.label == label]
+                found = self._recorder.journal.trades_labelled(label)
                 job.trade_id = found[-1].trade_id if found else None
             trade = self._journal_trade(job.trade_id)
             if job.kind is JobKind.ENTRY:

@@ -378,3 +378,41 @@ def test_orders_the_executor_is_working_are_not_cancelled_as_leftovers(
         assert order_id in {o.order_id for o in rig.client.open_orders()}
         still = rig.journal.intent(request_id)
         assert still is not None and still.status is IntentStatus.SENT
+
+
+class _CommissionNotReported:
+    """The real broker, except that Saxo reports no commission for the fill."""
+
+    def __init__(self, broker: Any) -> None:
+        self._broker = broker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+    def verify_order(self, order_id: str, **kwargs: Any) -> Any:
+        from dataclasses import replace
+
+        outcome = self._broker.verify_order(order_id, **kwargs)
+        assert outcome.fill is not None
+        return replace(outcome, fill=replace(outcome.fill, commission=None))
+
+
+def test_a_ghost_fill_without_a_reported_commission_records_the_configured_rate(
+    server: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    with _rig(server, tmp_path, clock, crash="after_send:1") as rig:
+        with pytest.raises(Crash):
+            rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
+
+        reconciler = Reconciler(
+            broker=_CommissionNotReported(rig.broker),
+            recorder=rig.recorder,
+            clock=clock,
+            assumed_commission_per_contract_usd=Decimal("1.25"),
+        )
+        report = reconciler.run()
+
+        (fill,) = rig.journal.open_trades()[0].fills
+        assert report.ghost_fills == 1 and fill.commission_usd == Decimal("1.25")
+        events = [e.event for e in rig.journal.safety_events()]
+        assert events == ["commission_assumed", "ghost_fill_resolved"]
