@@ -38,6 +38,13 @@ def control(server: Any, method: str, path: str, body: dict[str, Any] | None = N
     return response.json() if response.content else None
 
 
+def leave_next_order_unanswered(server: Any) -> None:
+    """The next order POST is answered 503 and never processed (its outcome is unknown to the
+    client, and the order never exists at the simulator)."""
+    fault = {"path_prefix": "/openapi/trade/v2/orders", "kind": "status", "status": 503}
+    control(server, "POST", "/faults", {**fault, "count": 1, "method": "POST"})
+
+
 def store_login(server: Any, cache: Path) -> TokenCoordinator:
     """Log in to `server` (auto-consent) and store the tokens in `cache`."""
     env = local_environment(server.base_url)

@@ -23,7 +23,7 @@ from shared.strategy_contract import (
     OpenPosition,
     Snapshot,
 )
-from tests.runtime.helpers import control, sim_orders
+from tests.runtime.helpers import leave_next_order_unanswered, sim_orders
 from tests.runtime.runtime_rig import US500, RuntimeThread, WatchStrategy, build_runtime
 
 SPEED = 10.0
@@ -63,8 +63,7 @@ def test_an_aborted_entry_sends_no_further_attempt(
     server = sim_factory(
         start=datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York")), speed=SPEED
     )
-    fault = {"path_prefix": "/openapi/trade/v2/orders", "kind": "status", "status": 503}
-    control(server, "POST", "/faults", {**fault, "count": 1, "method": "POST"})
+    leave_next_order_unanswered(server)
     strategy = EnterThenAbort()
     loop = LoopSection(poll_seconds_in_position=2.0, poll_seconds_idle=2.0)
     execution = ExecutionSettings(fill_check_timeout_seconds=5.0, unknown_lookup_seconds=LOOKUP_S)

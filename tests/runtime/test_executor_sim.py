@@ -20,6 +20,7 @@ from tests.runtime.helpers import (
     Rig,
     control,
     fly_legs,
+    leave_next_order_unanswered,
     sim_orders,
     sim_positions,
 )
@@ -255,8 +256,7 @@ def test_an_aborted_entry_unwinds_its_filled_legs_and_never_retries(
 def test_an_aborted_entry_still_looks_up_its_unanswered_order_before_giving_up(
     rig: Rig, clock: ManualClock
 ) -> None:
-    fault = {"path_prefix": "/openapi/trade/v2/orders", "kind": "status", "status": 503}
-    control(rig.server, "POST", "/faults", {**fault, "count": 1, "method": "POST"})
+    leave_next_order_unanswered(rig.server)
     rig.executor.submit(_open(rig, max_attempts=3, attempt_spacing_s=15.0))
     assert rig.executor.drain_reports() == []  # the first leg's outcome is unknown
 

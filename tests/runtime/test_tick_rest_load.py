@@ -17,7 +17,7 @@ from shared.domain import Side
 from shared.execution import ExecutionSettings
 from shared.saxo_client.streaming.client import StreamSettings
 from shared.strategy_contract import Action, LegSpec, OpenPosition, Snapshot
-from tests.runtime.helpers import control
+from tests.runtime.helpers import control, leave_next_order_unanswered
 from tests.runtime.runtime_rig import US500, RuntimeThread, WatchStrategy, build_runtime
 
 OPEN_ORDERS_ROUTE = "GET /openapi/port/v1/orders"
@@ -53,9 +53,8 @@ def test_ticks_during_an_order_lookup_add_no_rest_calls(
     server = sim_factory(
         start=datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York")), speed=SPEED
     )
-    # The entry order goes unanswered (and unprocessed): the executor looks it up every pass.
-    fault = {"path_prefix": "/openapi/trade/v2/orders", "kind": "status", "status": 503}
-    control(server, "POST", "/faults", {**fault, "count": 1, "method": "POST"})
+    # The entry order goes unanswered: the executor looks it up every pass.
+    leave_next_order_unanswered(server)
     strategy = EnterOnceStrategy()
     loop = LoopSection(poll_seconds_in_position=60.0, poll_seconds_idle=60.0)
     execution = ExecutionSettings(fill_check_timeout_seconds=5.0, unknown_lookup_seconds=LOOKUP_S)
