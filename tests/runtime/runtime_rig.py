@@ -98,6 +98,10 @@ def build_runtime(
 
 
 def close_runtime(runtime: BotRuntime) -> None:
+    """Release what a runtime started without `run()` holds: its price stream (else its thread
+    keeps reconnecting to a simulator that is gone), the journal and the HTTP session."""
+    if runtime.feed is not None:
+        runtime.feed.stop()
     runtime.journal.close()
     broker = runtime.broker
     if isinstance(broker, SaxoBroker):
