@@ -105,15 +105,15 @@ class BotRuntime:
             bot=bot, journal=journal, clock=clock, mirror=mirror, environment=environment
         )
         self.recorder = Recorder(
-            journal, bot, self._state, clock=clock, on_outbox=self.sheets.notify
-        )
-        self._entry_legs: dict[str, tuple[LegSpec, ...]] = {}
-        self.reconciler = Reconciler(
-            broker=broker,
-            recorder=self.recorder,
+            journal,
+            bot,
+            self._state,
             clock=clock,
+            on_outbox=self.sheets.notify,
             assumed_commission_per_contract_usd=execution.assumed_commission_per_contract_usd,
         )
+        self._entry_legs: dict[str, tuple[LegSpec, ...]] = {}
+        self.reconciler = Reconciler(broker=broker, recorder=self.recorder, clock=clock)
         self.executor = Executor(
             broker=broker,
             recorder=self.recorder,

@@ -55,19 +55,11 @@ class ReconcileReport:
 class Reconciler:
     """Compares and repairs one bot's journal against its broker."""
 
-    def __init__(
-        self,
-        *,
-        broker: Broker,
-        recorder: Recorder,
-        clock: Clock,
-        assumed_commission_per_contract_usd: Decimal = Decimal("0.65"),
-    ) -> None:
+    def __init__(self, *, broker: Broker, recorder: Recorder, clock: Clock) -> None:
         self._broker = broker
         self._recorder = recorder
         self._journal = recorder.journal
         self._clock = clock
-        self._assumed_commission = assumed_commission_per_contract_usd
         self._foreign_reported: set[int] = set()
         self.last: ReconcileReport | None = None
 
@@ -166,15 +158,9 @@ class Reconciler:
         if filled <= recorded:
             return
         price = fill.price  # a real 0.00 fill stays 0.00
-        commission = fill.commission
-        if commission is None:
-            commission = self._assumed_commission * (filled - recorded)
-            self._recorder.safety_event(
-                "commission_assumed",
-                f"ghost fill of order {order_id} has no commission reported by the broker; "
-                f"recorded {commission} USD (configured rate)",
-                {"order_id": order_id, "commission_usd": str(commission)},
-            )
+        commission = self._recorder.commission(
+            fill.commission, filled - recorded, order_id=order_id, what=f"ghost fill of {order_id}"
+        )
         filled_at = fill.filled_at or self._clock.now()
         side = Side(payload["side"])
         spec = LegSpec(

@@ -343,18 +343,6 @@ class LegWorker:
             {"order_id": order.order_id, "leg": leg.spec.leg, "request_id": order.request_id},
         )
 
-    def _assumed_commission(
-        self, job: Job, leg: LegWork, order: OrderWork, quantity: int
-    ) -> Decimal:
-        commission = assumed_commission(self._settings, quantity)
-        self._recorder.safety_event(
-            "commission_assumed",
-            f"order {order.order_id} of {job.intent_id} has no commission reported by the "
-            f"broker; recorded {commission} USD for {quantity} contracts (configured rate)",
-            {"order_id": order.order_id, "leg": leg.spec.leg, "commission_usd": str(commission)},
-        )
-        return commission
-
     def _advance_after_failure(self, job: Job, leg: LegWork, order: OrderWork) -> None:
         leg.order = None
         if order.order_type is OrderType.LIMIT:
@@ -383,13 +371,16 @@ class LegWorker:
         fill: Fill,
     ) -> None:
         """Journal the contracts filled beyond those already recorded, at the broker's price
-        and commission; an unreported commission is the configured assumption (see
-        `assumed_commission`)."""
+        and commission (an unreported one: `Recorder.commission`)."""
         quantity = cumulative_qty - order.recorded_qty
         if quantity <= 0:
             return
-        if commission is None:
-            commission = self._assumed_commission(job, leg, order, quantity)
+        commission_usd = self._recorder.commission(
+            commission,
+            quantity,
+            order_id=order.order_id,
+            what=f"order {order.order_id} of {job.intent_id} (leg {leg.spec.leg})",
+        )
         filled_at = fill.filled_at or self._clock.now()
         leg_fill = LegFill(
             leg=leg.spec.leg,
@@ -397,7 +388,7 @@ class LegWorker:
             side=leg.spec.side,
             quantity=quantity,
             price=price,
-            commission_usd=commission,
+            commission_usd=commission_usd,
             filled_at=filled_at,
             multiplier=multiplier_of(leg.spec.asset_type),
             simulated=self._broker.simulated,
@@ -429,11 +420,6 @@ class LegWorker:
                 simulated=self._broker.simulated,
             )
         )
-
-
-def assumed_commission(settings: ExecutionSettings, quantity: int) -> Decimal:
-    """USD recorded for `quantity` contracts whose commission the broker did not report."""
-    return settings.assumed_commission_per_contract_usd * quantity
 
 
 def _point(job: Job, event: str, leg: LegWork) -> str:

@@ -17,6 +17,10 @@ from shared.config.envelope import ExecutionSection
 from shared.domain import OrderType, PutCall, Side
 from shared.strategy_contract import LegFill, LegSpec, OrderStyle
 
+# USD per contract recorded when the broker reports no commission (config default; see
+# `execution.assumed_commission_per_contract_usd`).
+DEFAULT_ASSUMED_COMMISSION_USD = Decimal("0.65")
+
 
 @dataclass(frozen=True)
 class ExecutionSettings:
@@ -34,7 +38,7 @@ class ExecutionSettings:
     entry_market_attempts: int = 1
     unknown_lookup_seconds: float = 60.0
     stuck_retry_seconds: float = 30.0
-    assumed_commission_per_contract_usd: Decimal = Decimal("0.65")
+    assumed_commission_per_contract_usd: Decimal = DEFAULT_ASSUMED_COMMISSION_USD
 
     @classmethod
     def from_section(cls, section: ExecutionSection) -> ExecutionSettings:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.clock import Clock, WallClock
+from shared.execution.model import DEFAULT_ASSUMED_COMMISSION_USD
 from shared.journal import Journal, JournalTx, OpenClose, TradeRecord
 from shared.logger_service import kv
 from shared.sheets.payloads import OutboxItem, PayloadError, enqueue
@@ -34,11 +35,13 @@ class Recorder:
         *,
         clock: Clock | None = None,
         on_outbox: Callable[[], None] | None = None,
+        assumed_commission_per_contract_usd: Decimal = DEFAULT_ASSUMED_COMMISSION_USD,
     ) -> None:
         self.journal = journal
         self.bot = bot
         self._state = state
         self._clock = clock  # None: the journal stamps safety events with its own clock
+        self._assumed_commission = assumed_commission_per_contract_usd
         # Called after a committed transaction queued a Sheets row (wakes the mirror).
         self.on_outbox = on_outbox
 
@@ -75,6 +78,23 @@ class Recorder:
             name, state = self._state()
             tx.save_state(self.bot, name, state)
         return trade_id
+
+    def commission(
+        self, reported: Decimal | None, quantity: int, *, order_id: str | None, what: str
+    ) -> Decimal:
+        """USD commission to journal for `quantity` contracts: as the broker reported it, or,
+        when it reported none, the configured rate per contract with a `commission_assumed`
+        safety event (P&L never silently leaves costs out). `what` names the fill."""
+        if reported is not None:
+            return reported
+        assumed = self._assumed_commission * quantity
+        self.safety_event(
+            "commission_assumed",
+            f"{what} has no commission reported by the broker; recorded {assumed} USD for "
+            f"{quantity} contracts (configured rate)",
+            {"order_id": order_id, "commission_usd": str(assumed)},
+        )
+        return assumed
 
     def save_state(self) -> None:
         name, state = self._state()

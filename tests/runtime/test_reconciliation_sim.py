@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,13 @@ import pytest
 
 from shared.bot_runtime import BotRuntime
 from shared.clock import ManualClock
-from shared.domain import OrderType, Side
+from shared.domain import OrderOutcome, OrderStatus, OrderType, Side
+from shared.execution import Recorder
 from shared.journal import IntentStatus, OrderIntent
 from shared.reconciliation import Reconciler
 from shared.saxo_client.orders import OrderRequest
 from shared.strategy_contract import OpenPosition
-from tests.runtime.helpers import MARKET_OPEN, Rig, fly_legs, sim_positions
+from tests.runtime.helpers import BOT, MARKET_OPEN, Rig, fly_legs, sim_positions
 from tests.runtime.runtime_rig import WatchStrategy, build_runtime, close_runtime
 
 
@@ -320,22 +322,29 @@ def test_an_orphan_adopted_just_before_a_crash_is_closed_by_the_next_reconciliat
     assert runtime.reconciler.blocking_reason() is None
 
 
-class _PriceNotPublished:
-    """The real broker, except that Saxo has not published the partial fill's price yet."""
+class _VerifiedAs:
+    """The real broker, except that each verified outcome passes through `alter` (what Saxo
+    shows in a state the simulator does not produce on demand)."""
 
-    def __init__(self, broker: Any) -> None:
+    def __init__(self, broker: Any, alter: Callable[[OrderOutcome], OrderOutcome]) -> None:
         self._broker = broker
+        self._alter = alter
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._broker, name)
 
-    def verify_order(self, order_id: str, **kwargs: Any) -> Any:
-        from dataclasses import replace
+    def verify_order(self, order_id: str, **kwargs: Any) -> OrderOutcome:
+        return self._alter(self._broker.verify_order(order_id, **kwargs))
 
-        from shared.domain import OrderStatus
 
-        outcome = self._broker.verify_order(order_id, **kwargs)
-        return replace(outcome, status=OrderStatus.CANCELLED, filled_amount=Decimal(1), fill=None)
+def _price_not_published(outcome: OrderOutcome) -> OrderOutcome:
+    """A partial fill whose price Saxo has not published yet."""
+    return replace(outcome, status=OrderStatus.CANCELLED, filled_amount=Decimal(1), fill=None)
+
+
+def _commission_not_reported(outcome: OrderOutcome) -> OrderOutcome:
+    assert outcome.fill is not None
+    return replace(outcome, fill=replace(outcome.fill, commission=None))
 
 
 def test_a_fill_without_a_published_price_is_left_unresolved_not_made_up(
@@ -347,7 +356,7 @@ def test_a_fill_without_a_published_price_is_left_unresolved_not_made_up(
         sent = _only_intent(rig)
 
         reconciler = Reconciler(
-            broker=_PriceNotPublished(rig.broker), recorder=rig.recorder, clock=clock
+            broker=_VerifiedAs(rig.broker, _price_not_published), recorder=rig.recorder, clock=clock
         )
         report = reconciler.run()
 
@@ -380,23 +389,6 @@ def test_orders_the_executor_is_working_are_not_cancelled_as_leftovers(
         assert still is not None and still.status is IntentStatus.SENT
 
 
-class _CommissionNotReported:
-    """The real broker, except that Saxo reports no commission for the fill."""
-
-    def __init__(self, broker: Any) -> None:
-        self._broker = broker
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._broker, name)
-
-    def verify_order(self, order_id: str, **kwargs: Any) -> Any:
-        from dataclasses import replace
-
-        outcome = self._broker.verify_order(order_id, **kwargs)
-        assert outcome.fill is not None
-        return replace(outcome, fill=replace(outcome.fill, commission=None))
-
-
 def test_a_ghost_fill_without_a_reported_commission_records_the_configured_rate(
     server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -404,11 +396,14 @@ def test_a_ghost_fill_without_a_reported_commission_records_the_configured_rate(
         with pytest.raises(Crash):
             rig.executor.submit(OpenPosition("fly-1", fly_legs(server), "test entry"))
 
-        reconciler = Reconciler(
-            broker=_CommissionNotReported(rig.broker),
-            recorder=rig.recorder,
-            clock=clock,
+        recorder = Recorder(
+            rig.journal,
+            BOT,
+            lambda: ("test", {}),
             assumed_commission_per_contract_usd=Decimal("1.25"),
+        )
+        reconciler = Reconciler(
+            broker=_VerifiedAs(rig.broker, _commission_not_reported), recorder=recorder, clock=clock
         )
         report = reconciler.run()
 

@@ -14,7 +14,7 @@ from shared.clock import ManualClock
 from shared.domain import Fill, OrderOutcome, OrderStatus, PlacedOrder, Quote, Side
 from shared.execution import ExecutionSettings, Recorder
 from shared.execution.leg_worker import LegWorker
-from shared.execution.model import Job, JobKind, LegWork
+from shared.execution.model import DEFAULT_ASSUMED_COMMISSION_USD, Job, JobKind, LegWork
 from shared.journal import Journal
 from shared.strategy_contract import LegSpec, OrderStyle
 
@@ -135,6 +135,6 @@ def test_a_fill_without_a_reported_commission_records_the_configured_rate_and_sa
     worker.check(job, job.legs[0])
 
     [fill] = _fills(journal)
-    rate = ExecutionSettings().assumed_commission_per_contract_usd
+    rate = DEFAULT_ASSUMED_COMMISSION_USD  # the Recorder's default rate
     assert (fill.quantity, fill.price, fill.commission_usd) == (2, Decimal("2.45"), rate * 2)
     assert [e.event for e in journal.safety_events()] == ["commission_assumed"]
