@@ -3,22 +3,21 @@ broker is a stub at the process boundary)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from shared.broker import Broker, OrderTicket
-from shared.circuit_breaker import BreakerSettings, CircuitBreaker, MemoryBreakerStore
+from shared.broker import OrderTicket
 from shared.clock import ManualClock
 from shared.domain import Fill, OrderOutcome, OrderStatus, PlacedOrder, Quote, Side
-from shared.execution import ExecutionSettings, Recorder
+from shared.execution import ExecutionSettings
 from shared.execution.leg_worker import LegWorker
 from shared.execution.model import DEFAULT_ASSUMED_COMMISSION_USD, Job, JobKind, LegWork
 from shared.journal import Journal
 from shared.strategy_contract import LegSpec, OrderStyle
+from tests.shared.execution.worker_rig import START, leg_worker
 
-START = datetime(2026, 1, 30, 15, 0, tzinfo=UTC)
 ORDER_ID = "5012345690"
 
 
@@ -45,19 +44,8 @@ class StubBroker:
 
 
 def _rig(tmp_path: Path) -> tuple[LegWorker, StubBroker, Journal, Job, ManualClock]:
-    clock = ManualClock(START)
-    journal = Journal.open(tmp_path / "j.sqlite", clock=clock)
     broker = StubBroker()
-    worker = LegWorker(
-        broker=cast(Broker, broker),
-        recorder=Recorder(journal, "test_bot", lambda: ("test", {}), clock=clock),
-        clock=clock,
-        settings=ExecutionSettings(),
-        breaker=CircuitBreaker(
-            "test_bot", BreakerSettings(), clock=clock, store=MemoryBreakerStore()
-        ),
-        crash=lambda point: None,
-    )
+    worker, journal, clock = leg_worker(tmp_path, broker)
     spec = LegSpec("short_call", 27345123, "StockIndexOption", Side.SELL, 2, "SPXW")
     job = Job(JobKind.ENTRY, "intent-1", [LegWork(spec)], OrderStyle.MARKET, True, "test")
     worker.send_next(job, job.legs[0], [])

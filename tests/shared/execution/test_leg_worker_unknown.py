@@ -3,13 +3,11 @@ scripted stub at the process boundary, for states the simulator cannot produce o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
-from shared.broker import Broker, OrderOutcomeUnknown, OrderTicket
-from shared.circuit_breaker import BreakerSettings, CircuitBreaker, MemoryBreakerStore
+from shared.broker import OrderOutcomeUnknown, OrderTicket
 from shared.clock import ManualClock
 from shared.domain import (
     Fill,
@@ -20,13 +18,13 @@ from shared.domain import (
     Quote,
     Side,
 )
-from shared.execution import ExecutionSettings, Recorder
+from shared.execution import ExecutionSettings
 from shared.execution.leg_worker import LegWorker
 from shared.execution.model import Job, JobKind, LegWork
 from shared.journal import IntentStatus, Journal
 from shared.strategy_contract import LegSpec, OrderStyle
+from tests.shared.execution.worker_rig import START, leg_worker
 
-START = datetime(2026, 1, 30, 15, 0, tzinfo=UTC)
 UIC = 27345123
 LOOKUP_S = ExecutionSettings().unknown_lookup_seconds
 
@@ -74,27 +72,14 @@ class UnansweredBroker:
         return True
 
 
-def _rig(tmp_path: Path, held: int) -> tuple[LegWorker, UnansweredBroker, Journal, ManualClock]:
-    clock = ManualClock(START)
-    journal = Journal.open(tmp_path / "j.sqlite", clock=clock)
-    broker = UnansweredBroker(held)
-    worker = LegWorker(
-        broker=cast(Broker, broker),
-        recorder=Recorder(journal, "test_bot", lambda: ("test", {}), clock=clock),
-        clock=clock,
-        settings=ExecutionSettings(),
-        breaker=CircuitBreaker(
-            "test_bot", BreakerSettings(), clock=clock, store=MemoryBreakerStore()
-        ),
-        crash=lambda point: None,
-    )
-    return worker, broker, journal, clock
-
-
-def _close_job() -> Job:
-    # Buying back one short call.
+def _sent_close(tmp_path: Path) -> tuple[LegWorker, UnansweredBroker, Journal, ManualClock, Job]:
+    """A close buying back one short call whose order went unanswered."""
+    broker = UnansweredBroker(held=-1)
+    worker, journal, clock = leg_worker(tmp_path, broker)
     spec = LegSpec("short_call", UIC, "StockIndexOption", Side.BUY, 1, "SPXW")
-    return Job(JobKind.CLOSE, "close-1", [LegWork(spec)], OrderStyle.MARKET, True, "stop")
+    job = Job(JobKind.CLOSE, "close-1", [LegWork(spec)], OrderStyle.MARKET, True, "stop")
+    worker.send_next(job, job.legs[0], broker.positions())
+    return worker, broker, journal, clock, job
 
 
 def _statuses(journal: Journal) -> list[str]:
@@ -105,10 +90,8 @@ def _statuses(journal: Journal) -> list[str]:
 def test_an_unfound_close_with_the_position_unchanged_fails_and_the_leg_moves_on(
     tmp_path: Path,
 ) -> None:
-    worker, broker, journal, clock = _rig(tmp_path, held=-1)
-    job = _close_job()
+    worker, _, journal, clock, job = _sent_close(tmp_path)
     leg = job.legs[0]
-    worker.send_next(job, leg, broker.positions())
 
     worker.check(job, leg)  # looked up, not found, still inside the window
     assert leg.order is not None and _statuses(journal) == [IntentStatus.UNKNOWN.value]
@@ -124,10 +107,8 @@ def test_an_unfound_close_with_the_position_unchanged_fails_and_the_leg_moves_on
 def test_an_unfound_close_whose_position_moved_is_never_followed_by_a_second_order(
     tmp_path: Path,
 ) -> None:
-    worker, broker, journal, clock = _rig(tmp_path, held=-1)
-    job = _close_job()
+    worker, broker, journal, clock, job = _sent_close(tmp_path)
     leg = job.legs[0]
-    worker.send_next(job, leg, broker.positions())
     broker.held = 0  # the unanswered order did reach the broker and filled, unseen so far
 
     for _ in range(3):
