@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.bot_runtime import BotRuntime
 from shared.brokers.saxo_broker import SaxoBroker
 from shared.circuit_breaker import BreakerSettings, CircuitBreaker, MemoryBreakerStore
 from shared.clock import Clock
 from shared.config.envelope import LoopSection, MarketDataSection
-from shared.domain import Position
+from shared.domain import Position, Side
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
 from shared.journal import Journal
@@ -25,6 +26,8 @@ from shared.strategy_contract import (
     ExecutionReport,
     InstrumentRef,
     JsonDict,
+    LegSpec,
+    OpenPosition,
     Snapshot,
 )
 from tests.runtime.helpers import BOT, client_for
@@ -65,6 +68,37 @@ class WatchStrategy:
 
     def in_position(self) -> bool:
         return True
+
+
+ENTRY_INTENT = "probe-entry"
+TEN_AM = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))  # a Monday
+
+
+class EnterUS500(WatchStrategy):
+    """WatchStrategy that asks for one US500.I CFD entry (`ENTRY_INTENT`) on its first regular
+    pass and returns `then` on its second; remembers every execution report."""
+
+    def __init__(self, *, max_attempts: int = 1, then: Sequence[Action] = ()) -> None:
+        super().__init__()
+        self.passes = 0
+        self.reports: list[ExecutionReport] = []
+        self._max_attempts = max_attempts
+        self._then = tuple(then)
+
+    def decide(self, snapshot: Snapshot) -> Sequence[Action]:
+        super().decide(snapshot)
+        if snapshot.triggered_by_tick:
+            return []
+        self.passes += 1
+        if self.passes == 1:
+            leg = LegSpec("long", US500, "CfdOnIndex", Side.BUY, 1, "US500")
+            entry = OpenPosition(ENTRY_INTENT, (leg,), "test", max_attempts=self._max_attempts)
+            return [entry]
+        return self._then if self.passes == 2 else []
+
+    def on_execution(self, report: ExecutionReport, now: datetime) -> Sequence[Action]:
+        self.reports.append(report)
+        return []
 
 
 def build_runtime(

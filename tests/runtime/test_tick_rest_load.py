@@ -4,42 +4,22 @@ rate while an order's outcome is being looked up (simulator over real HTTP and s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from shared.config.envelope import LoopSection
-from shared.domain import Side
 from shared.execution import ExecutionSettings
 from shared.saxo_client.streaming.client import StreamSettings
-from shared.strategy_contract import Action, LegSpec, OpenPosition, Snapshot
 from tests.runtime.helpers import control, leave_next_order_unanswered
-from tests.runtime.runtime_rig import US500, RuntimeThread, WatchStrategy, build_runtime
+from tests.runtime.runtime_rig import TEN_AM, EnterUS500, RuntimeThread, build_runtime
 
 OPEN_ORDERS_ROUTE = "GET /openapi/port/v1/orders"
 WATCH_S = 3.0  # real seconds
 SPEED = 10.0
 LOOKUP_S = 60.0  # simulated seconds the unanswered order is looked up (6 real)
-
-
-class EnterOnceStrategy(WatchStrategy):
-    """Watches US500.I like WatchStrategy and asks for one US500.I CFD entry on its first pass."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked = False
-
-    def decide(self, snapshot: Snapshot) -> Sequence[Action]:
-        super().decide(snapshot)
-        if self.asked:
-            return []
-        self.asked = True
-        leg = LegSpec("long", US500, "CfdOnIndex", Side.BUY, 1, "US500")
-        return [OpenPosition("probe-entry", (leg,), "tick load test")]
 
 
 def _route_count(server: Any, route: str) -> int:
@@ -50,12 +30,10 @@ def test_ticks_during_an_order_lookup_add_no_rest_calls(
     sim_factory: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
-    server = sim_factory(
-        start=datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York")), speed=SPEED
-    )
+    server = sim_factory(start=TEN_AM, speed=SPEED)
     # The entry order goes unanswered: the executor looks it up every pass.
     leave_next_order_unanswered(server)
-    strategy = EnterOnceStrategy()
+    strategy = EnterUS500()
     loop = LoopSection(poll_seconds_in_position=60.0, poll_seconds_idle=60.0)
     execution = ExecutionSettings(fill_check_timeout_seconds=5.0, unknown_lookup_seconds=LOOKUP_S)
     stream = StreamSettings(refresh_rate_ms=50)
