@@ -37,6 +37,16 @@ def service() -> tuple[OrderService, ManualClock]:
     return orders, clock
 
 
+def lagging_fill_position(open_price: float, **base: object) -> dict[str, object]:
+    """The recorded positions with the lagging fill's position (5023456791) opened at
+    `open_price`; `base` overrides more PositionBase fields."""
+    positions: dict[str, object] = load("positions_options.json")
+    first = positions["Data"][0]  # type: ignore[index]
+    first["PositionId"] = "5023456791"
+    first["PositionBase"].update(OpenPrice=open_price, **base)
+    return positions
+
+
 def limit_sell() -> OrderRequest:
     return OrderRequest(
         uic=27345123,
@@ -147,10 +157,7 @@ def test_verify_falls_back_to_the_position_open_price_after_the_wait() -> None:
     orders, _ = service()
     responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
     responses.get(ACTIVITIES, json=load("activities_final_fill_lagging.json"))
-    positions = load("positions_options.json")
-    positions["Data"][0]["PositionId"] = "5023456791"
-    positions["Data"][0]["PositionBase"]["OpenPrice"] = 2.6
-    responses.get(POSITIONS, json=positions)
+    responses.get(POSITIONS, json=lagging_fill_position(2.6))
 
     outcome = orders.verify("5012345679")
 
@@ -246,10 +253,7 @@ def test_zero_in_activities_with_a_priced_position_is_the_lag() -> None:
     orders, _ = service()
     responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
     responses.get(ACTIVITIES, json=load("activities_final_fill_lagging.json"))
-    positions = load("positions_options.json")
-    positions["Data"][0]["PositionId"] = "5023456791"
-    positions["Data"][0]["PositionBase"]["OpenPrice"] = 2.6
-    responses.get(POSITIONS, json=positions)
+    responses.get(POSITIONS, json=lagging_fill_position(2.6))
 
     outcome = orders.verify("5012345679")
 
@@ -279,10 +283,7 @@ def test_a_zero_from_the_portfolio_alone_does_not_price_a_lagging_fill() -> None
     lagging = load("activities_final_fill_lagging.json")
     del lagging["Data"][1]["AveragePrice"]  # absent (the simulator's lag), not a reported 0
     responses.get(ACTIVITIES, json=lagging)
-    positions = load("positions_options.json")
-    positions["Data"][0]["PositionId"] = "5023456791"
-    positions["Data"][0]["PositionBase"]["OpenPrice"] = 0
-    responses.get(POSITIONS, json=positions)
+    responses.get(POSITIONS, json=lagging_fill_position(0))
     responses.get(CLOSED, json=NO_POSITIONS)
 
     outcome = orders.verify("5012345679")
@@ -370,11 +371,7 @@ def test_a_portfolio_priced_fill_reads_the_positions_once_for_price_and_commissi
     orders, _ = service()
     responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
     responses.get(ACTIVITIES, json=load("activities_final_fill_lagging.json"))
-    positions = load("positions_options.json")
-    positions["Data"][0]["PositionId"] = "5023456791"
-    positions["Data"][0]["PositionBase"]["OpenPrice"] = 2.6
-    positions["Data"][0]["PositionBase"]["SourceOrderId"] = "5012345679"
-    responses.get(POSITIONS, json=positions)
+    responses.get(POSITIONS, json=lagging_fill_position(2.6, SourceOrderId="5012345679"))
 
     outcome = orders.verify("5012345679", wait_for_final=False)
 
