@@ -64,11 +64,11 @@ class Protector:
             at=self._clock.now(),
         )
 
-    def close_adopted_orphans(self, broker_positions: Sequence[Position] | None = None) -> None:
+    def close_adopted_orphans(self, broker_positions: Sequence[Position]) -> None:
         """Protect every adopted orphan trade still open and not being closed (also one
         adopted just before a crash, whose close was never journaled). `broker_positions` is
-        the account as just read (fetched here when None and there are orphans). A uic the
-        broker no longer holds is left to reconciliation (`missing_at_broker`)."""
+        the account as the reconciliation just read it. A uic the broker no longer holds is
+        left to reconciliation (`missing_at_broker`)."""
         active = self._executor.active_uics()
         orphans = [
             t
@@ -77,8 +77,6 @@ class Protector:
         ]
         if not orphans:
             return
-        if broker_positions is None:
-            broker_positions = self._broker.positions()
         held_at_broker = {p.uic: p for p in broker_positions if p.amount != 0}
         for trade in orphans:
             held = net_by_uic(trade)

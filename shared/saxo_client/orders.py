@@ -323,7 +323,7 @@ class OrderService:
         (with `wait`, a bounded wait for the lag), then the portfolio; never a quote or limit."""
         deadline = self._wall.monotonic() + (self._timing.price_wait_s if wait else 0.0)
         portfolio = self._portfolio()
-        zero_checked = False
+        zero_checked: fill_pricing.Portfolio | None = None  # the view a reported 0 was checked in
         while True:
             rows = self.activities(order_id)
             outcome = fill_pricing.outcome_from_rows(order_id, rows)
@@ -331,9 +331,10 @@ class OrderService:
                 return self._with_commission(outcome, portfolio)
             if not fill_pricing.needs_price(outcome):
                 return outcome
-            if fill_pricing.zero_reported(rows) and not zero_checked:
+            zero = fill_pricing.zero_reported(rows)
+            if zero and zero_checked is None:
                 # A 0 is the lag or a real 0.00 fill: ask the portfolio now rather than waiting.
-                zero_checked = True
+                zero_checked = portfolio
                 found = self._price_from_portfolio(order_id, rows, outcome, portfolio, True)
                 if found is not None:
                     return found
@@ -342,11 +343,10 @@ class OrderService:
             logger.info("fill_price_pending order_id=%s", order_id)
             self._wall.sleep(self._timing.poll_interval_s)
             portfolio = self._portfolio()
-        found = self._price_from_portfolio(
-            order_id, rows, outcome, portfolio, fill_pricing.zero_reported(rows)
-        )
-        if found is not None:
-            return found
+        if not (zero and zero_checked is portfolio):  # else this view was just asked the same
+            found = self._price_from_portfolio(order_id, rows, outcome, portfolio, zero)
+            if found is not None:
+                return found
         log = logger.error if wait else logger.info
         log(
             "fill_price_unknown order_id=%s status=%s filled=%s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from shared.clock import ManualClock
@@ -34,11 +35,13 @@ def test_real_waits_follow_the_current_speed() -> None:
     assert stop.waits == [3.0, 0.2]
 
 
-def test_a_set_stop_ends_the_wait_at_once() -> None:
+def test_a_stop_ends_a_long_wait_at_once() -> None:
     stop = StopFlag()
-    stop.set("test")
     clock = InterruptibleClock(ManualClock(datetime(2026, 3, 2, tzinfo=UTC)), stop, lambda: 1.0)
+    sleeper = threading.Thread(target=clock.sleep, args=(3600.0,), daemon=True)
+    sleeper.start()
 
-    clock.sleep(3600.0)  # returns at once: the flag is set
+    stop.set("test")
+    sleeper.join(timeout=5.0)
 
-    assert stop.is_set()
+    assert not sleeper.is_alive(), "an hour's closed-market sleep ignored the stop"
