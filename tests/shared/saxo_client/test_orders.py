@@ -47,6 +47,16 @@ def lagging_fill_position(open_price: float, **base: object) -> dict[str, object
     return positions
 
 
+def activities_lagging_then_settled(lagging_reads: int) -> None:
+    """Register the lagging fill's activities `lagging_reads` times, then settled at 2.55."""
+    lagging = load("activities_final_fill_lagging.json")
+    settled = json.loads(json.dumps(lagging))
+    settled["Data"][1]["AveragePrice"] = 2.55
+    for _ in range(lagging_reads):
+        responses.get(ACTIVITIES, json=lagging)
+    responses.get(ACTIVITIES, json=settled)
+
+
 def limit_sell() -> OrderRequest:
     return OrderRequest(
         uic=27345123,
@@ -140,12 +150,7 @@ def test_verify_reads_fill_price_from_average_price() -> None:
 def test_verify_waits_for_a_lagging_average_price() -> None:
     orders, _ = service()
     responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
-    lagging = load("activities_final_fill_lagging.json")
-    settled = json.loads(json.dumps(lagging))
-    settled["Data"][1]["AveragePrice"] = 2.55
-    responses.get(ACTIVITIES, json=lagging)
-    responses.get(ACTIVITIES, json=lagging)
-    responses.get(ACTIVITIES, json=settled)
+    activities_lagging_then_settled(2)
 
     outcome = orders.verify("5012345679")
 
@@ -349,11 +354,7 @@ def test_one_look_finds_an_order_by_its_reference_or_reports_its_rejection() -> 
 def test_verify_without_waiting_returns_a_lagging_fill_unpriced_then_priced() -> None:
     orders, clock = service()
     responses.get(f"{OPEN_ORDERS}/client-key/5012345679", json=load("single_order_gone.json"))
-    lagging = load("activities_final_fill_lagging.json")
-    settled = json.loads(json.dumps(lagging))
-    settled["Data"][1]["AveragePrice"] = 2.55
-    responses.get(ACTIVITIES, json=lagging)
-    responses.get(ACTIVITIES, json=settled)
+    activities_lagging_then_settled(1)
     responses.get(POSITIONS, json=NO_POSITIONS)
     responses.get(CLOSED, json={"Data": []})
     started = clock.monotonic()
