@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from pydantic import SecretStr, ValidationError
 
 from shared import paths
 from shared.config.base import StrictModel
-from shared.config.envelope import BotConfigBase
+from shared.config.envelope import SAXO_ENVIRONMENTS, BotConfigBase
 from shared.config.errors import ConfigError, ConfigProblem, problems_from_validation
+from shared.logger_service import kv
 from shared.secret_manager import SecretStore, SecretStoreError
 
 __all__ = [
@@ -88,6 +90,7 @@ class LoadedConfig:
     config: AnyBotConfig
     secrets: ResolvedSecrets
     is_example: bool
+    secrets_resolved: bool = False
 
 
 def _model_for(bot: str, file: Path) -> type[AnyBotConfig]:
@@ -108,7 +111,7 @@ def find_config_path(bot: str, explicit: Path | None = None) -> Path:
     if operator_file.is_file():
         return operator_file
     example = paths.bot_example_config_path(bot)
-    logger.warning("config_using_example bot=%s path=%s missing=%s", bot, example, operator_file)
+    logger.warning(kv("config_using_example", bot=bot, path=example, missing=operator_file))
     return example
 
 
@@ -127,8 +130,78 @@ def _read_text(file: Path) -> str:
         raise ConfigError.single(file, f"cannot read: {exc.strerror}") from None
 
 
+MAX_NESTING_DEPTH = 32  # objects/arrays inside each other; real configs use at most 4
+MAX_NUMBER_DIGITS = 30  # digits in one number literal; no setting needs more
+
+
+class _Rejected:
+    """A value the JSON reader refused (non-finite or absurdly long number), kept in place so
+    the problem can be reported with its key path."""
+
+    def __init__(self, literal: str, why: str) -> None:
+        self.literal = literal[:20] + ("..." if len(literal) > 20 else "")
+        self.why = why
+
+
+def _number(parse: Any) -> Any:
+    def hook(literal: str) -> Any:
+        if len(literal) > MAX_NUMBER_DIGITS:
+            return _Rejected(literal, f"a number with more than {MAX_NUMBER_DIGITS} digits")
+        value = parse(literal)
+        if isinstance(value, float) and not math.isfinite(value):
+            return _Rejected(literal, "not a finite number")
+        return value
+
+    return hook
+
+
+def _constant(name: str) -> _Rejected:
+    return _Rejected(name, "not a number (NaN and Infinity are not allowed)")
+
+
+def _rejected_values(data: Any, path: str = "", depth: int = 0) -> Iterator[tuple[str, _Rejected]]:
+    """(dotted key path, rejected value) for every refused number in the parsed document."""
+    if depth > MAX_NESTING_DEPTH:
+        return
+    if isinstance(data, _Rejected):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _rejected_values(value, f"{path}.{key}" if path else str(key), depth + 1)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _rejected_values(value, f"{path}[{index}]", depth + 1)
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep objects and arrays nest in `text` (brackets inside strings are skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _check_json(file: Path, text: str) -> None:
-    """Syntax (with line and column), duplicate keys, no NaN/Infinity, an object at the top."""
+    """Syntax (with line and column), nesting depth, duplicate keys, numbers that are finite and
+    of sane length (named by key), an object at the top."""
+    if _nesting_depth(text) > MAX_NESTING_DEPTH:
+        raise ConfigError.single(
+            file, f"invalid JSON: nested more than {MAX_NESTING_DEPTH} levels deep"
+        )
     duplicates: list[str] = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -139,17 +212,25 @@ def _check_json(file: Path, text: str) -> None:
             seen.add(key)
         return dict(pairs)
 
-    def reject_constant(name: str) -> Any:
-        raise ValueError(name)
-
     try:
-        data = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=reject_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=pairs_hook,
+            parse_constant=_constant,
+            parse_int=_number(int),
+            parse_float=_number(float),
+        )
     except json.JSONDecodeError as exc:
         raise ConfigError.single(
             file, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
-    except ValueError as exc:
-        raise ConfigError.single(file, f"invalid JSON: {exc} is not a number") from None
+    except RecursionError:
+        raise ConfigError.single(file, "invalid JSON: nested too deeply") from None
+    rejected = list(_rejected_values(data))
+    if rejected:
+        raise ConfigError(
+            [ConfigProblem(file, key, f"{value.literal} is {value.why}") for key, value in rejected]
+        )
     if duplicates:
         raise ConfigError(
             [
@@ -162,8 +243,10 @@ def _check_json(file: Path, text: str) -> None:
 
 
 def parse_bot_config(bot: str, text: str, *, file: Path = Path("<string>")) -> AnyBotConfig:
-    """Validate the JSON `text` as `bot`'s config. Raises ConfigError naming `file`."""
+    """Validate the JSON `text` as `bot`'s config (a leading UTF-8 byte-order mark is
+    accepted). Raises ConfigError naming `file`, never another exception."""
     model = _model_for(bot, file)
+    text = text.removeprefix("\ufeff")
     _check_json(file, text)
     try:
         return model.model_validate_json(text)
@@ -171,7 +254,9 @@ def parse_bot_config(bot: str, text: str, *, file: Path = Path("<string>")) -> A
         raise ConfigError(problems_from_validation(file, exc, model)) from None
 
 
-def _resolve_secrets(config: AnyBotConfig, store: SecretStore, file: Path) -> ResolvedSecrets:
+def _resolve_secrets(
+    config: AnyBotConfig, store: SecretStore, file: Path, environment: str
+) -> ResolvedSecrets:
     problems: list[ConfigProblem] = []
 
     def fetch(name: str, key: str, *, required: bool) -> SecretStr | None:
@@ -185,7 +270,7 @@ def _resolve_secrets(config: AnyBotConfig, store: SecretStore, file: Path) -> Re
         return None if value is None else SecretStr(value)
 
     saxo = account = sheets = None
-    if config.needs_saxo_secrets:
+    if environment in SAXO_ENVIRONMENTS:
         saxo = fetch(
             config.account.saxo_credentials_secret,
             "account.saxo_credentials_secret",
@@ -196,34 +281,45 @@ def _resolve_secrets(config: AnyBotConfig, store: SecretStore, file: Path) -> Re
     if config.sheets.enabled and sheet_secret is not None:
         sheets = fetch(sheet_secret, "sheets.credentials_secret", required=False)
         if sheets is None:
-            logger.warning(
-                "sheets_credentials_missing bot=%s secret=%s action=sheets_mirror_disabled",
-                config.bot.name,
-                sheet_secret,
-            )
+            logger.warning(kv(
+                "sheets_credentials_missing", bot=config.bot.name, secret=sheet_secret,
+                action="sheets_mirror_disabled",
+            ))
     if problems:
         raise ConfigError(problems)
     return ResolvedSecrets(saxo_credentials=saxo, account=account, sheets_credentials=sheets)
 
 
-def load_bot_config(bot: str, path: Path, *, secrets: SecretStore | None = None) -> LoadedConfig:
+def load_bot_config(
+    bot: str,
+    path: Path,
+    *,
+    secrets: SecretStore | None = None,
+    environment: str | None = None,
+) -> LoadedConfig:
     """Read, validate and (when `secrets` is given) resolve the secrets of `bot`'s config.
 
     Without a store only the file is checked and `LoadedConfig.secrets` is empty. With one,
-    live and sim need the Saxo credentials and account secrets; local mode needs none; a
+    live and sim (`environment`, default the config's `bot.environment`) need the Saxo
+    credentials and account secrets; local mode needs none; a
     missing Sheets secret disables the mirror with a warning. Raises ConfigError listing
     every problem (file, dotted key path, what is wrong).
     """
     config = parse_bot_config(bot, _read_text(path), file=path)
-    resolved = ResolvedSecrets() if secrets is None else _resolve_secrets(config, secrets, path)
-    is_example = path.resolve() == paths.bot_example_config_path(bot).resolve()
-    logger.info(
-        "config_loaded bot=%s path=%s environment=%s dry_run=%s example=%s secrets=%s",
-        bot,
-        path,
-        config.bot.environment,
-        config.bot.dry_run,
-        is_example,
-        "resolved" if secrets is not None else "not_requested",
+    env = environment or config.bot.environment
+    resolved = (
+        ResolvedSecrets() if secrets is None else _resolve_secrets(config, secrets, path, env)
     )
-    return LoadedConfig(bot=bot, path=path, config=config, secrets=resolved, is_example=is_example)
+    is_example = path.resolve() == paths.bot_example_config_path(bot).resolve()
+    logger.info(kv(
+        "config_loaded", bot=bot, path=path, environment=env, dry_run=config.bot.dry_run,
+        example=is_example, secrets="resolved" if secrets is not None else "not_requested",
+    ))
+    return LoadedConfig(
+        bot=bot,
+        path=path,
+        config=config,
+        secrets=resolved,
+        is_example=is_example,
+        secrets_resolved=secrets is not None,
+    )

@@ -58,3 +58,36 @@ def bot_config_path(bot: str, home: Path | None = None) -> Path:
 def bot_example_config_path(bot: str) -> Path:
     """The shipped `config.example.json` for `bot`, beside the bot's code."""
     return code_root() / "bots" / bot / "config" / "config.example.json"
+
+
+class HomeDirError(RuntimeError):
+    """A directory CALYPSO must write to is missing and cannot be created, is a file, or is
+    read-only. The message names the path and what is wrong."""
+
+
+def ensure_writable_dir(path: Path) -> Path:
+    """Create `path` (with parents) if missing and check that this process can write there.
+
+    Raises HomeDirError naming `path` (or the first parent that is not a directory).
+    """
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise HomeDirError(f"{parent} is a file, not a directory (needed for {path})")
+        if parent.exists():
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HomeDirError(f"cannot create {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise HomeDirError(f"{path} is not writable by this user")
+    return path
+
+
+def prepare_home(bot: str | None = None, home: Path | None = None) -> None:
+    """Make sure `CALYPSO_HOME`, its `data/` and (for `bot`) `logs/<bot>/` are writable
+    directories before anything is written there. Raises HomeDirError naming the path."""
+    root = home or calypso_home()
+    ensure_writable_dir(data_dir(root))
+    if bot is not None:
+        ensure_writable_dir(log_dir(bot, root))

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
 
 from shared.clock import Clock
+from shared.logger_service import kv
 from shared.private_file import write_private_json
 from shared.saxo_client.errors import TokenError
 from shared.saxo_client.oauth import TokenSet
@@ -55,6 +57,54 @@ class SecretWriter(Protocol):
     def get(self, name: str) -> str | None: ...
 
     def put(self, name: str, value: str) -> None: ...
+
+
+class TokenCacheError(TokenError):
+    """The token cache file exists but is unusable; the message names the file, what is wrong
+    and what to run."""
+
+
+def read_cache_environments(path: Path) -> dict[str, Any]:
+    """The `environments` object of the token cache at `path` ({} when there is no file).
+
+    Raises TokenCacheError naming `path` for an unreadable file, text that is not UTF-8 or not
+    JSON, a top level that is not an object, or `environments` that is not an object.
+    """
+    fix = "run `calypso auth login` to write a new one"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except IsADirectoryError:
+        raise TokenCacheError(f"token cache {path} is a directory, not a file") from None
+    except UnicodeDecodeError:
+        raise TokenCacheError(f"token cache {path} is not UTF-8 text (corrupt); {fix}") from None
+    except OSError as exc:
+        raise TokenCacheError(f"cannot read token cache {path}: {exc.strerror}") from None
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise TokenCacheError(f"token cache {path} is not valid JSON (corrupt); {fix}") from None
+    if not isinstance(document, dict):
+        raise TokenCacheError(
+            f"token cache {path}: the top level is a JSON {type(document).__name__}, not an "
+            f"object; {fix}"
+        )
+    environments = document.get("environments", {})
+    if not isinstance(environments, dict):
+        raise TokenCacheError(f"token cache {path}: 'environments' is not an object; {fix}")
+    return environments
+
+
+def cache_mode_problem(path: Path) -> str | None:
+    """Why the cache file's permissions are unsafe (group or other access), else None."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if mode & 0o077:
+        return f"token cache {path} has mode {mode:04o}, wider than 0600: run `chmod 600 {path}`"
+    return None
 
 
 def refresh_margin_s(lifetime_s: float) -> float:
@@ -209,22 +259,19 @@ class TokenCoordinator:
         finally:
             lock.release()
 
-    def _read_document(self) -> dict[str, Any]:
+    def _read_environments(self) -> dict[str, Any]:
+        """The cache's environments; a corrupt cache reads as empty (logged with its path), so
+        a login or refresh replaces it instead of failing on it."""
         try:
-            text = self.cache_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            return read_cache_environments(self.cache_path)
+        except TokenCacheError as exc:
+            if self.cache_path.is_dir() or not self.cache_path.exists():
+                raise
+            logger.error(kv("token_cache_corrupt", path=self.cache_path, error=exc))
             return {}
-        except OSError as exc:
-            raise TokenError(f"cannot read token cache {self.cache_path}: {exc.strerror}") from None
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError:
-            logger.error("token_cache_corrupt path=%s", self.cache_path)
-            return {}
-        return document if isinstance(document, dict) else {}
 
     def _read_entry(self) -> TokenSet | None:
-        entry = self._read_document().get("environments", {}).get(self.env)
+        entry = self._read_environments().get(self.env)
         if not isinstance(entry, dict):
             return None
         if entry.get("token_url") != self._refresher.token_url:
@@ -232,14 +279,12 @@ class TokenCoordinator:
         try:
             return TokenSet.from_json(entry)
         except TokenError as exc:
-            logger.error("token_cache_entry_invalid env=%s error=%s", self.env, exc)
+            logger.error(kv("token_cache_entry_invalid", env=self.env, path=self.cache_path,
+                            error=exc))
             return None
 
     def _write_entry(self, tokens: TokenSet) -> None:
-        document = self._read_document()
-        environments = document.get("environments")
-        if not isinstance(environments, dict):
-            environments = {}
+        environments = dict(self._read_environments())
         entry = tokens.to_json()
         entry["token_url"] = self._refresher.token_url
         entry["updated_by"] = f"{socket.gethostname()}:{os.getpid()}"

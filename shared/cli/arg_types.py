@@ -5,11 +5,24 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, time, tzinfo
+
+
+def _is_bare_date(raw: str) -> bool:
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def aware_datetime(raw: str) -> datetime:
-    """An ISO 8601 datetime that carries a UTC offset (`Z` accepted); naive times are refused."""
+    """An ISO 8601 datetime that carries a UTC offset (`Z` accepted); naive times and bare
+    dates are refused with an example that would be accepted."""
+    if _is_bare_date(raw):
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is a date without a time; give e.g. {raw}T09:25:00-05:00"
+        )
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -17,6 +30,18 @@ def aware_datetime(raw: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"needs a UTC offset, e.g. {raw}Z or {raw}-05:00")
     return value
+
+
+def datetime_or_day_at(default_time: time, zone: tzinfo) -> Callable[[str], datetime]:
+    """Like `aware_datetime`, but a bare date `YYYY-MM-DD` means `default_time` in `zone` on
+    that day (e.g. the demo's 09:25 New York pre-open)."""
+
+    def parse(raw: str) -> datetime:
+        if _is_bare_date(raw):
+            return datetime.combine(date.fromisoformat(raw), default_time, tzinfo=zone)
+        return aware_datetime(raw)
+
+    return parse
 
 
 def float_in(

@@ -9,6 +9,7 @@ import sys
 import webbrowser
 from typing import Any
 
+from shared import paths
 from shared.clock import WallClock
 from shared.logger_service import configure_logging
 from shared.saxo_client.client import default_stores, token_coordinator
@@ -17,11 +18,13 @@ from shared.saxo_client.environments import ENV_NAMES, environment
 from shared.saxo_client.errors import SaxoError
 from shared.saxo_client.login import login
 from shared.saxo_client.oauth import OAuthClient, TokenSet
-from shared.token_coordinator import refresh_margin_s
+from shared.secret_manager import SecretStoreError
+from shared.token_coordinator import cache_mode_problem, read_cache_environments, refresh_margin_s
 
 logger = logging.getLogger(__name__)
 
 LOCAL_REDIRECT_URI = "http://127.0.0.1:0/callback"
+EXIT_HOME = 4  # CALYPSO_HOME or its data/ is not a writable directory
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,6 +51,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _login(args: argparse.Namespace) -> int:
+    try:
+        paths.prepare_home()
+    except paths.HomeDirError as exc:
+        print(f"calypso auth login: {exc}", file=sys.stderr)
+        return EXIT_HOME
     configure_logging(None, level="WARNING")
     try:
         env = environment(args.env, sim_url=args.sim_url)
@@ -75,7 +83,7 @@ def _login(args: argparse.Namespace) -> int:
             args.env, sim_url=args.sim_url, secret_store=store, write_back=write_back
         )
         coordinator.store(tokens)
-    except (SaxoError, ValueError) as exc:
+    except (SaxoError, SecretStoreError, ValueError) as exc:
         print(f"calypso auth login: {exc}", file=sys.stderr)
         return 1
     print(
@@ -107,14 +115,24 @@ def describe(tokens: TokenSet | None, now_iso: str) -> dict[str, Any]:
 
 
 def _status(args: argparse.Namespace) -> int:
+    cache = paths.token_cache_path()
     try:
+        read_cache_environments(cache)  # a corrupt cache is named, not read as "logged out"
         store, _ = default_stores(args.env)
         coordinator = token_coordinator(args.env, sim_url=args.sim_url, secret_store=store)
         tokens = coordinator.cached()
-    except (SaxoError, ValueError) as exc:
+    except (SaxoError, SecretStoreError, ValueError) as exc:
         print(f"calypso auth status: {exc}", file=sys.stderr)
         return 1
     facts = describe(tokens, WallClock().now().isoformat())
+    if tokens is None:
+        facts["reason"] = (
+            f"no {args.env} token in {cache}: run `calypso auth login --env {args.env}`"
+        )
+    mode_problem = cache_mode_problem(cache)
+    if mode_problem:
+        facts["warning"] = mode_problem
+        print(f"calypso auth status: warning: {mode_problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(facts))
     else:

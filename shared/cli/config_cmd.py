@@ -22,7 +22,8 @@ from shared.config_loader import (
     find_config_path,
     load_bot_config,
 )
-from shared.secret_manager import SecretStore, default_secret_store
+from shared.runtime.secret_checks import saxo_credential_problems, sheets_credential_problems
+from shared.secret_manager import SecretStore, SecretStoreError, default_secret_store
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -113,11 +114,16 @@ def check_one(bot: str, explicit: Path | None, store: SecretStore | None) -> Che
         loaded = load_bot_config(bot, file, secrets=store)
     except ConfigError as exc:
         return CheckResult(bot=bot, file=file, is_example=False, problems=exc.problems)
+    # What `run` and `sheets sync` will parse, with their own models: a secret that exists but
+    # does not parse, or a credentials file they would refuse, is a problem here too.
+    problems = sheets_credential_problems(loaded)
+    if store is not None:
+        problems = saxo_credential_problems(loaded, loaded.config.bot.environment) + problems
     return CheckResult(
         bot=bot,
         file=file,
         is_example=loaded.is_example,
-        problems=(),
+        problems=tuple(problems),
         environment=loaded.config.bot.environment,
         secrets_checked=store is not None,
     )
@@ -129,7 +135,11 @@ def run_check(args: argparse.Namespace) -> int:
     if error is not None:
         print(f"calypso config check: {error}", file=sys.stderr)
         return EXIT_INVALID
-    store = default_secret_store() if args.secrets else None
+    try:
+        store = default_secret_store() if args.secrets else None
+    except SecretStoreError as exc:
+        print(f"calypso config check: secret store unavailable: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     results = [check_one(bot, args.config, store) for bot in bots]
     if args.json:
         print(json.dumps(_as_json(results), indent=2))
@@ -166,7 +176,7 @@ def _print_results(results: list[CheckResult]) -> None:
         if result.ok:
             line = Text("OK", style="bold green") + Text(f" {result.bot} {result.file}")
             if result.is_example:
-                line += Text(" (shipped example)", style="dim")
+                line += Text(" (shipped example: --env local only)", style="dim")
             if result.environment in SAXO_ENVIRONMENTS and not result.secrets_checked:
                 line += Text(f" ({result.environment}: secrets not checked, see --secrets)")
             console.print(line)

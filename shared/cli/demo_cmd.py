@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from shared import paths
-from shared.cli.arg_types import aware_datetime, float_in, int_in
+from shared.cli.arg_types import datetime_or_day_at, float_in, int_in
 from shared.demo.catalog import probe_all
 from shared.demo.display import LiveReporter, PlainReporter, Reporter
 from shared.demo.home import DemoHome, DemoHomeError
@@ -41,7 +41,7 @@ DEFAULT_SEED = 7
 # Monday 2026-03-02, 5 minutes before the open: a plain day (see the module docstring).
 DEFAULT_START = datetime(2026, 3, 2, 9, 25, tzinfo=NEW_YORK)
 DEFAULT_SPEED = 40.0
-EXIT_OK, EXIT_DIED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_DIED, EXIT_USAGE, EXIT_HOME, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
 
 
 def _bot_list(raw: str) -> tuple[str, ...]:
@@ -77,8 +77,9 @@ def register(subparsers: Any) -> None:
         help="which bots (default: every bot whose strategy is implemented)",
     )  # fmt: skip
     parser.add_argument(
-        "--start", type=aware_datetime, default=DEFAULT_START,
-        help=f"simulated start, ISO-8601 with offset (default {DEFAULT_START.isoformat()})",
+        "--start", type=datetime_or_day_at(DEFAULT_START.time(), NEW_YORK), default=DEFAULT_START,
+        help="simulated start, ISO-8601 with offset, or a date for 09:25 ET that day "
+             f"(default {DEFAULT_START.isoformat()})",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true",
                         help="progress on stderr, the summary as JSON on stdout")  # fmt: skip
@@ -125,6 +126,12 @@ def handle(args: argparse.Namespace) -> int:
         reasons = "; ".join(f"{bot}: {why}" for bot, why in skipped.items())
         return _error(f"no bot has an implemented strategy yet ({reasons})")
     home = DemoHome(paths.calypso_home())
+    try:
+        for bot in (*bots, "demo"):
+            paths.prepare_home(bot, home.root)
+    except paths.HomeDirError as exc:
+        sys.stderr.write(f"calypso demo: {exc}\n")
+        return EXIT_HOME
     out = sys.stderr if args.json else sys.stdout
     console = Console(file=out, width=None if out.isatty() else 160)
     reporter: Reporter = LiveReporter(console) if out.isatty() else PlainReporter(out)

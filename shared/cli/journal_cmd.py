@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bot not in paths.BOT_NAMES:
         return _error(f"unknown bot {args.bot!r}; valid bots: {', '.join(paths.BOT_NAMES)}")
     path = paths.journal_path(args.bot)
-    if not path.is_file():
+    if not path.exists():
         return _error(f"no journal for {args.bot} at {path} (has the bot run here yet?)")
     try:
         journal = Journal.open_readonly(path)

@@ -132,7 +132,16 @@ def _quote(args: argparse.Namespace) -> int:
 
 
 def _chain(args: argparse.Namespace) -> int:
-    return _run(args, lambda client: client.chain(args.root, args.expiry))
+    def listed_chain(client: SaxoClient) -> Any:
+        chain = client.chain(args.root, args.expiry)
+        if args.expiry is not None and args.expiry not in chain.expiries:
+            listed = ", ".join(d.isoformat() for d in chain.expiries) or "none"
+            raise ValueError(
+                f"expiry {args.expiry.isoformat()} is not listed for {args.root}; listed: {listed}"
+            )
+        return chain
+
+    return _run(args, listed_chain)
 
 
 def _positions(args: argparse.Namespace) -> int:
@@ -182,6 +191,8 @@ def _quote_line(quote: Quote) -> str:
 
 
 def _render(command: str, result: Any) -> None:
+    """A table on a terminal (cells fold, never cut to '...'); tab-separated plain text when
+    stdout is a pipe or a file, so no number is ever truncated."""
     console = Console()
     if command == "stream":
         console.print(f"{len(result)} updates")
@@ -197,10 +208,19 @@ def _render(command: str, result: Any) -> None:
         console.print("(none)")
         return
     data = [jsonable(row) for row in rows]
-    table = Table()
     columns = [k for k, v in data[0].items() if not isinstance(v, dict)]
+    cells = [[_cell(row.get(column)) for column in columns] for row in data]
+    if not sys.stdout.isatty():
+        for line in (columns, *cells):
+            print("\t".join(line))
+        return
+    table = Table()
     for column in columns:
-        table.add_column(column)
-    for row in data:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
+        table.add_column(column, overflow="fold")
+    for row_cells in cells:
+        table.add_row(*row_cells)
     console.print(table)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)

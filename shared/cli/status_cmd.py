@@ -3,7 +3,8 @@
 The service state comes from `systemctl show` when the unit is installed, else from the bot's
 single-instance lock. Everything else is read from the bot's journal (read-only). Today is the
 America/New_York date; P&L is realized P&L of trades closed today, computed from their fills.
-Exit 0 (also when bots are stopped or have no journal yet); 2 for a bad argument.
+Exit 0 (also when bots are stopped or have no journal yet); 1 when a journal is there but
+cannot be read (empty, corrupt, a directory: the table names the problem); 2 for a bad argument.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from shared.health.probes import SystemProbes, default_probes
 from shared.health.service import ServiceState, selected_bots, service_state
 from shared.journal.codec import cents
 
-EXIT_USAGE = 2
+EXIT_UNREADABLE_JOURNAL, EXIT_USAGE = 1, 2
 
 # The process boundary, swapped by tests: the clock for "today" and the system probes.
 _CLOCK: Clock = WallClock()
@@ -92,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(status_json(rows, now), indent=2) + "\n")
     else:
         _print_table(rows, now, home)
-    return 0
+    unreadable = [view for _, view in rows if view.unreadable]
+    for view in unreadable:
+        sys.stderr.write(f"calypso status: {view.bot}: {view.problem}\n")
+    return EXIT_UNREADABLE_JOURNAL if unreadable else 0
 
 
 def _service_text(service: ServiceState) -> Text:

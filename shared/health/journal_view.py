@@ -27,6 +27,7 @@ from shared.journal import (
 from shared.journal.codec import money_json, new_york_date
 
 NEW_YORK = ZoneInfo("America/New_York")
+NO_JOURNAL_YET = "no journal yet"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class JournalView:
     positions_taken_at: datetime | None = None
     positions: tuple[PositionSnapshot, ...] = ()
     today_pnl: DailyPnl | None = None
+
+    @property
+    def unreadable(self) -> bool:
+        """True when a journal is there but cannot be read (empty, corrupt, a directory)."""
+        return self.problem is not None and self.problem != NO_JOURNAL_YET
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,8 +71,8 @@ def read_journal(bot: str, *, home: Path, now: datetime) -> JournalView:
     """
     path = paths.journal_path(bot, home)
     today = new_york_date(now)
-    if not path.is_file():
-        return JournalView(bot, path, today, problem="no journal yet")
+    if not path.exists():
+        return JournalView(bot, path, today, problem=NO_JOURNAL_YET)
     try:
         with Journal.open_readonly(path) as journal:
             state = journal.load_state(bot)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from shared.health.verdict import (
     failed,
     passed,
 )
+from shared.token_coordinator import TokenCacheError, cache_mode_problem, read_cache_environments
 
 SAXO_ENVS: Final = ("live", "sim")
 SAXO_ENV_VAR: Final = "CALYPSO_SAXO_ENV"
@@ -80,14 +80,6 @@ def token_environments(bots: Iterable[str], home: Path) -> tuple[set[str], bool]
     return {env for env in known if env in SAXO_ENVS}, bool(known)
 
 
-def _read_cache(path: Path) -> dict[str, Any]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(document, dict):
-        raise ValueError("top level is not an object")
-    environments = document.get("environments")
-    return environments if isinstance(environments, dict) else {}
-
-
 def _parse_time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -138,8 +130,8 @@ def check_token_cache(*, home: Path, bots: Iterable[str], now: datetime) -> Verd
             name, "no bot uses Saxo live or sim: no token needed", details={"path": str(path)}
         )
     try:
-        info = path.stat()
-        environments = _read_cache(path)
+        path.stat()
+        environments = read_cache_environments(path)
     except FileNotFoundError:
         env = "live|sim" if not wanted else "|".join(sorted(wanted))
         return failed(
@@ -147,8 +139,8 @@ def check_token_cache(*, home: Path, bots: Iterable[str], now: datetime) -> Verd
             f"no token cache at {path}: run `calypso auth login --env {env}`",
             details={"path": str(path)},
         )
-    except (OSError, ValueError) as exc:
-        return failed(name, f"token cache {path} unreadable: {exc}", details={"path": str(path)})
+    except (OSError, TokenCacheError) as exc:
+        return failed(name, str(exc), details={"path": str(path)})
     if not wanted:
         wanted = {env for env in environments if env in SAXO_ENVS}
         if not wanted:
@@ -164,10 +156,10 @@ def check_token_cache(*, home: Path, bots: Iterable[str], now: datetime) -> Verd
         problem = _entry_problem(env, environments.get(env), now, facts[env])
         if problem:
             problems.append(problem)
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        problems.append(f"{path} has mode {mode:o}: run `chmod 600 {path}`")
-    details = {"path": str(path), "mode": f"{mode:o}", "environments": facts}
+    mode_problem = cache_mode_problem(path)
+    if mode_problem:
+        problems.append(mode_problem)
+    details = {"path": str(path), "environments": facts}
     if problems:
         return failed(name, "; ".join(problems), details=details)
     parts = [

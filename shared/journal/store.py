@@ -35,6 +35,37 @@ from shared.journal.models import (
 from shared.journal.totals import RealizedTotalsCache
 from shared.journal.writes import JournalWrites
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def existing_journal(path: Path) -> bool:
+    """True when a journal file is at `path`, False when nothing is (a new one may be created).
+
+    Raises JournalError, naming the path and what to do, for a directory, an unreadable file,
+    an empty file or a file that is not SQLite: a journal that existed is never silently
+    replaced by a new, empty one.
+    """
+    if not path.exists():
+        return False
+    if path.is_dir():
+        raise JournalError(f"journal path {path} is a directory, not a journal file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise JournalError(f"journal {path} cannot be read: {exc.strerror}") from None
+    aside = f"move it aside (mv {path} {path}.broken) to start a new, empty journal"
+    if not header:
+        raise JournalError(
+            f"journal {path} is empty (0 bytes): its trade history is gone; restore it from a "
+            f"backup, or {aside}"
+        )
+    if header != SQLITE_HEADER:
+        raise JournalError(
+            f"journal {path} is not an SQLite database; restore it from a backup, or {aside}"
+        )
+    return True
+
 
 class JournalTx(JournalWrites):
     """The writes of one open transaction; unusable once the transaction has ended."""
@@ -65,13 +96,19 @@ class Journal(JournalWrites):
     def open(cls, path: Path, *, clock: Clock) -> Journal:
         """Open (creating directories and file) and migrate the journal at `path`.
 
-        Raises JournalError when the database is newer than this code or a migration fails.
+        Only a missing file creates a new journal. Raises JournalError when the file is a
+        directory, empty or not SQLite, the database is newer than this code, or a migration
+        fails.
         """
+        existing_journal(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), isolation_level=None)
         try:
             schema.configure_connection(conn)
             schema.migrate(conn, where=str(path))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise JournalError(f"{path} is not a usable journal: {exc}") from exc
         except BaseException:
             conn.close()
             raise
@@ -81,9 +118,10 @@ class Journal(JournalWrites):
     def open_readonly(cls, path: Path) -> Journal:
         """Open an existing journal for reading only (no migration, no writes).
 
-        Raises JournalError when the file is missing or its schema is not this code's.
+        Raises JournalError when the file is missing, unreadable, or its schema is not this
+        code's.
         """
-        if not path.is_file():
+        if not existing_journal(path):
             raise JournalError(f"no journal at {path}")
         uri = path.resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)

@@ -30,11 +30,14 @@ from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
 from shared.execution.recorder import net_by_uic
 from shared.instance_lock import InstanceAlreadyRunning, InstanceLock
-from shared.journal import Journal
+from shared.journal import Journal, JournalError
+from shared.journal.store import existing_journal
 from shared.logger_service import configure_logging, kv
 from shared.runtime.crash import crash_hook
+from shared.runtime.secret_checks import SAXO_ENVIRONMENTS, saxo_credential_problems
 from shared.runtime.signals import StopFlag, install_handlers
 from shared.runtime.sim_clock import SimulatorClock, SimulatorClockError
+from shared.saxo_client.credentials import CredentialsError
 from shared.saxo_client.rate_limiter import RateLimits
 from shared.sheets.mirror import build_mirror
 from shared.strategy_contract import Strategy
@@ -60,16 +63,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int:
-    """Run `bot` until stopped; returns the exit code (see the module docstring)."""
+    """Run `bot` until stopped; returns the exit code (see the module docstring).
+
+    Every start-up failure is one line on stderr naming the problem and the path or key, with
+    its documented exit code; no file is changed by a failed start."""
+    try:
+        paths.prepare_home(bot)
+    except paths.HomeDirError as exc:
+        print(f"calypso run {bot}: start-up failed: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
     configure_logging(bot)
     path = find_config_path(bot, args.config)
     try:
-        loaded = load_bot_config(bot, path)
-        if (args.env or loaded.config.bot.environment) in ("live", "sim"):
-            from shared import secret_manager
-
-            store = secret_manager.default_secret_store()
-            loaded = load_bot_config(bot, path, secrets=store)
+        loaded = _load_config(bot, path, args.env)
     except ConfigError as exc:
         print(f"calypso run {bot}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -77,6 +83,12 @@ def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int
     configure_logging(bot, level=config.logging.level)
     env = args.env or config.bot.environment
     dry_run = bool(args.dry_run or config.bot.dry_run)
+    journal_file = _journal_file(bot, dry_run)
+    try:
+        existing_journal(journal_file)
+    except JournalError as exc:
+        print(f"calypso run {bot}: start-up failed: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
     calendar = EventCalendar()
     try:
         strategy = _strategy(bot, env, factory, config, calendar)
@@ -94,6 +106,33 @@ def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int
         return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop, loaded=loaded)
     finally:
         lock.release()
+
+
+def _load_config(bot: str, path: Path, env_override: str | None) -> LoadedConfig:
+    """The validated config with its secrets resolved and parsed for live and sim. Raises
+    ConfigError (the example config outside local mode, a missing or malformed secret)."""
+    loaded = load_bot_config(bot, path)
+    env = env_override or loaded.config.bot.environment
+    if loaded.is_example and env != "local":
+        operator_file = paths.bot_config_path(bot)
+        raise ConfigError.single(
+            operator_file,
+            f"missing: the shipped example is for --env local only; for {env}, create it "
+            f"(cp {path} {operator_file}), then edit and check it (calypso config check {bot})",
+        )
+    if env not in SAXO_ENVIRONMENTS:
+        return loaded
+    from shared import secret_manager
+
+    try:
+        store = secret_manager.default_secret_store()
+    except secret_manager.SecretStoreError as exc:
+        raise ConfigError.single(path, f"secret store unavailable: {exc}") from None
+    loaded = load_bot_config(bot, path, secrets=store, environment=env)
+    problems = saxo_credential_problems(loaded, env)
+    if problems:
+        raise ConfigError(problems)
+    return loaded
 
 
 def client_rate_limits(env: str) -> RateLimits | None:
@@ -130,11 +169,18 @@ def _run_locked(
         client = build_client(
             env, sim_url=sim_url, clock=clock, rate_limits=client_rate_limits(env)
         )
-        journal_file = paths.journal_path(bot)
-        if dry_run:
-            journal_file = journal_file.with_name(f"{bot}.dry_run.sqlite")
-        journal = Journal.open(journal_file, clock=clock)
+    except CredentialsError as exc:
+        print(f"calypso run {bot}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (SimulatorClockError, OSError, RuntimeError) as exc:
+        logger.critical(kv("startup_failed", bot=bot, env=env, error=exc))
+        print(f"calypso run {bot}: start-up failed: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
+    journal_file = _journal_file(bot, dry_run)
+    try:
+        journal = Journal.open(journal_file, clock=clock)
+    except (OSError, RuntimeError) as exc:
+        client.close()
         logger.critical(kv("startup_failed", bot=bot, env=env, error=exc))
         print(f"calypso run {bot}: start-up failed: {exc}", file=sys.stderr)
         return EXIT_STARTUP
@@ -180,6 +226,12 @@ def _run_locked(
     finally:
         journal.close()
         client.close()
+
+
+def _journal_file(bot: str, dry_run: bool) -> Path:
+    """The bot's journal; dry runs keep their own beside it."""
+    journal_file = paths.journal_path(bot)
+    return journal_file.with_name(f"{bot}.dry_run.sqlite") if dry_run else journal_file
 
 
 def _strategy(

@@ -121,6 +121,8 @@ def as_mapping(value: object, field: str) -> Mapping[str, Any]:
 
 
 def require(payload: Mapping[str, Any], key: str, where: str) -> Any:
+    if not isinstance(payload, Mapping):
+        raise SaxoPayloadError(f"{where}: expected an object, got {type(payload).__name__}")
     if key not in payload or payload[key] is None:
         raise SaxoPayloadError(f"{where}: missing {key}")
     return payload[key]
@@ -198,6 +200,8 @@ def parse_quote(
 
     def side_price(side: str) -> Decimal | None:
         quality = quote.get(f"PriceType{side}")
+        if quality is not None and not isinstance(quality, str):
+            raise SaxoPayloadError(f"{where}.Quote.PriceType{side}: expected a string")
         if quality is not None and quality not in _PRICED_QUALITIES:
             return None
         return to_decimal(quote.get(side), f"{where}.Quote.{side}")
@@ -210,7 +214,7 @@ def parse_quote(
         market_open = instrument["IsMarketOpen"]
     elif isinstance(quote.get("MarketState"), str):
         market_open = quote["MarketState"] == "Open"
-    delayed = quote.get("DelayedByMinutes", 0)
+    delayed = quote.get("DelayedByMinutes")
     return Quote(
         uic=as_int(uic_value, f"{where}.Uic"),
         asset_type=str(payload.get("AssetType") or asset_type or ""),
@@ -222,7 +226,7 @@ def parse_quote(
         bid_size=to_decimal(quote.get("BidSize", details.get("BidSize")), f"{where}.BidSize"),
         ask_size=to_decimal(quote.get("AskSize", details.get("AskSize")), f"{where}.AskSize"),
         market_open=market_open,
-        delayed_minutes=int(delayed) if isinstance(delayed, int | float) else 0,
+        delayed_minutes=0 if delayed is None else as_int(delayed, f"{where}.DelayedByMinutes"),
         greeks=parse_greeks(payload.get("Greeks")),
     )
 

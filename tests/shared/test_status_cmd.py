@@ -33,8 +33,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _status(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    assert main(["status", "--json", *args]) == 0
+def _status(
+    capsys: pytest.CaptureFixture[str], *args: str, exit_code: int = 0
+) -> dict[str, Any]:
+    assert main(["status", "--json", *args]) == exit_code
     document: dict[str, Any] = json.loads(capsys.readouterr().out)
     return document
 
@@ -127,5 +129,5 @@ def test_unreadable_journal_is_reported_not_raised(
     path = home / "data" / f"{BOT}.sqlite"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage" * 500)
-    row = _bot(_status(capsys), BOT)
+    row = _bot(_status(capsys, exit_code=1), BOT)
     assert row["problem"].startswith("journal unreadable")

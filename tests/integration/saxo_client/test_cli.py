@@ -106,3 +106,31 @@ def test_token_keeper_refreshes_short_tokens_without_rejections(
     cached = coordinator.cached()
     assert cached is not None and cached.access_expires_at > WallClock().now()
     assert sim_stats(server)["refresh_grants_rejected"] == 0
+
+
+def test_an_unlisted_expiry_is_an_error_naming_the_listed_ones(
+    logged_in: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = run_json(["saxo", "chain", "SPXW", *logged_in], capsys)["expiries"]
+
+    code = main(["saxo", "chain", "SPXW", "--expiry", "2020-01-01", *logged_in])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "expiry 2020-01-01 is not listed for SPXW" in err and listed[0] in err
+
+
+def test_plain_chain_output_off_a_terminal_keeps_every_digit(
+    logged_in: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain_args = [arg for arg in logged_in if arg != "--json"]
+    expiry = run_json(["saxo", "chain", "SPXW", *logged_in], capsys)["expiries"][0]
+    contracts = run_json(["saxo", "chain", "SPXW", "--expiry", expiry, *logged_in], capsys)
+
+    assert main(["saxo", "chain", "SPXW", "--expiry", expiry, *plain_args]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split("\t")
+    uics = {line.split("\t")[header.index("uic")] for line in lines[1:]}
+    assert uics == {str(c["uic"]) for c in contracts["contracts"]}
+    assert not any("…" in line or "..." in line for line in lines)

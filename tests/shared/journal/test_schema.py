@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.clock import ManualClock
+from shared.clock import ManualClock, WallClock
 from shared.journal import Journal, JournalError, schema
 from shared.journal.schema import Migration, migrate, split_statements
 
@@ -165,5 +165,23 @@ def test_open_readonly_refuses_a_missing_file_and_a_non_journal(tmp_path: Path) 
         Journal.open_readonly(tmp_path / "missing.sqlite")
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(JournalError, match="not a readable journal"):
+    with pytest.raises(JournalError, match="is not an SQLite database"):
         Journal.open_readonly(junk)
+
+
+@pytest.mark.parametrize("opener", ["open", "open_readonly"])
+def test_an_empty_or_directory_journal_is_refused_never_recreated(
+    tmp_path: Path, opener: str
+) -> None:
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    folder = tmp_path / "folder.sqlite"
+    folder.mkdir()
+    open_journal = getattr(Journal, opener)
+    kwargs = {"clock": WallClock()} if opener == "open" else {}
+
+    with pytest.raises(JournalError, match="is empty \\(0 bytes\\)"):
+        open_journal(empty, **kwargs)
+    with pytest.raises(JournalError, match="is a directory"):
+        open_journal(folder, **kwargs)
+    assert empty.read_bytes() == b""
