@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.runtime.startup import main_for
 from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "delta_neutral"
 
-strategy_factory = strategy_factory_for(
-    BOT, "bots.delta_neutral.strategy", "DeltaNeutralStrategy"
-)
+strategy_factory = strategy_factory_for(BOT, "DeltaNeutralStrategy")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the bot (what its systemd unit runs); returns the process exit code."""
+    """Run the bot (what its systemd unit runs); returns the process exit code.
+
+    The runtime (Saxo client, journal, Sheets) is imported here, when the bot runs as a
+    process: importing this module, as the registry does, loads no I/O library."""
+    from shared.runtime.startup import main_for
+
     return main_for(BOT, strategy_factory, argv)

@@ -7,11 +7,11 @@ shared runtime (`shared.runtime.startup.run_bot`) does the rest. Exit codes in d
 from __future__ import annotations
 
 import argparse
-import importlib
 from typing import Any
 
 from shared import paths
 from shared.runtime.startup import add_run_arguments, run_bot
+from shared.runtime.strategy_loader import bot_strategy_factory
 
 
 def register(subparsers: Any) -> None:
@@ -26,6 +26,5 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"bots.{args.bot}.main")
-    code: int = run_bot(args.bot, module.strategy_factory, args)
+    code: int = run_bot(args.bot, bot_strategy_factory(args.bot), args)
     return code

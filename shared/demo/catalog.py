@@ -2,19 +2,18 @@
 
 A bot is implemented when its `bots/<bot>/main.py` factory builds a strategy from the shipped
 example config; `StrategyNotImplemented` means not yet. Nothing here is a hard-coded list.
-Bots are looked up by name (importlib), because `shared/` sits below `bots/`.
+Bots are looked up by name (`shared.bot_registry`), because `shared/` sits below `bots/`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
 from shared import paths
 from shared.config_loader import ConfigError, load_bot_config
 from shared.event_calendar import EventCalendar
-from shared.runtime.startup import StrategyNotImplemented
+from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_factory
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +36,9 @@ def probe_bot(bot: str, calendar: EventCalendar | None = None) -> BotAvailabilit
     if bot not in paths.BOT_NAMES:
         return BotAvailability(bot, False, f"unknown bot (valid: {', '.join(paths.BOT_NAMES)})")
     try:
-        module = importlib.import_module(f"bots.{bot}.main")
+        factory = bot_strategy_factory(bot)
         config = load_bot_config(bot, paths.bot_example_config_path(bot)).config
-        module.strategy_factory(config, calendar or EventCalendar())
+        factory(config, calendar or EventCalendar())
     except StrategyNotImplemented as exc:
         return BotAvailability(bot, False, str(exc))
     except ConfigError as exc:

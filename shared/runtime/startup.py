@@ -37,6 +37,7 @@ from shared.runtime.crash import crash_hook
 from shared.runtime.secret_checks import SAXO_ENVIRONMENTS, saxo_credential_problems
 from shared.runtime.signals import StopFlag, install_handlers
 from shared.runtime.sim_clock import SimulatorClock, SimulatorClockError
+from shared.runtime.strategy_loader import StrategyFactory, StrategyNotImplemented
 from shared.saxo_client.credentials import CredentialsError
 from shared.saxo_client.rate_limiter import RateLimits
 from shared.sheets.mirror import build_mirror
@@ -47,11 +48,6 @@ logger = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED, EXIT_STARTUP = 0, 1, 2, 3, 4
 TEST_STRATEGY_ENV = "CALYPSO_TEST_STRATEGY"
 
-StrategyFactory = Callable[[Any, EventCalendar], Strategy]
-
-
-class StrategyNotImplemented(RuntimeError):
-    """The bot's strategy class does not exist yet."""
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

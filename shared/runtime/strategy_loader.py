@@ -1,20 +1,24 @@
-"""Find a bot's strategy class by name, so each bot's `main.py` only names it."""
+"""Build a bot's strategy class, found by name through the bot registry, so each bot's
+`main.py` only names its class."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
+from shared.bot_registry import bot_module
 from shared.event_calendar import EventCalendar
-from shared.runtime.startup import StrategyNotImplemented
 from shared.strategy_contract import Strategy
 
 StrategyFactory = Callable[[Any, EventCalendar], Strategy]
 
 
-def strategy_factory_for(bot: str, module_name: str, class_name: str) -> StrategyFactory:
-    """A factory building `module_name.class_name` for a validated bot config.
+class StrategyNotImplemented(RuntimeError):
+    """The bot's strategy class does not exist yet."""
+
+
+def strategy_factory_for(bot: str, class_name: str) -> StrategyFactory:
+    """A factory building `bots.<bot>.strategy.<class_name>` for a validated bot config.
 
     The class is imported when the factory is called, so a bot whose strategy does not exist
     yet raises StrategyNotImplemented (exit 2) instead of failing at import. A class with
@@ -24,7 +28,7 @@ def strategy_factory_for(bot: str, module_name: str, class_name: str) -> Strateg
 
     def build(config: Any, calendar: EventCalendar) -> Strategy:
         try:
-            cls = getattr(importlib.import_module(module_name), class_name)
+            cls = getattr(bot_module(bot, "strategy"), class_name)
         except (ModuleNotFoundError, AttributeError) as exc:
             raise StrategyNotImplemented(
                 f"the {bot} strategy is not implemented yet ({exc})"
@@ -36,3 +40,9 @@ def strategy_factory_for(bot: str, module_name: str, class_name: str) -> Strateg
         return strategy
 
     return build
+
+
+def bot_strategy_factory(bot: str) -> StrategyFactory:
+    """The factory `bots.<bot>.main` names (its `strategy_factory`)."""
+    factory: StrategyFactory = bot_module(bot, "main").strategy_factory
+    return factory

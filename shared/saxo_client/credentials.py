@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-CREDENTIALS_SECRET: Final = "calypso-saxo-credentials"
+from shared.config.secret_names import SAXO_CREDENTIALS
+
+CREDENTIALS_SECRET: Final = SAXO_CREDENTIALS
 LOCAL_APP_KEY: Final = "calypso-local"
 LOCAL_APP_SECRET: Final = "calypso-local-secret"
 DEFAULT_REDIRECT_URI: Final = "http://127.0.0.1:8976/callback"

@@ -10,8 +10,7 @@ from bots.iron_fly_0dte.strategy import IronFlyStrategy
 from shared import paths
 from shared.config_loader import parse_bot_config
 from shared.event_calendar import EventCalendar
-from shared.runtime.startup import StrategyNotImplemented
-from shared.runtime.strategy_loader import strategy_factory_for
+from shared.runtime.strategy_loader import StrategyNotImplemented, strategy_factory_for
 
 
 def _config(bot: str) -> object:
@@ -20,19 +19,16 @@ def _config(bot: str) -> object:
 
 
 def test_an_existing_strategy_is_built_from_the_bot_config() -> None:
-    factory = strategy_factory_for(
-        "iron_fly_0dte", "bots.iron_fly_0dte.strategy", "IronFlyStrategy"
-    )
+    factory = strategy_factory_for("iron_fly_0dte", "IronFlyStrategy")
     strategy = factory(_config("iron_fly_0dte"), EventCalendar())
     assert isinstance(strategy, IronFlyStrategy)
 
 
 @pytest.mark.parametrize(
-    ("module", "cls"),
-    [("bots.delta_neutral.strategy", "DeltaNeutralStrategy"),
-     ("bots.iron_fly_0dte.strategy", "NoSuchStrategy")],
+    ("bot", "cls"),
+    [("rolling_put_diagonal", "RollingPutDiagonalStrategy"), ("iron_fly_0dte", "NoSuchStrategy")],
 )
-def test_a_missing_strategy_says_not_implemented(module: str, cls: str) -> None:
-    factory = strategy_factory_for("delta_neutral", module, cls)
-    with pytest.raises(StrategyNotImplemented, match="delta_neutral strategy is not implemented"):
-        factory(_config("delta_neutral"), EventCalendar())
+def test_a_missing_strategy_says_not_implemented(bot: str, cls: str) -> None:
+    factory = strategy_factory_for(bot, cls)
+    with pytest.raises(StrategyNotImplemented, match=f"{bot} strategy is not implemented"):
+        factory(_config(bot), EventCalendar())
