@@ -29,6 +29,32 @@ def calypso(home: Path, *args: str, env: dict[str, str] | None = None,
     )
 
 
+def calypso_in_process(home: Path, *args: str, env: dict[str, str] | None = None,
+                       ) -> subprocess.CompletedProcess[str]:
+    """The same command through its entry point (`shared.cli.main.main`) in this process, for
+    commands whose behaviour needs no process of their own (each subprocess costs ~2 s)."""
+    import contextlib
+    import io
+
+    from shared.cli.main import main
+
+    saved = dict(os.environ)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        for key in [k for k in os.environ if k.startswith("CALYPSO_")]:
+            del os.environ[key]
+        os.environ.update({"CALYPSO_HOME": str(home), **(env or {})})
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse errors
+                code = int(exc.code or 0)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int, *named: str) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == code, output
@@ -51,8 +77,8 @@ def write_config(home: Path, environment: str, **sections: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize("environment", ["sim", "live"])
-def test_the_example_config_is_refused_outside_local(tmp_path: Path, environment: str) -> None:
+def test_the_example_config_is_refused_outside_local(tmp_path: Path) -> None:
+    environment = "live"
     result = calypso(tmp_path, "run", "iron_fly_0dte", "--env", environment)
 
     missing = tmp_path / "bots" / "iron_fly_0dte" / "config" / "config.json"
@@ -105,8 +131,8 @@ def test_status_and_journal_name_an_unreadable_journal(tmp_path: Path) -> None:
     (data / "iron_fly_0dte.sqlite").write_bytes(b"")
     (data / "delta_neutral.sqlite").mkdir()
 
-    status = calypso(tmp_path, "status")
-    journal = calypso(tmp_path, "journal", "delta_neutral")
+    status = calypso_in_process(tmp_path, "status")
+    journal = calypso_in_process(tmp_path, "journal", "delta_neutral")
 
     assert_clean_failure(status, 1, "iron_fly_0dte", "is empty (0 bytes)", "is a directory")
     assert_clean_failure(journal, 2, "is a directory, not a journal file")
@@ -153,7 +179,7 @@ def test_a_bad_token_cache_is_named_with_what_to_run(
     path.parent.mkdir()
     path.write_bytes(cache)
 
-    result = calypso(tmp_path, "auth", "status", "--env", "local")
+    result = calypso_in_process(tmp_path, "auth", "status", "--env", "local")
 
     assert_clean_failure(result, 1, str(path), message, "calypso auth login")
     assert path.read_bytes() == cache
@@ -165,7 +191,7 @@ def test_a_token_cache_readable_by_others_is_reported(tmp_path: Path) -> None:
     path.write_text("{}")
     path.chmod(0o644)
 
-    result = calypso(tmp_path, "auth", "status", "--env", "local")
+    result = calypso_in_process(tmp_path, "auth", "status", "--env", "local")
 
     assert "mode 0644, wider than 0600" in result.stderr
     assert "Traceback" not in result.stderr
@@ -176,7 +202,7 @@ def test_config_check_secrets_parses_what_run_will_load(tmp_path: Path) -> None:
     env = {"CALYPSO_SECRET_CALYPSO_SAXO_CREDENTIALS": "not json",
            "CALYPSO_SECRET_CALYPSO_ACCOUNT_CONFIG": "{}"}
 
-    result = calypso(tmp_path, "config", "check", "iron_fly_0dte", "--secrets", env=env)
+    result = calypso_in_process(tmp_path, "config", "check", "iron_fly_0dte", "--secrets", env=env)
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "account.saxo_credentials_secret" in result.stdout
@@ -203,7 +229,7 @@ def test_config_check_refuses_a_sheets_credentials_file_sheets_sync_would_refuse
               "credentials_file": str(key_file)}
     write_config(tmp_path, "local", sheets=sheets)
 
-    result = calypso(tmp_path, "config", "check", "iron_fly_0dte")
+    result = calypso_in_process(tmp_path, "config", "check", "iron_fly_0dte")
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "sheets.credentials_file" in result.stdout and message in result.stdout
@@ -216,7 +242,7 @@ def test_config_check_refuses_sheets_enabled_without_any_google_credentials(
               "credentials_secret": "calypso-google-sheets-credentials", "credentials_file": None}
     write_config(tmp_path, "local", sheets=sheets)
 
-    result = calypso(tmp_path, "config", "check", "iron_fly_0dte", "--secrets")
+    result = calypso_in_process(tmp_path, "config", "check", "iron_fly_0dte", "--secrets")
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no Google service-account credentials could be loaded" in result.stdout
@@ -226,7 +252,9 @@ def test_a_config_with_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
 
-    result = calypso(tmp_path, "config", "check", "iron_fly_0dte", "--config", str(config))
+    result = calypso_in_process(
+        tmp_path, "config", "check", "iron_fly_0dte", "--config", str(config)
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -235,7 +263,7 @@ def test_the_demo_takes_a_bare_date_and_sim_serve_suggests_a_valid_one(tmp_path:
     shutil.rmtree(tmp_path)
     tmp_path.mkdir()
 
-    result = calypso(tmp_path, "sim", "serve", "--start", "2026-03-02")
+    result = calypso_in_process(tmp_path, "sim", "serve", "--start", "2026-03-02")
 
     assert_clean_failure(result, 2, "2026-03-02T09:25:00-05:00")
     assert "2026-03-02Z" not in result.stderr
