@@ -156,18 +156,17 @@ def _constant(name: str) -> _Rejected:
     return _Rejected(name, "not a number (NaN and Infinity are not allowed)")
 
 
-def _rejected_values(data: Any, path: str = "", depth: int = 0) -> Iterator[tuple[str, _Rejected]]:
-    """(dotted key path, rejected value) for every refused number in the parsed document."""
-    if depth > MAX_NESTING_DEPTH:
-        return
+def _rejected_values(data: Any, path: str = "") -> Iterator[tuple[str, _Rejected]]:
+    """(dotted key path, rejected value) for every refused number in the parsed document
+    (whose depth `_check_json` has already bounded)."""
     if isinstance(data, _Rejected):
         yield path, data
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from _rejected_values(value, f"{path}.{key}" if path else str(key), depth + 1)
+            yield from _rejected_values(value, f"{path}.{key}" if path else str(key))
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from _rejected_values(value, f"{path}[{index}]", depth + 1)
+            yield from _rejected_values(value, f"{path}[{index}]")
 
 
 def _nesting_depth(text: str) -> int:

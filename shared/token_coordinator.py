@@ -64,11 +64,17 @@ class TokenCacheError(TokenError):
     and what to run."""
 
 
+class TokenCacheDamaged(TokenCacheError):
+    """The cache file was read but its content is damaged (not UTF-8, not JSON, wrong shape):
+    a login or refresh may replace it. An unreadable file is a plain TokenCacheError."""
+
+
 def read_cache_environments(path: Path) -> dict[str, Any]:
     """The `environments` object of the token cache at `path` ({} when there is no file).
 
     Raises TokenCacheError naming `path` for an unreadable file, text that is not UTF-8 or not
-    JSON, a top level that is not an object, or `environments` that is not an object.
+    JSON, a top level that is not an object, or `environments` that is not an object (the
+    content problems as TokenCacheDamaged).
     """
     fix = "run `calypso auth login` to write a new one"
     try:
@@ -78,21 +84,21 @@ def read_cache_environments(path: Path) -> dict[str, Any]:
     except IsADirectoryError:
         raise TokenCacheError(f"token cache {path} is a directory, not a file") from None
     except UnicodeDecodeError:
-        raise TokenCacheError(f"token cache {path} is not UTF-8 text (corrupt); {fix}") from None
+        raise TokenCacheDamaged(f"token cache {path} is not UTF-8 text (corrupt); {fix}") from None
     except OSError as exc:
         raise TokenCacheError(f"cannot read token cache {path}: {exc.strerror}") from None
     try:
         document = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        raise TokenCacheError(f"token cache {path} is not valid JSON (corrupt); {fix}") from None
+        raise TokenCacheDamaged(f"token cache {path} is not valid JSON (corrupt); {fix}") from None
     if not isinstance(document, dict):
-        raise TokenCacheError(
+        raise TokenCacheDamaged(
             f"token cache {path}: the top level is a JSON {type(document).__name__}, not an "
             f"object; {fix}"
         )
     environments = document.get("environments", {})
     if not isinstance(environments, dict):
-        raise TokenCacheError(f"token cache {path}: 'environments' is not an object; {fix}")
+        raise TokenCacheDamaged(f"token cache {path}: 'environments' is not an object; {fix}")
     return environments
 
 
@@ -260,13 +266,11 @@ class TokenCoordinator:
             lock.release()
 
     def _read_environments(self) -> dict[str, Any]:
-        """The cache's environments; a corrupt cache reads as empty (logged with its path), so
-        a login or refresh replaces it instead of failing on it."""
+        """The cache's environments. Damaged content reads as empty (logged with its path), so
+        a login or refresh replaces it; a file that cannot be read raises TokenCacheError."""
         try:
             return read_cache_environments(self.cache_path)
-        except TokenCacheError as exc:
-            if self.cache_path.is_dir() or not self.cache_path.exists():
-                raise
+        except TokenCacheDamaged as exc:
             logger.error(kv("token_cache_corrupt", path=self.cache_path, error=exc))
             return {}
 

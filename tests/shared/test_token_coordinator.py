@@ -13,7 +13,12 @@ import pytest
 from shared.clock import ManualClock
 from shared.saxo_client.errors import TokenError
 from shared.saxo_client.oauth import RefreshRejected, TokenSet
-from shared.token_coordinator import TokenCoordinator, refresh_margin_s, token_secret_name
+from shared.token_coordinator import (
+    TokenCacheError,
+    TokenCoordinator,
+    refresh_margin_s,
+    token_secret_name,
+)
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TOKEN_URL = "http://sim.test/token"
@@ -269,3 +274,27 @@ def test_a_failed_cache_write_keeps_the_new_tokens_in_memory(
     clock.advance(timedelta(seconds=1200 - 119))
     coord.access_token()
     assert refresher.refreshes == 2 and refresher.rejected == 0
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe garbage", b"[]", b'{"environments": "x"}'])
+def test_a_login_replaces_a_damaged_cache(tmp_path: Path, content: bytes) -> None:
+    clock = ManualClock(START)
+    refresher = SingleUseRefresher(clock)
+    coord = coordinator(tmp_path, clock, refresher)
+    coord.cache_path.parent.mkdir(parents=True)
+    coord.cache_path.write_bytes(content)
+
+    coord.store(refresher.issue())
+
+    assert coord.cached() is not None
+
+
+def test_a_cache_that_cannot_be_read_is_an_error_not_an_empty_cache(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    refresher = SingleUseRefresher(clock)
+    coord = coordinator(tmp_path, clock, refresher)
+    coord.cache_path.mkdir(parents=True)  # a directory where the cache file belongs
+
+    with pytest.raises(TokenCacheError, match="is a directory"):
+        coord.cached()
+    assert refresher.refreshes == 0
