@@ -28,10 +28,12 @@ from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings, Executor, Recorder
 from shared.execution.leg_worker import CrashHook
+from shared.external_price_feed import PriceFallback
 from shared.journal import Journal
 from shared.logger_service import kv
 from shared.reconciliation import Reconciler
 from shared.runtime.health import Notifier, health_line
+from shared.runtime.position_poll import PositionPoll
 from shared.runtime.protection import Protector
 from shared.runtime.signals import InterruptibleClock, StopFlag
 from shared.runtime.snapshot import SnapshotBuilder
@@ -86,6 +88,7 @@ class BotRuntime:
         use_stream: bool = True,
         mirror: MirrorControl | None = None,
         environment: str = "",
+        vix_fallback: PriceFallback | None = None,
     ) -> None:
         self.bot = bot
         self.strategy = strategy
@@ -131,8 +134,10 @@ class BotRuntime:
             no_price_close_seconds=market_data.no_price_close_seconds,
         )
         self.builder = SnapshotBuilder(
-            broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds
+            broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds,
+            vix_fallback=vix_fallback,
         )
+        self.position_poll = PositionPoll(broker=broker, journal=journal, clock=clock)
         self.feed: PriceFeed | None = None
         self.errors = 0
         self.iterations = 0
@@ -179,7 +184,9 @@ class BotRuntime:
         payload = saved.payload if saved is not None else {}
         jobs = payload.get("runtime", {}).get("jobs", []) if isinstance(payload, dict) else []
         self.executor.restore_jobs(jobs)
-        self._positions = self._ours(self.broker.positions())
+        broker_positions = self.broker.positions()
+        self.position_poll.seed(broker_positions)
+        self._positions = self._ours(broker_positions)
         actions = self.strategy.restore(payload.get("strategy"), self._positions, now)
         self._handle(actions)
         self._deliver_reports()
@@ -276,7 +283,9 @@ class BotRuntime:
         self.executor.step()
         self._deliver_reports()
         request = self.strategy.data_request(now)
-        self._positions = self._ours(self.broker.positions())
+        self._positions = self._ours(
+            self.position_poll.current(working=self.executor.busy, on_mismatch=self._reconcile)
+        )
         self.sheets.refresh(self.strategy.state_name(), self._positions)
         snapshot = self.builder.build(
             request,
@@ -366,6 +375,7 @@ class BotRuntime:
 
     def _reconcile(self) -> None:
         report = self.reconciler.run(skip_uics=self.executor.active_uics())
+        self.position_poll.seed(report.broker_positions)
         self._next_reconcile = self.clock.monotonic() + self.loop.reconcile_interval_seconds
         for uic, (position, excess) in report.orphans.items():
             if uic in self.executor.active_uics():

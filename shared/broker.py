@@ -104,6 +104,10 @@ class Broker(Protocol):
         """The VIX level, or None when the broker has none."""
         ...
 
+    def vix_instrument(self) -> tuple[int, str] | None:
+        """(uic, asset type) of the broker's VIX, so it can be streamed; None when unknown."""
+        ...
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         """The listed contracts of `root` expiring on `expiry` (a New York date)."""
         ...

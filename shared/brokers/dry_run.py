@@ -93,6 +93,9 @@ class DryRunBroker:
     def vix(self) -> Decimal | None:
         return self._data.vix()
 
+    def vix_instrument(self) -> tuple[int, str] | None:
+        return self._data.vix_instrument()
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         return self._data.chain(root, expiry)
 

@@ -43,6 +43,7 @@ from shared.saxo_client.errors import (
     SaxoError,
 )
 from shared.saxo_client.orders import OrderRequest
+from shared.saxo_client.prices import VIX_ASSET_TYPE, VIX_UIC
 from shared.saxo_client.streaming.client import PriceStream, StreamSettings
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,9 @@ class SaxoBroker:
             return self.client.vix()
         except SaxoError as exc:
             raise BrokerError(f"vix failed: {exc}") from exc
+
+    def vix_instrument(self) -> tuple[int, str] | None:
+        return VIX_UIC, VIX_ASSET_TYPE
 
     def chain(self, root: str, expiry: date) -> OptionChain:
         try:
