@@ -2,9 +2,10 @@
 
 Translates client exceptions into broker ones: a refusal (Saxo answered no) is `OrderRefused`;
 no answer that the client could not resolve is `OrderOutcomeUnknown`; every other client error
-is `BrokerError`. Nothing here waits: an unanswered placement is not looked up by the client
-(the executor looks it up on later passes with `find_order`) and verification takes one look
-(`wait_for_final=False`), so the loop and every stop-loss keep running.
+is `BrokerError`. Nothing here waits: the client never looks an unanswered placement up (the
+executor, the one owner of that look-up, finds it on later passes with `find_order`) and
+verification takes one look (`wait_for_final=False`), so the loop and every stop-loss keep
+running.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class SaxoBroker:
             external_reference=ticket.external_reference,
         )
         try:
-            return self.client.place_order(request, request_id=request_id, look_up=False)
+            return self.client.place_order(request, request_id=request_id)
         except OrderRejected as exc:
             raise OrderRefused(exc.error_code, exc.message) from exc
         except OrderStateUnknown as exc:

@@ -131,9 +131,9 @@ class SaxoClient:
 
     # --- orders -----------------------------------------------------------------------------
     def place_order(
-        self, request: OrderRequest, *, request_id: str | None = None, look_up: bool = True
+        self, request: OrderRequest, *, request_id: str | None = None
     ) -> PlacedOrder:
-        return self.orders.place(request, request_id=request_id, look_up=look_up)
+        return self.orders.place(request, request_id=request_id)
 
     def find_order(self, external_reference: str, *, since: datetime) -> FoundOrder | None:
         """One look for the order with this ExternalReference placed since `since`."""
