@@ -318,19 +318,6 @@ def test_an_opening_fill_found_in_closed_positions_takes_the_opening_side() -> N
 
 
 @responses.activate
-def test_without_look_up_an_unanswered_order_is_unknown_at_once_and_never_resent() -> None:
-    orders, clock = service()
-    responses.post(ORDERS, status=503)
-    started = clock.monotonic()
-
-    with pytest.raises(OrderStateUnknown):
-        orders.place(limit_sell())
-
-    assert clock.monotonic() == started  # no sleep: the loop keeps running
-    assert [c.request.method for c in responses.calls] == ["POST"]  # no lookup, no re-send
-
-
-@responses.activate
 def test_one_look_finds_an_order_by_its_reference_or_reports_its_rejection() -> None:
     orders, _ = service()
     responses.get(OPEN_ORDERS, json={"__count": 0, "Data": []})
