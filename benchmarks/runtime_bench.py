@@ -66,6 +66,9 @@ class MemoryData:
     def vix_instrument(self) -> tuple[int, str] | None:
         return None
 
+    def precheck(self, ticket: Any) -> str | None:
+        return None
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         return OptionChain(root, 128, "StockIndexOption", 4913, 100, (expiry,), self._contracts)
 

@@ -32,6 +32,7 @@ from shared.external_price_feed import PriceFallback
 from shared.journal import Journal
 from shared.logger_service import kv
 from shared.reconciliation import Reconciler
+from shared.runtime import precheck
 from shared.runtime.health import Notifier, health_line
 from shared.runtime.position_poll import PositionPoll
 from shared.runtime.protection import Protector
@@ -44,6 +45,7 @@ from shared.strategy_contract import (
     AbortEntry,
     Action,
     ClosePosition,
+    ExecutionReport,
     LegSpec,
     OpenPosition,
     RecordEvent,
@@ -333,6 +335,8 @@ class BotRuntime:
         for action in actions:
             if isinstance(action, OpenPosition | ClosePosition):
                 if isinstance(action, OpenPosition):
+                    if self._precheck_refused(action):
+                        continue
                     self._entry_legs[action.intent_id] = action.legs  # strikes for the OPEN row
                 self.executor.submit(action)
             elif isinstance(action, AbortEntry):
@@ -342,6 +346,22 @@ class BotRuntime:
                 self._record_event(action)
             else:
                 logger.error(kv("unknown_action", action=type(action).__name__))
+
+    def _precheck_refused(self, entry: OpenPosition) -> bool:
+        """The broker's margin pre-check refused a new entry (an entry already being worked is
+        the executor's): safety event `entry_precheck_failed`, the entry reported `failed`,
+        no order sent. True when refused."""
+        if any(job.intent_id == entry.intent_id for job in self.executor.jobs):
+            return False
+        refusal = precheck.entry_refusal(self.broker, entry)
+        if refusal is None:
+            return False
+        self.recorder.safety_event("entry_precheck_failed",
+                                   f"entry {entry.intent_id} skipped: {refusal}",
+                                   {"intent_id": entry.intent_id, "refusal": refusal})  # fmt: skip
+        report = ExecutionReport(entry.intent_id, "failed", detail=f"pre-check: {refusal}")
+        self._handle(self.strategy.on_execution(report, self.clock.now()))
+        return True
 
     def _record_event(self, event: RecordEvent) -> None:
         if event.kind == "safety_event":

@@ -128,6 +128,11 @@ class Broker(Protocol):
         """Send one order once. Raises OrderRefused (nothing placed) or OrderOutcomeUnknown."""
         ...
 
+    def precheck(self, ticket: OrderTicket) -> str | None:
+        """The broker's pre-check of `ticket` (margin, tradability; nothing is placed): None
+        when it would be accepted, else the refusal as "ErrorCode: message"."""
+        ...
+
     def cancel_order(self, order_id: str) -> bool:
         """Cancel a working order; False when it is no longer working (verify it)."""
         ...

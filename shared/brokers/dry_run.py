@@ -105,6 +105,10 @@ class DryRunBroker:
     def open_price_feed(self, on_tick: TickCallback) -> PriceFeed | None:
         return self._data.open_price_feed(on_tick)
 
+    def precheck(self, ticket: OrderTicket) -> str | None:
+        """Nothing is placed in a dry run: the pre-check is the data broker's own."""
+        return self._data.precheck(ticket)
+
     # --- account: local -----------------------------------------------------------------------
     def seed_positions(self, positions: Iterable[Position]) -> None:
         """Start from these positions (rebuilt from the journal's simulated fills)."""

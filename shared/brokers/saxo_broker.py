@@ -137,17 +137,15 @@ class SaxoBroker:
         except SaxoError as exc:
             raise BrokerError(f"balance failed: {exc}") from exc
 
+    def precheck(self, ticket: OrderTicket) -> str | None:
+        try:
+            answer = self.client.precheck_order(_order_request(ticket))
+        except SaxoError as exc:
+            raise BrokerError(f"precheck uic={ticket.uic} failed: {exc}") from exc
+        return None if answer.ok else f"{answer.error_code}: {answer.message}"
+
     def place_order(self, ticket: OrderTicket, *, request_id: str) -> PlacedOrder:
-        request = OrderRequest(
-            uic=ticket.uic,
-            asset_type=ticket.asset_type,
-            side=ticket.side,
-            amount=Decimal(ticket.quantity),
-            order_type=ticket.order_type,
-            limit_price=ticket.limit_price,
-            to_open=ticket.to_open,
-            external_reference=ticket.external_reference,
-        )
+        request = _order_request(ticket)
         try:
             return self.client.place_order(request, request_id=request_id)
         except OrderRejected as exc:
@@ -200,6 +198,19 @@ class SaxoBroker:
         if not connected:
             logger.warning(kv("price_stream_not_connected", wait_s=STREAM_CONNECT_WAIT_S))
         return SaxoPriceFeed(stream)
+
+
+def _order_request(ticket: OrderTicket) -> OrderRequest:
+    return OrderRequest(
+        uic=ticket.uic,
+        asset_type=ticket.asset_type,
+        side=ticket.side,
+        amount=Decimal(ticket.quantity),
+        order_type=ticket.order_type,
+        limit_price=ticket.limit_price,
+        to_open=ticket.to_open,
+        external_reference=ticket.external_reference,
+    )
 
 
 def _still_forming(bar_time: datetime, now: datetime) -> bool:

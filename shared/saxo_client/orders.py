@@ -100,6 +100,15 @@ class VerifyTiming:
     activity_lookback: timedelta = timedelta(hours=12)
 
 
+@dataclass(frozen=True)
+class PrecheckAnswer:
+    """Saxo's order pre-check: `ok`, else its ErrorCode (e.g. WouldExceedMargin) and message."""
+
+    ok: bool
+    error_code: str = ""
+    message: str = ""
+
+
 class OrderService:
     """Places and verifies orders for one account."""
 
@@ -182,6 +191,34 @@ class OrderService:
             "order_placed order_id=%s request_id=%s ref=%s", order_id, request_id, reference
         )
         return PlacedOrder(order_id, request_id, reference, legs)
+
+    def precheck(self, request: OrderRequest) -> PrecheckAnswer:
+        """Ask Saxo whether `request` would be accepted (`POST /trade/v2/orders/precheck`):
+        margin, tradability, market hours. Nothing is placed. Raises SaxoError when Saxo does
+        not answer (the caller decides; nothing is retried here)."""
+        account = self._account()
+        body = trading_parsing.order_body(
+            account_key=account.account_key,
+            uic=request.uic,
+            asset_type=request.asset_type,
+            side=request.side,
+            amount=request.amount,
+            order_type=request.order_type,
+            limit_price=request.limit_price,
+            to_open=request.to_open,
+            duration=request.duration,
+            external_reference=request.external_reference or "cal-precheck",
+            manual=request.manual,
+        )
+        try:
+            response = self._transport.send("POST", "/trade/v2/orders/precheck", json_body=body)
+        except SaxoBadRequest as exc:
+            return PrecheckAnswer(False, exc.error_code or "Unknown", exc.message)
+        code, message, _ = _error_info(response.body)
+        result = response.body.get("PreCheckResult") if isinstance(response.body, dict) else None
+        if code is not None or result != "Ok":
+            return PrecheckAnswer(False, code or "Unknown", message or f"PreCheckResult {result}")
+        return PrecheckAnswer(True)
 
     def find_by_reference(self, reference: str, *, since: datetime) -> FoundOrder | None:
         """One look for an order placed since `since` (tz-aware) with this ExternalReference:

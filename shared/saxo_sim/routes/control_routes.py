@@ -168,6 +168,17 @@ async def unpriced(request: web.Request) -> web.Response:
     return json_response({"uic": uic, "unpriced": gone})
 
 
+async def precheck_refusal(request: web.Request) -> web.Response:
+    """Body: {"error_code": "WouldExceedMargin"} makes every order pre-check answer that error
+    (PreCheckResult Error) until {"error_code": null}; placement itself is unchanged."""
+    state = get_state(request)
+    code = (await _body(request)).get("error_code")
+    if code is not None and (not isinstance(code, str) or not code):
+        raise bad_request("'error_code' must be a non-empty string or null")
+    state.margin_refusal = code
+    return json_response({"error_code": code})
+
+
 async def step(request: web.Request) -> web.Response:
     """Run one market step now (limit-order matching, settlement, streaming listeners)."""
     state = get_state(request)
@@ -350,6 +361,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post(f"{PREFIX}/market/release", release)
     r.add_post(f"{PREFIX}/market/step", step)
     r.add_post(f"{PREFIX}/market/unpriced", unpriced)
+    r.add_post(f"{PREFIX}/orders/precheck_refusal", precheck_refusal)
     r.add_post(f"{PREFIX}/faults", add_fault)
     r.add_get(f"{PREFIX}/faults", list_faults)
     r.add_delete(f"{PREFIX}/faults", clear_faults)
