@@ -3,8 +3,10 @@
 The journal says what the bot holds; the broker is asked again (one `positions` call) when
 an order is being worked, when the journal's holdings changed since the last read, and
 otherwise every `poll_seconds` of the runtime clock (the slower reconciliation poll). Each read
-is compared with the journal: a disagreement while nothing is being worked is reported so the
-runtime reconciles at once (orphans adopted and closed, missing legs flagged).
+is compared with the journal: a disagreement while nothing is being worked is read again after
+`CONFIRM_SECONDS` (the broker's positions may lag a fill just recorded), and when it is still
+there with the journal unchanged the runtime reconciles at once (orphans adopted and closed,
+missing legs flagged).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from shared.logger_service import kv
 logger = logging.getLogger(__name__)
 
 POSITIONS_POLL_SECONDS = 30.0  # runtime-clock seconds between reads while nothing changes
+CONFIRM_SECONDS = 5.0  # runtime-clock seconds before a disagreement is read again
 
 
 class PositionPoll:
@@ -42,6 +45,7 @@ class PositionPoll:
         self._positions: list[Position] = []
         self._read_at: float | None = None
         self._journal_net: dict[int, int] | None = None
+        self._suspect: dict[int, int] | None = None  # journal holdings of an unconfirmed mismatch
         self.reads = 0
 
     def seed(self, positions: list[Position]) -> None:
@@ -49,22 +53,28 @@ class PositionPoll:
         self._positions = list(positions)
         self._read_at = self._clock.monotonic()
         self._journal_net = self.journal_net()
+        self._suspect = None
 
     def current(self, *, working: bool, on_mismatch: Callable[[], None]) -> list[Position]:
         """Every broker position of the account as last read; read now when `working` (an
         order is in flight), when the journal's holdings changed, or when the poll is due.
-        `on_mismatch` runs when a read made while not `working` disagrees with the journal.
+        `on_mismatch` runs when two reads `CONFIRM_SECONDS` apart, made while not `working` and
+        with the journal unchanged, both disagree with it.
         Raises BrokerError when a due read fails (the iteration fails, as before)."""
         journal_net = self.journal_net()
-        due = self._read_at is None or (
-            self._clock.monotonic() - self._read_at >= self._poll_seconds
-        )
+        wait = CONFIRM_SECONDS if self._suspect is not None else self._poll_seconds
+        due = self._read_at is None or self._clock.monotonic() - self._read_at >= wait
         if working or due or journal_net != self._journal_net:
             self._positions = self._broker.positions()
             self._read_at = self._clock.monotonic()
             self._journal_net = journal_net
             self.reads += 1
-            if not working and self._disagree(journal_net):
+            if working or not self._disagree(journal_net):
+                self._suspect = None
+            elif self._suspect != journal_net:
+                self._suspect = journal_net  # maybe the broker lags a fill: read again soon
+            else:
+                self._suspect = None
                 logger.warning(kv("positions_disagree", journal=journal_net,
                                   broker=_broker_net(self._positions, journal_net)))  # fmt: skip
                 on_mismatch()
