@@ -19,7 +19,8 @@ PRECHECK_REFERENCE = "cal-precheck"
 def entry_refusal(broker: Broker, entry: OpenPosition) -> str | None:
     """Why the broker would refuse `entry` (the first refused leg, e.g. "leg short_call:
     WouldExceedMargin: ..."), or None when every leg passes. A pre-check that gets no answer
-    is a refusal too: an entry is never sent blind to the account's margin."""
+    (5xx, timeout) does not block: the entry goes on (Saxo checks margin again at placement,
+    and an outage is the circuit breaker's business), with a warning."""
     for leg in entry.legs:
         ticket = OrderTicket(uic=leg.uic, asset_type=leg.asset_type, side=leg.side,
                              quantity=leg.quantity, order_type=OrderType.MARKET,
@@ -27,7 +28,9 @@ def entry_refusal(broker: Broker, entry: OpenPosition) -> str | None:
         try:
             refusal = broker.precheck(ticket)
         except BrokerError as exc:
-            refusal = f"pre-check unavailable: {exc}"
+            logger.warning(kv("entry_precheck_unavailable", intent=entry.intent_id, leg=leg.leg,
+                              error=exc))  # fmt: skip
+            return None
         if refusal is not None:
             logger.warning(kv("entry_precheck_refused", intent=entry.intent_id, leg=leg.leg,
                               refusal=refusal))  # fmt: skip
