@@ -63,6 +63,12 @@ class MemoryData:
     def vix(self) -> Decimal | None:
         return Decimal(15)
 
+    def vix_instrument(self) -> tuple[int, str] | None:
+        return None
+
+    def precheck(self, ticket: Any) -> str | None:
+        return None
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         return OptionChain(root, 128, "StockIndexOption", 4913, 100, (expiry,), self._contracts)
 

@@ -28,10 +28,13 @@ from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings, Executor, Recorder
 from shared.execution.leg_worker import CrashHook
+from shared.external_price_feed import PriceFallback
 from shared.journal import Journal
 from shared.logger_service import kv
 from shared.reconciliation import Reconciler
+from shared.runtime import precheck
 from shared.runtime.health import Notifier, health_line
+from shared.runtime.position_poll import PositionPoll
 from shared.runtime.protection import Protector
 from shared.runtime.signals import InterruptibleClock, StopFlag
 from shared.runtime.snapshot import SnapshotBuilder
@@ -42,6 +45,7 @@ from shared.strategy_contract import (
     AbortEntry,
     Action,
     ClosePosition,
+    ExecutionReport,
     LegSpec,
     OpenPosition,
     RecordEvent,
@@ -86,6 +90,7 @@ class BotRuntime:
         use_stream: bool = True,
         mirror: MirrorControl | None = None,
         environment: str = "",
+        vix_fallback: PriceFallback | None = None,
     ) -> None:
         self.bot = bot
         self.strategy = strategy
@@ -131,8 +136,10 @@ class BotRuntime:
             no_price_close_seconds=market_data.no_price_close_seconds,
         )
         self.builder = SnapshotBuilder(
-            broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds
+            broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds,
+            vix_fallback=vix_fallback,
         )
+        self.position_poll = PositionPoll(broker=broker, journal=journal, clock=clock)
         self.feed: PriceFeed | None = None
         self.errors = 0
         self.iterations = 0
@@ -179,7 +186,9 @@ class BotRuntime:
         payload = saved.payload if saved is not None else {}
         jobs = payload.get("runtime", {}).get("jobs", []) if isinstance(payload, dict) else []
         self.executor.restore_jobs(jobs)
-        self._positions = self._ours(self.broker.positions())
+        broker_positions = self.broker.positions()
+        self.position_poll.seed(broker_positions)
+        self._positions = self._ours(broker_positions)
         actions = self.strategy.restore(payload.get("strategy"), self._positions, now)
         self._handle(actions)
         self._deliver_reports()
@@ -276,7 +285,9 @@ class BotRuntime:
         self.executor.step()
         self._deliver_reports()
         request = self.strategy.data_request(now)
-        self._positions = self._ours(self.broker.positions())
+        self._positions = self._ours(
+            self.position_poll.current(working=self.executor.busy, on_mismatch=self._reconcile)
+        )
         self.sheets.refresh(self.strategy.state_name(), self._positions)
         snapshot = self.builder.build(
             request,
@@ -324,6 +335,8 @@ class BotRuntime:
         for action in actions:
             if isinstance(action, OpenPosition | ClosePosition):
                 if isinstance(action, OpenPosition):
+                    if self._precheck_refused(action):
+                        continue
                     self._entry_legs[action.intent_id] = action.legs  # strikes for the OPEN row
                 self.executor.submit(action)
             elif isinstance(action, AbortEntry):
@@ -333,6 +346,22 @@ class BotRuntime:
                 self._record_event(action)
             else:
                 logger.error(kv("unknown_action", action=type(action).__name__))
+
+    def _precheck_refused(self, entry: OpenPosition) -> bool:
+        """The broker's margin pre-check refused a new entry (an entry already being worked is
+        the executor's): safety event `entry_precheck_failed`, the entry reported `failed`,
+        no order sent. True when refused."""
+        if any(job.intent_id == entry.intent_id for job in self.executor.jobs):
+            return False
+        refusal = precheck.entry_refusal(self.broker, entry)
+        if refusal is None:
+            return False
+        self.recorder.safety_event("entry_precheck_failed",
+                                   f"entry {entry.intent_id} skipped: {refusal}",
+                                   {"intent_id": entry.intent_id, "refusal": refusal})  # fmt: skip
+        report = ExecutionReport(entry.intent_id, "failed", detail=f"pre-check: {refusal}")
+        self._handle(self.strategy.on_execution(report, self.clock.now()))
+        return True
 
     def _record_event(self, event: RecordEvent) -> None:
         if event.kind == "safety_event":
@@ -366,6 +395,7 @@ class BotRuntime:
 
     def _reconcile(self) -> None:
         report = self.reconciler.run(skip_uics=self.executor.active_uics())
+        self.position_poll.seed(report.broker_positions)
         self._next_reconcile = self.clock.monotonic() + self.loop.reconcile_interval_seconds
         for uic, (position, excess) in report.orphans.items():
             if uic in self.executor.active_uics():

@@ -104,6 +104,10 @@ class Broker(Protocol):
         """The VIX level, or None when the broker has none."""
         ...
 
+    def vix_instrument(self) -> tuple[int, str] | None:
+        """(uic, asset type) of the broker's VIX, so it can be streamed; None when unknown."""
+        ...
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         """The listed contracts of `root` expiring on `expiry` (a New York date)."""
         ...
@@ -122,6 +126,11 @@ class Broker(Protocol):
 
     def place_order(self, ticket: OrderTicket, *, request_id: str) -> PlacedOrder:
         """Send one order once. Raises OrderRefused (nothing placed) or OrderOutcomeUnknown."""
+        ...
+
+    def precheck(self, ticket: OrderTicket) -> str | None:
+        """The broker's pre-check of `ticket` (margin, tradability; nothing is placed): None
+        when it would be accepted, else the refusal as "ErrorCode: message"."""
         ...
 
     def cancel_order(self, order_id: str) -> bool:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Final, Protocol
 
 from shared.clock import Clock
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class YahooVixFeed:
         try:
             yf = self._module()
         except ImportError:
-            logger.error("vix_fallback_unavailable reason=yfinance_not_installed")
+            logger.error(kv("vix_fallback_unavailable", reason="yfinance_not_installed"))
             return None
         frame: Any = None
         try:
@@ -89,7 +90,7 @@ class YahooVixFeed:
                 period="1d", interval="1m", timeout=REQUEST_TIMEOUT_S
             )
         except Exception as exc:
-            logger.warning("vix_fallback_history_failed error=%s", type(exc).__name__)
+            logger.warning(kv("vix_fallback_history_failed", error=type(exc).__name__))
         price = self._last_close(frame, "history")
         if price is not None:
             return price
@@ -102,13 +103,13 @@ class YahooVixFeed:
                 timeout=REQUEST_TIMEOUT_S,
             )
         except Exception as exc:
-            logger.warning("vix_fallback_download_failed error=%s", type(exc).__name__)
+            logger.warning(kv("vix_fallback_download_failed", error=type(exc).__name__))
             return None
         return self._last_close(frame, "download")
 
     def _last_close(self, frame: Any, how: str) -> ExternalPrice | None:
         if frame is None or getattr(frame, "empty", True):
-            logger.warning("vix_fallback_empty how=%s", how)
+            logger.warning(kv("vix_fallback_empty", how=how))
             return None
         try:
             closes = frame["Close"]
@@ -116,31 +117,36 @@ class YahooVixFeed:
                 closes = closes.iloc[:, 0]
             closes = closes.dropna()
         except (KeyError, IndexError, AttributeError, TypeError):
-            logger.warning("vix_fallback_no_close_column how=%s", how)
+            logger.warning(kv("vix_fallback_no_close_column", how=how))
             return None
         if len(closes) == 0:
-            logger.warning("vix_fallback_all_nan how=%s", how)
+            logger.warning(kv("vix_fallback_all_nan", how=how))
             return None
         value = float(closes.iloc[-1])
         stamp = closes.index[-1]
         if not math.isfinite(value) or value <= 0:
-            logger.warning("vix_fallback_bad_value how=%s", how)
+            logger.warning(kv("vix_fallback_bad_value", how=how))
             return None
         as_of = _utc(stamp)
         if as_of is None:
-            logger.warning("vix_fallback_bar_time_unknown how=%s", how)
+            logger.warning(kv("vix_fallback_bar_time_unknown", how=how))
             return None
         age = self._clock.now() - as_of
         if age > self._max_bar_age:
-            logger.warning(
-                "vix_fallback_stale how=%s bar=%s age_s=%.0f",
-                how,
-                as_of.isoformat(),
-                age.total_seconds(),
-            )
+            logger.warning(kv("vix_fallback_stale", how=how, bar=as_of.isoformat(),
+                              age_s=round(age.total_seconds())))  # fmt: skip
             return None
-        logger.info("vix_fallback value=%.2f as_of=%s how=%s", value, as_of.isoformat(), how)
+        logger.info(kv("vix_fallback", value=round(value, 2), as_of=as_of.isoformat(), how=how))
         return ExternalPrice(VIX_SYMBOL, Decimal(repr(value)), as_of, f"yahoo:{how}")
+
+
+def vix_fallback_for(strategy_section: object, *, clock: Clock) -> PriceFallback | None:
+    """The Yahoo VIX fallback when the strategy config turns it on (`vix_fallback_yahoo`),
+    else None (a strategy config without that key has no fallback)."""
+    if getattr(strategy_section, "vix_fallback_yahoo", False) is True:
+        logger.info(kv("vix_fallback_enabled", source="yahoo", symbol=VIX_SYMBOL))
+        return YahooVixFeed(clock=clock)
+    return None
 
 
 def _utc(stamp: Any) -> datetime | None:

@@ -93,6 +93,9 @@ class DryRunBroker:
     def vix(self) -> Decimal | None:
         return self._data.vix()
 
+    def vix_instrument(self) -> tuple[int, str] | None:
+        return self._data.vix_instrument()
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         return self._data.chain(root, expiry)
 
@@ -101,6 +104,10 @@ class DryRunBroker:
 
     def open_price_feed(self, on_tick: TickCallback) -> PriceFeed | None:
         return self._data.open_price_feed(on_tick)
+
+    def precheck(self, ticket: OrderTicket) -> str | None:
+        """Nothing is placed in a dry run: the pre-check is the data broker's own."""
+        return self._data.precheck(ticket)
 
     # --- account: local -----------------------------------------------------------------------
     def seed_positions(self, positions: Iterable[Position]) -> None:

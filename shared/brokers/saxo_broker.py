@@ -2,9 +2,10 @@
 
 Translates client exceptions into broker ones: a refusal (Saxo answered no) is `OrderRefused`;
 no answer that the client could not resolve is `OrderOutcomeUnknown`; every other client error
-is `BrokerError`. Nothing here waits: an unanswered placement is not looked up by the client
-(the executor looks it up on later passes with `find_order`) and verification takes one look
-(`wait_for_final=False`), so the loop and every stop-loss keep running.
+is `BrokerError`. Nothing here waits: the client never looks an unanswered placement up (the
+executor, the one owner of that look-up, finds it on later passes with `find_order`) and
+verification takes one look (`wait_for_final=False`), so the loop and every stop-loss keep
+running.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from shared.saxo_client.errors import (
     SaxoError,
 )
 from shared.saxo_client.orders import OrderRequest
+from shared.saxo_client.prices import VIX_ASSET_TYPE, VIX_UIC
 from shared.saxo_client.streaming.client import PriceStream, StreamSettings
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,9 @@ class SaxoBroker:
         except SaxoError as exc:
             raise BrokerError(f"vix failed: {exc}") from exc
 
+    def vix_instrument(self) -> tuple[int, str] | None:
+        return VIX_UIC, VIX_ASSET_TYPE
+
     def chain(self, root: str, expiry: date) -> OptionChain:
         try:
             return self.client.chain(root, expiry)
@@ -132,19 +137,17 @@ class SaxoBroker:
         except SaxoError as exc:
             raise BrokerError(f"balance failed: {exc}") from exc
 
-    def place_order(self, ticket: OrderTicket, *, request_id: str) -> PlacedOrder:
-        request = OrderRequest(
-            uic=ticket.uic,
-            asset_type=ticket.asset_type,
-            side=ticket.side,
-            amount=Decimal(ticket.quantity),
-            order_type=ticket.order_type,
-            limit_price=ticket.limit_price,
-            to_open=ticket.to_open,
-            external_reference=ticket.external_reference,
-        )
+    def precheck(self, ticket: OrderTicket) -> str | None:
         try:
-            return self.client.place_order(request, request_id=request_id, look_up=False)
+            answer = self.client.precheck_order(_order_request(ticket))
+        except SaxoError as exc:
+            raise BrokerError(f"precheck uic={ticket.uic} failed: {exc}") from exc
+        return None if answer.ok else f"{answer.error_code}: {answer.message}"
+
+    def place_order(self, ticket: OrderTicket, *, request_id: str) -> PlacedOrder:
+        request = _order_request(ticket)
+        try:
+            return self.client.place_order(request, request_id=request_id)
         except OrderRejected as exc:
             raise OrderRefused(exc.error_code, exc.message) from exc
         except OrderStateUnknown as exc:
@@ -195,6 +198,19 @@ class SaxoBroker:
         if not connected:
             logger.warning(kv("price_stream_not_connected", wait_s=STREAM_CONNECT_WAIT_S))
         return SaxoPriceFeed(stream)
+
+
+def _order_request(ticket: OrderTicket) -> OrderRequest:
+    return OrderRequest(
+        uic=ticket.uic,
+        asset_type=ticket.asset_type,
+        side=ticket.side,
+        amount=Decimal(ticket.quantity),
+        order_type=ticket.order_type,
+        limit_price=ticket.limit_price,
+        to_open=ticket.to_open,
+        external_reference=ticket.external_reference,
+    )
 
 
 def _still_forming(bar_time: datetime, now: datetime) -> bool:

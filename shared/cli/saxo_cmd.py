@@ -1,7 +1,8 @@
 """`calypso saxo quote|chain|positions|orders|stream`: read-only Saxo diagnostics for operators.
 
 Every command takes `--env` (default $CALYPSO_ENV, else local), `--sim-url` and `--json`
-(plain `json.dumps` to stdout). Nothing here places or cancels orders.
+(plain `json.dumps` to stdout; `stream --json` prints one JSON object per update as it
+arrives, flushed: JSON lines). Nothing here places or cancels orders.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def resolve_instrument(text: str, asset_type: str | None) -> tuple[int, str]:
     return instrument.uic, asset_type or instrument.asset_type
 
 
-def _run(args: argparse.Namespace, action: Any) -> int:
+def _run(args: argparse.Namespace, action: Any, *, printed: bool = False) -> int:
+    """Run `action(client)` and show its result (JSON or a table); with `printed` the action
+    has already written its output (a stream's JSON lines) and only the table mode renders."""
     configure_logging(None, level="WARNING")
     client: SaxoClient | None = None
     try:
@@ -109,7 +112,8 @@ def _run(args: argparse.Namespace, action: Any) -> int:
         if client is not None:
             client.close()
     if args.json:
-        print(json.dumps(jsonable(result)))
+        if not printed:
+            print(json.dumps(jsonable(result)))
     else:
         _render(args.saxo_command, result)
     return 0
@@ -165,8 +169,11 @@ def _stream(args: argparse.Namespace) -> int:
         def on_price(update: PriceUpdate) -> None:
             with lock:
                 updates.append(update)
-            if not args.json:
-                print(f"{update.received_at:%H:%M:%S.%f} {_quote_line(update.quote)}", flush=True)
+                if args.json:  # one object per line as it arrives (JSON lines)
+                    print(json.dumps(jsonable(update)), flush=True)
+                else:
+                    print(f"{update.received_at:%H:%M:%S.%f} {_quote_line(update.quote)}",
+                          flush=True)
 
         stream = client.price_stream(on_price)
         if not stream.start():
@@ -180,7 +187,7 @@ def _stream(args: argparse.Namespace) -> int:
             stream.stop()
         return updates
 
-    return _run(args, listen)
+    return _run(args, listen, printed=True)
 
 
 def _quote_line(quote: Quote) -> str:

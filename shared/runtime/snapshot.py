@@ -1,13 +1,20 @@
 """Building a strategy's Snapshot from its DataRequest: stream quotes when fresh, REST otherwise,
-option windows from the broker's chain, VIX, daily bars and today's calendar facts."""
+option windows from the broker's chain, VIX, daily bars and today's calendar facts.
+
+REST budget (docs/RUNTIME.md): every requested quote is streamed (ticks of `tick_uics` only wake
+the strategy); a uic whose stream is stale is asked over REST at most every
+`REST_FALLBACK_SECONDS`; VIX comes from the stream, then REST (at most every
+`VIX_REST_SECONDS`), then the external fallback (Yahoo), and its source and age are logged.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 
 from shared import event_calendar, market_hours
 from shared.broker import Broker, BrokerError, PriceFeed
@@ -17,6 +24,19 @@ from shared.logger_service import kv
 from shared.strategy_contract import Bar, CalendarFacts, DataRequest, OptionWindow, Snapshot
 
 logger = logging.getLogger(__name__)
+
+REST_FALLBACK_SECONDS: Final = 5.0  # runtime-clock seconds between REST quotes of a stale uic
+VIX_REST_SECONDS: Final = 30.0  # runtime-clock seconds between REST VIX reads
+
+
+@dataclass(frozen=True)
+class VixReading:
+    """A VIX level, where it came from (`stream`, `rest`, or the fallback's source) and its age
+    in seconds at the time it was used (None when the source gives no time)."""
+
+    level: Decimal
+    source: str
+    age_s: float | None
 
 
 class SnapshotBuilder:
@@ -37,6 +57,11 @@ class SnapshotBuilder:
         self.feed = feed
         self._vix_fallback = vix_fallback
         self._subscribed: set[int] = set()
+        self._tick_uics: frozenset[int] = frozenset()
+        self._rest: dict[int, tuple[datetime, Quote]] = {}  # uic -> (asked at, REST quote)
+        self._vix_rest: tuple[datetime, Decimal | None] | None = None
+        self._vix_source: str | None = None
+        self.vix_reading: VixReading | None = None
         self._bars_unavailable_logged = False
         self._facts: CalendarFacts | None = None
         self.last: Snapshot | None = None
@@ -64,9 +89,10 @@ class SnapshotBuilder:
     ) -> Snapshot:
         quotes: dict[int, Quote] = {}
         by_type: dict[str, list[int]] = {}
+        self._tick_uics = request.tick_uics
         for ref in request.quotes:
             by_type.setdefault(ref.asset_type, []).append(ref.uic)
-            self._subscribe(ref.uic, ref.asset_type, request.tick_uics)
+            self._subscribe(ref.uic, ref.asset_type)
         for asset_type, uics in by_type.items():
             quotes.update(self._quotes(uics, asset_type, now))
         chains: dict[tuple[str, date], tuple[OptionContract, ...]] = {}
@@ -77,10 +103,10 @@ class SnapshotBuilder:
             for c in contracts:
                 by_uic.setdefault(c.asset_type, []).append(c.uic)
                 if c.uic in request.tick_uics:
-                    self._subscribe(c.uic, c.asset_type, request.tick_uics)
+                    self._subscribe(c.uic, c.asset_type)
             for asset_type, uics in by_uic.items():
                 quotes.update(self._quotes(uics, asset_type, now))
-        vix = self._vix() if request.vix else None
+        vix = self._vix(now) if request.vix else None
         bars = {b.uic: self._bars(b.uic, b.asset_type, b.count) for b in request.daily_bars}
         snapshot = Snapshot(
             now=now,
@@ -97,12 +123,16 @@ class SnapshotBuilder:
         return snapshot
 
     def on_ticks(self, uics: Iterable[int], now: datetime) -> Snapshot | None:
-        """The last snapshot with fresh streamed quotes for `uics` (no REST); None if none."""
+        """The last snapshot with fresh streamed quotes for `uics` (no REST); None if none of
+        them is one the strategy asked to be woken by (`DataRequest.tick_uics`)."""
         if self.last is None or self.feed is None:
+            return None
+        waking = [uic for uic in uics if uic in self._tick_uics]
+        if not waking:
             return None
         quotes = dict(self.last.quotes)
         changed = False
-        for uic in uics:
+        for uic in self._subscribed.intersection(quotes):  # the legs too, as of this tick
             latest = self.feed.latest(uic)
             if latest is not None:
                 quotes[uic] = latest
@@ -118,8 +148,8 @@ class SnapshotBuilder:
         )
 
     # --- helpers -----------------------------------------------------------------------------
-    def _subscribe(self, uic: int, asset_type: str, tick_uics: frozenset[int]) -> None:
-        if self.feed is None or uic in self._subscribed or uic not in tick_uics:
+    def _subscribe(self, uic: int, asset_type: str) -> None:
+        if self.feed is None or uic in self._subscribed:
             return
         try:
             self.feed.subscribe(uic, asset_type)
@@ -145,9 +175,21 @@ class SnapshotBuilder:
                 found[uic] = latest
             else:
                 missing.append(uic)
-        if missing:
-            found.update(self._broker.quotes(missing, asset_type))
+        due = [uic for uic in missing if not self._rest_recent(uic, now)]
+        for uic in missing:
+            if uic not in due:
+                found[uic] = self._rest[uic][1]
+        if due:
+            fetched = self._broker.quotes(due, asset_type)
+            for uic, quote in fetched.items():
+                self._rest[uic] = (now, quote)
+            found.update(fetched)
         return found
+
+    def _rest_recent(self, uic: int, now: datetime) -> bool:
+        """True when `uic` was asked over REST less than REST_FALLBACK_SECONDS ago."""
+        asked = self._rest.get(uic)
+        return asked is not None and 0 <= (now - asked[0]).total_seconds() < REST_FALLBACK_SECONDS
 
     def _window(self, window: OptionWindow, quotes: dict[int, Quote]) -> tuple[OptionContract, ...]:
         spot_quote = quotes.get(window.spot_uic)
@@ -164,16 +206,54 @@ class SnapshotBuilder:
         wanted = set(strikes[low : centre + window.strikes_each_side + 1])
         return tuple(c for c in contracts if c.strike in wanted)
 
-    def _vix(self) -> Decimal | None:
-        try:
-            level = self._broker.vix()
-        except BrokerError as exc:
-            logger.warning(kv("vix_unavailable", error=exc))
-            level = None
-        if level is None and self._vix_fallback is not None:
+    def _vix(self, now: datetime) -> Decimal | None:
+        """VIX: stream, then REST, then the external fallback; the source and age are kept in
+        `vix_reading` and logged when the source changes. None when no source has a level."""
+        reading = self._vix_from_stream(now) or self._vix_from_rest(now)
+        if reading is None and self._vix_fallback is not None:
             external = self._vix_fallback.vix()
-            level = external.value if external is not None else None
-        return level
+            if external is not None:
+                age = max(0.0, (now - external.as_of).total_seconds())
+                reading = VixReading(external.value, external.source, age)
+        self.vix_reading = reading
+        source = reading.source if reading is not None else "none"
+        if source != self._vix_source:
+            self._vix_source = source
+            log = logger.info if source in ("stream", "rest") else logger.warning
+            log(kv("vix_source", source=source,
+                   level=reading.level if reading is not None else None,
+                   age_s=None if reading is None or reading.age_s is None
+                   else round(reading.age_s, 1)))  # fmt: skip
+        return reading.level if reading is not None else None
+
+    def _vix_from_stream(self, now: datetime) -> VixReading | None:
+        ref = self._broker.vix_instrument()
+        if self.feed is None or ref is None:
+            return None
+        self._subscribe(*ref)
+        quote = self.feed.latest(ref[0])
+        if quote is None or not self.feed.is_fresh(ref[0], self._stale_s):
+            return None
+        level = quote.last if quote.last is not None else quote.price
+        age = quote.age_seconds(now)
+        if level is None or (age is not None and age > self._stale_s):
+            return None
+        return VixReading(level, "stream", max(0.0, age) if age is not None else None)
+
+    def _vix_from_rest(self, now: datetime) -> VixReading | None:
+        if self._vix_rest is None or not (
+            0 <= (now - self._vix_rest[0]).total_seconds() < VIX_REST_SECONDS
+        ):
+            try:
+                level = self._broker.vix()
+            except BrokerError as exc:
+                logger.warning(kv("vix_unavailable", error=exc))
+                level = None
+            self._vix_rest = (now, level)
+        asked_at, level = self._vix_rest
+        if level is None:
+            return None
+        return VixReading(level, "rest", (now - asked_at).total_seconds())
 
     def _bars(self, uic: int, asset_type: str, count: int) -> tuple[Bar, ...]:
         try:

@@ -29,6 +29,7 @@ from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
 from shared.execution.recorder import net_by_uic
+from shared.external_price_feed import vix_fallback_for
 from shared.instance_lock import InstanceAlreadyRunning, InstanceLock
 from shared.journal import Journal, JournalError
 from shared.journal.store import existing_journal
@@ -213,6 +214,7 @@ def _run_locked(
         clock_speed=speed,
         mirror=mirror,
         environment=f"{env} dry-run" if dry_run else env,
+        vix_fallback=vix_fallback_for(getattr(config, "strategy", None), clock=clock),
     )
     try:
         return runtime.run()

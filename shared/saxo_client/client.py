@@ -30,7 +30,13 @@ from shared.saxo_client.charts import DAILY, ChartBar, ChartMode, ChartService
 from shared.saxo_client.credentials import SecretReader, load_credentials
 from shared.saxo_client.environments import SaxoEnvironment, environment
 from shared.saxo_client.oauth import OAuthClient
-from shared.saxo_client.orders import FoundOrder, OrderRequest, OrderService, VerifyTiming
+from shared.saxo_client.orders import (
+    FoundOrder,
+    OrderRequest,
+    OrderService,
+    PrecheckAnswer,
+    VerifyTiming,
+)
 from shared.saxo_client.portfolio import AccountRef, PortfolioService
 from shared.saxo_client.prices import PriceService
 from shared.saxo_client.rate_limiter import RateLimiter, RateLimits
@@ -131,9 +137,13 @@ class SaxoClient:
 
     # --- orders -----------------------------------------------------------------------------
     def place_order(
-        self, request: OrderRequest, *, request_id: str | None = None, look_up: bool = True
+        self, request: OrderRequest, *, request_id: str | None = None
     ) -> PlacedOrder:
-        return self.orders.place(request, request_id=request_id, look_up=look_up)
+        return self.orders.place(request, request_id=request_id)
+
+    def precheck_order(self, request: OrderRequest) -> PrecheckAnswer:
+        """Saxo's pre-check of `request` (nothing is placed)."""
+        return self.orders.precheck(request)
 
     def find_order(self, external_reference: str, *, since: datetime) -> FoundOrder | None:
         """One look for the order with this ExternalReference placed since `since`."""

@@ -95,7 +95,7 @@ class OrderRejected(SaxoError):
 
 
 class OrderStateUnknown(SaxoError):
-    """An order request got no answer and lookups could not find it: do NOT resend blindly."""
+    """An order request got no answer: look it up by its reference; do NOT resend blindly."""
 
     def __init__(self, request_id: str, external_reference: str, reason: str) -> None:
         self.request_id = request_id

@@ -1,9 +1,10 @@
 """Order placement, cancellation, status and fill verification.
 
-Nothing here re-sends an order request on its own. When a placement gets no answer (timeout,
-connection error, 5xx) the order is looked up by its ExternalReference in the open orders and the
-order activities (or, with `look_up=False`, left to the caller); if it cannot be found,
-OrderStateUnknown is raised for the caller to reconcile.
+Nothing here re-sends an order request on its own, and nothing here waits for an unanswered
+one: a placement without an answer (timeout, connection error, 5xx) raises OrderStateUnknown
+at once, and the caller looks the order up by its ExternalReference (`find_by_reference`: one
+look at the open orders and the activities). The executor is the one owner of that look-up
+(docs/RUNTIME.md), so no call here blocks the trading loop.
 
 Fill verification follows saxo_api.md 5: the single-order status (`Data[0]`; absent = no longer
 working), then activities `AveragePrice` -> `ExecutionPrice` (optionally waiting a bounded time
@@ -96,8 +97,16 @@ class VerifyTiming:
     status_wait_s: float = 5.0
     price_wait_s: float = 10.0
     poll_interval_s: float = 0.5
-    lookup_wait_s: float = 6.0
     activity_lookback: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class PrecheckAnswer:
+    """Saxo's order pre-check: `ok`, else its ErrorCode (e.g. WouldExceedMargin) and message."""
+
+    ok: bool
+    error_code: str = ""
+    message: str = ""
 
 
 class OrderService:
@@ -120,13 +129,10 @@ class OrderService:
 
     # --- placement --------------------------------------------------------------------------
 
-    def place(
-        self, request: OrderRequest, *, request_id: str | None = None, look_up: bool = True
-    ) -> PlacedOrder:
-        """Send one order. Raises OrderRejected (Saxo said no) or OrderStateUnknown (no answer
-        and not found afterwards). Never re-sends. With `look_up` False an unanswered order
-        raises OrderStateUnknown at once: the caller looks it up on later passes
-        (`find_by_reference`) instead of this call waiting."""
+    def place(self, request: OrderRequest, *, request_id: str | None = None) -> PlacedOrder:
+        """Send one order. Raises OrderRejected (Saxo said no) or OrderStateUnknown (no answer:
+        raised at once, the caller looks the order up with `find_by_reference`). Never
+        re-sends, never waits."""
         account = self._account()
         request_id = request_id or new_request_id()
         reference = request.external_reference or f"cal-{request_id[:24]}"
@@ -143,7 +149,6 @@ class OrderService:
             external_reference=reference,
             manual=request.manual,
         )
-        since = self._market.now() - timedelta(minutes=5)
         logger.info(
             "order_send request_id=%s ref=%s uic=%d asset_type=%s side=%s amount=%s type=%s "
             "price=%s",
@@ -167,12 +172,7 @@ class OrderService:
                 reference,
                 exc,
             )
-            if not look_up:
-                raise OrderStateUnknown(request_id, reference, type(exc).__name__) from exc
-            order_id = self._await_reference(reference, since=since, request_id=request_id)
-            if order_id is None:
-                raise OrderStateUnknown(request_id, reference, type(exc).__name__) from exc
-            return PlacedOrder(order_id, request_id, reference)
+            raise OrderStateUnknown(request_id, reference, type(exc).__name__) from exc
         except SaxoBadRequest as exc:
             raise OrderRejected(
                 exc.error_code or "Unknown", exc.message, request_id=request_id
@@ -192,6 +192,34 @@ class OrderService:
         )
         return PlacedOrder(order_id, request_id, reference, legs)
 
+    def precheck(self, request: OrderRequest) -> PrecheckAnswer:
+        """Ask Saxo whether `request` would be accepted (`POST /trade/v2/orders/precheck`):
+        margin, tradability, market hours. Nothing is placed. Raises SaxoError when Saxo does
+        not answer (the caller decides; nothing is retried here)."""
+        account = self._account()
+        body = trading_parsing.order_body(
+            account_key=account.account_key,
+            uic=request.uic,
+            asset_type=request.asset_type,
+            side=request.side,
+            amount=request.amount,
+            order_type=request.order_type,
+            limit_price=request.limit_price,
+            to_open=request.to_open,
+            duration=request.duration,
+            external_reference=request.external_reference or "cal-precheck",
+            manual=request.manual,
+        )
+        try:
+            response = self._transport.send("POST", "/trade/v2/orders/precheck", json_body=body)
+        except SaxoBadRequest as exc:
+            return PrecheckAnswer(False, exc.error_code or "Unknown", exc.message)
+        code, message, _ = _error_info(response.body)
+        result = response.body.get("PreCheckResult") if isinstance(response.body, dict) else None
+        if code is not None or result != "Ok":
+            return PrecheckAnswer(False, code or "Unknown", message or f"PreCheckResult {result}")
+        return PrecheckAnswer(True)
+
     def find_by_reference(self, reference: str, *, since: datetime) -> FoundOrder | None:
         """One look for an order placed since `since` (tz-aware) with this ExternalReference:
         the working orders, then the account's activities. None when neither lists it."""
@@ -210,25 +238,6 @@ class OrderService:
                 )
                 return FoundOrder(activity.order_id, rejected=rejected)
         return None
-
-    def _await_reference(self, reference: str, *, since: datetime, request_id: str) -> str | None:
-        """Look the order up for `lookup_wait_s`; raise OrderRejected when Saxo rejected it."""
-        deadline = self._wall.monotonic() + self._timing.lookup_wait_s
-        while True:
-            try:
-                found = self.find_by_reference(reference, since=since)
-            except (SaxoTransportError, SaxoServerError) as exc:
-                logger.warning("order_lookup_failed ref=%s error=%s", reference, exc)
-                found = None
-            if found is not None and found.rejected:
-                raise OrderRejected(
-                    "Rejected", "rejected (found in activities)", request_id=request_id
-                )
-            if found is not None:
-                return found.order_id
-            if self._wall.monotonic() >= deadline:
-                return None
-            self._wall.sleep(self._timing.poll_interval_s)
 
     # --- cancel and status ------------------------------------------------------------------
 

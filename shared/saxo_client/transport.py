@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
+import tenacity
 
 from shared.clock import Clock
+from shared.logger_service import kv
 from shared.saxo_client.environments import SaxoEnvironment
 from shared.saxo_client.errors import (
     SaxoPayloadError,
@@ -149,24 +151,18 @@ class SaxoTransport:
         self._session.close()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> SaxoResponse:
-        """GET `path` (relative to the REST base); retried on transport errors and 5xx."""
-        attempt = 1
-        while True:
-            try:
-                return self._send("GET", path, params=params, json_body=None, headers={})
-            except (SaxoTransportError, SaxoServerError) as exc:
-                if attempt >= self._retry.attempts:
-                    raise
-                delay = self._backoff(attempt)
-                logger.warning(
-                    "saxo_get_retry path=%s attempt=%d delay_s=%.2f error=%s",
-                    path,
-                    attempt,
-                    delay,
-                    type(exc).__name__,
-                )
-                self._clock.sleep(delay)
-                attempt += 1
+        """GET `path` (relative to the REST base); retried on transport errors and 5xx
+        (`RetryPolicy.attempts` in all, jittered exponential backoff on the injected clock).
+        Only GETs are retried here: they are idempotent; orders never are (`send`)."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self._retry.attempts),
+            wait=lambda state: self._backoff(state.attempt_number),
+            retry=tenacity.retry_if_exception_type((SaxoTransportError, SaxoServerError)),
+            sleep=self._clock.sleep,
+            before_sleep=lambda state: _log_get_retry(path, state),
+            reraise=True,
+        )
+        return retrying(self._send, "GET", path, params=params, json_body=None, headers={})
 
     def send(
         self,
@@ -327,3 +323,10 @@ def _decode(response: requests.Response) -> Any:
 def new_request_id() -> str:
     """A unique X-Request-ID value."""
     return uuid.uuid4().hex
+
+
+def _log_get_retry(path: str, state: tenacity.RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    delay = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.warning(kv("saxo_get_retry", path=path, attempt=state.attempt_number,
+                      delay_s=round(delay, 2), error=type(error).__name__))  # fmt: skip

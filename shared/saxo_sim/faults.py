@@ -12,12 +12,17 @@ FaultKind = Literal["status", "timeout", "rate_limit"]
 FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "rate_limit")
 
 
+PRECHECK_SUFFIX = "/precheck"
+
+
 @dataclass
 class FaultRule:
     """One armed fault.
 
     `path_prefix` matches the request path (e.g. "/openapi/trade/v2/orders"); `method` None
-    matches any method. `status` is the answer for kind "status" (e.g. 500, 503). Kind "timeout"
+    matches any method. An order pre-check (`.../precheck`) is matched only by a prefix that
+    names it: a fault armed for placements hits the placement, not the pre-check before it.
+    `status` is the answer for kind "status" (e.g. 500, 503). Kind "timeout"
     holds the request `hold_s` REAL seconds (without blocking the loop), then either processes it
     normally (`then_process`: the client timed out but the server acted, as on a real network)
     or answers 504. Kind "rate_limit" answers 429 with exhausted X-RateLimit headers.
@@ -86,7 +91,7 @@ class FaultInjector:
     def take(self, method: str, path: str) -> FaultRule | None:
         """The first rule matching this request, consuming one of its shots; None if none."""
         for rule in self._rules:
-            if path.startswith(rule.path_prefix) and rule.method in (None, method.upper()):
+            if _matches(rule.path_prefix, path) and rule.method in (None, method.upper()):
                 rule.remaining -= 1
                 if rule.remaining <= 0:
                     self._rules.remove(rule)
@@ -103,3 +108,9 @@ class FaultInjector:
 
     def armed(self) -> list[dict[str, object]]:
         return [rule.describe() for rule in self._rules]
+
+
+def _matches(prefix: str, path: str) -> bool:
+    if not path.startswith(prefix):
+        return False
+    return not path.endswith(PRECHECK_SUFFIX) or prefix.endswith(PRECHECK_SUFFIX)

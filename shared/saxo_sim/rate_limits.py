@@ -113,3 +113,13 @@ class RateLimiter:
             "refused": self.refused,
             "duplicate_orders": self.duplicates,
         }
+
+
+def openapi_calls(routes: dict[str, int]) -> int:
+    """REST calls in a `/sim/v1/stats` `routes` count (`"GET /openapi/..."` keys): the requests
+    Saxo's per-session limits count. The WebSocket connect and control routes are left out."""
+    return sum(
+        count
+        for route, count in routes.items()
+        if " /openapi/" in route and "/streamingws/" not in route
+    )

@@ -148,6 +148,23 @@ def info_price(
     return body
 
 
+def unpriced_info_price(
+    *, uic: int, asset_type: str, field_groups: Sequence[str], since: datetime, amount: int = 1
+) -> dict[str, Any]:
+    """An InfoPrice of an instrument the session may not price (`NoAccess`): no Bid, Ask, Mid or
+    LastTraded, and `LastUpdated` frozen at `since` (so a stream sends no new prices)."""
+    body: dict[str, Any] = {"AssetType": asset_type, "Uic": uic, "LastUpdated": iso(since)}
+    if "Quote" in field_groups:
+        body["Quote"] = {
+            "Amount": amount,
+            "DelayedByMinutes": 0,
+            "ErrorCode": "None",
+            "PriceTypeAsk": "NoAccess",
+            "PriceTypeBid": "NoAccess",
+        }
+    return body
+
+
 def greeks_block(quote: OptionQuote, amount: int, contract_size: int = 100) -> dict[str, Any]:
     """Saxo Greeks: per-contract `Instrument*` plus position-scaled plain names (amount x size)."""
     scale = amount * contract_size

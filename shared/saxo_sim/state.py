@@ -109,6 +109,8 @@ class SimState:
         self._tick_listeners: list[Callable[[], None]] = []
         self._step_at: datetime | None = None
         self._day_stats_cache: dict[tuple[int, str], dict[str, float | None]] = {}
+        self.unpriced: dict[int, datetime] = {}  # uic -> when its prices went away (control API)
+        self.margin_refusal: str | None = None  # precheck answers this ErrorCode (control API)
 
     @classmethod
     def create(cls, config: SimConfig, *, real: Clock | None = None) -> SimState:
@@ -181,6 +183,11 @@ class SimState:
         """The Saxo InfoPrice object with only the requested field groups (SimApiError if bad)."""
         instrument = self.resolve(uic, asset_type)
         now = self.now()
+        if uic in self.unpriced:
+            return saxo_shapes.unpriced_info_price(
+                uic=uic, asset_type=instrument.asset_type, field_groups=field_groups,
+                since=self.unpriced[uic], amount=amount,
+            )  # fmt: skip
         quote = self.quote(instrument, now)
         if instrument.option is not None:
             display = saxo_shapes.option_display(instrument.option)

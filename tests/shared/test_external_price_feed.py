@@ -115,3 +115,17 @@ def test_answers_are_cached_for_60_seconds() -> None:
     clock.advance(timedelta(seconds=2))
     vix.vix()
     assert fake.history_calls == 2
+
+
+def test_start_up_builds_the_yahoo_fallback_only_when_the_config_turns_it_on() -> None:
+    from types import SimpleNamespace
+
+    from shared.external_price_feed import vix_fallback_for
+
+    clock = ManualClock(NOW)
+    on = vix_fallback_for(SimpleNamespace(vix_fallback_yahoo=True), clock=clock)
+    off = vix_fallback_for(SimpleNamespace(vix_fallback_yahoo=False), clock=clock)
+    absent = vix_fallback_for(SimpleNamespace(), clock=clock)
+
+    assert isinstance(on, YahooVixFeed)
+    assert off is None and absent is None

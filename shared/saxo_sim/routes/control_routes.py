@@ -151,6 +151,34 @@ async def release(request: web.Request) -> web.Response:
     return json_response({"uic": uic, "level": None})
 
 
+async def unpriced(request: web.Request) -> web.Response:
+    """Body: {"symbol"|"uic", "unpriced": true|false}: the instrument's prices go away
+    (`NoAccess` InfoPrices, no stream updates) or come back."""
+    state = get_state(request)
+    body = await _body(request)
+    uic = _underlying_uic(state, body)
+    gone = body.get("unpriced", True)
+    if not isinstance(gone, bool):
+        raise bad_request("'unpriced' must be true or false")
+    if gone:
+        state.unpriced.setdefault(uic, state.clock.now())
+    else:
+        state.unpriced.pop(uic, None)
+    _after_change(state)
+    return json_response({"uic": uic, "unpriced": gone})
+
+
+async def precheck_refusal(request: web.Request) -> web.Response:
+    """Body: {"error_code": "WouldExceedMargin"} makes every order pre-check answer that error
+    (PreCheckResult Error) until {"error_code": null}; placement itself is unchanged."""
+    state = get_state(request)
+    code = (await _body(request)).get("error_code")
+    if code is not None and (not isinstance(code, str) or not code):
+        raise bad_request("'error_code' must be a non-empty string or null")
+    state.margin_refusal = code
+    return json_response({"error_code": code})
+
+
 async def step(request: web.Request) -> web.Response:
     """Run one market step now (limit-order matching, settlement, streaming listeners)."""
     state = get_state(request)
@@ -332,6 +360,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post(f"{PREFIX}/market/pin", pin)
     r.add_post(f"{PREFIX}/market/release", release)
     r.add_post(f"{PREFIX}/market/step", step)
+    r.add_post(f"{PREFIX}/market/unpriced", unpriced)
+    r.add_post(f"{PREFIX}/orders/precheck_refusal", precheck_refusal)
     r.add_post(f"{PREFIX}/faults", add_fault)
     r.add_get(f"{PREFIX}/faults", list_faults)
     r.add_delete(f"{PREFIX}/faults", clear_faults)

@@ -83,6 +83,10 @@ async def precheck_order(request: web.Request) -> web.Response:
     }
     if not quote.market_open:
         body["ErrorInfo"] = {"ErrorCode": "MarketClosed", "Message": "Market is closed"}
+    elif state.margin_refusal is not None:
+        body["PreCheckResult"] = "Error"
+        body["ErrorInfo"] = {"ErrorCode": state.margin_refusal,
+                             "Message": "Order would exceed the margin available"}
     return json_response(body)
 
 

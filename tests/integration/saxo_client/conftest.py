@@ -56,7 +56,7 @@ def logged_in_client(server: Any, tmp_path: Path, **kwargs: Any) -> SaxoClient:
     kwargs.setdefault("rate_limits", RateLimits(enabled=False))
     kwargs.setdefault(
         "verify_timing",
-        VerifyTiming(status_wait_s=3, price_wait_s=12, poll_interval_s=0.25, lookup_wait_s=1.5),
+        VerifyTiming(status_wait_s=3, price_wait_s=12, poll_interval_s=0.25),
     )
     return SaxoClient(env=env, tokens=coordinator, clock=server.state.clock, **kwargs)
 

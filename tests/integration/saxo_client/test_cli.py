@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,6 +17,8 @@ from shared.cli.main import main
 from shared.cli.token_keeper_cmd import keep_fresh
 from shared.clock import WallClock
 from tests.integration.saxo_client.conftest import MARKET_OPEN_START, coordinator_for, sim_stats
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -55,12 +60,24 @@ def test_positions_and_orders_json_are_lists(
     assert run_json(["saxo", "orders", *logged_in], capsys) == []
 
 
-def test_stream_json_collects_updates(
-    logged_in: list[str], capsys: pytest.CaptureFixture[str]
+def test_stream_json_prints_one_object_per_update_as_it_arrives(
+    logged_in: list[str], tmp_path: Path
 ) -> None:
-    updates = run_json(["saxo", "stream", "SPX", "--seconds", "3", *logged_in], capsys)
+    command = [sys.executable, "-m", "shared.cli", "saxo", "stream", "SPX", "--seconds", "3",
+               *logged_in]  # fmt: skip
+    # A pipe is block-buffered: only the command's own flush sends a line before it ends.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        still_running = proc.poll() is None
+        rest = proc.stdout.read().splitlines()
+        code = proc.wait(30)
 
-    assert updates and all(u["uic"] == 4913 for u in updates)
+    assert still_running, "the first update came only when the command ended"
+    updates = [json.loads(line) for line in [first, *rest]]
+    assert code == 0
+    assert len(updates) >= 2 and all(u["uic"] == 4913 and u["quote"] for u in updates)
 
 
 def test_numeric_uic_without_asset_type_is_a_clear_error(

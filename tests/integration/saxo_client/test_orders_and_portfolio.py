@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,17 @@ def test_order_post_timing_out_after_the_server_acted_is_found_not_resent(
         },
     )
 
-    placed = client.place_order(buy(contract))
-    outcome = client.verify_order(placed.order_id)
+    since = client.clock.now() - timedelta(minutes=5)
+    with pytest.raises(OrderStateUnknown) as info:
+        client.place_order(buy(contract))  # no answer: unknown at once, never re-sent
+    deadline = time.monotonic() + 5  # the caller's later passes: the server acts at 1.5 s
+    found = client.find_order(info.value.external_reference, since=since)
+    while found is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = client.find_order(info.value.external_reference, since=since)
 
+    assert found is not None
+    outcome = client.verify_order(found.order_id)
     assert outcome.status is OrderStatus.FILLED
     positions = [p for p in client.positions() if p.uic == contract.uic]
     assert sum(p.amount for p in positions) == Decimal(1)  # exactly one order reached the book

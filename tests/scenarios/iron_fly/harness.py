@@ -38,6 +38,7 @@ from shared.circuit_breaker import CircuitBreaker
 from shared.config_loader import load_bot_config
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
+from shared.external_price_feed import PriceFallback
 from shared.journal import Journal
 from shared.journal.models import (
     FillSide,
@@ -208,8 +209,10 @@ class InProcessBot:
     simulated seconds at speed 100 and hide the tick path).
     """
 
-    def __init__(self, server: SimServer, home: Path, config_path: Path) -> None:
+    def __init__(self, server: SimServer, home: Path, config_path: Path,
+                 vix_fallback: PriceFallback | None = None) -> None:
         self.server, self.home = server, home
+        self.vix_fallback = vix_fallback
         config = load_bot_config(BOT, config_path).config
         assert isinstance(config, IronFlyConfig)
         self.config = config
@@ -241,6 +244,7 @@ class InProcessBot:
                 clock=clock, breaker=breaker, loop=config.loop, market_data=config.market_data,
                 execution=ExecutionSettings.from_section(config.execution),
                 calendar=EventCalendar(), clock_speed=clock.speed, environment="local",
+                vix_fallback=self.vix_fallback,
             )
             try:
                 self.exit_code = self.runtime.run()
@@ -368,9 +372,12 @@ class Day:
     def stats(self) -> dict[str, Any]:
         return dict(self.control("GET", "/stats"))
 
-    def bot(self, **sections: dict[str, Any]) -> InProcessBot:
-        """Write the config (SCENARIO_STRATEGY + `sections`) and start the bot in-process."""
-        return InProcessBot(self.server, self.home, write_config(self.home, **sections)).start()
+    def bot(self, vix_fallback: PriceFallback | None = None,
+            **sections: dict[str, Any]) -> InProcessBot:
+        """Write the config (SCENARIO_STRATEGY + `sections`) and start the bot in-process
+        (with `vix_fallback` as the runtime's PriceFallback)."""
+        config = write_config(self.home, **sections)
+        return InProcessBot(self.server, self.home, config, vix_fallback).start()
 
     def calm_range(self, *, high: float = BASE_LEVEL + 10, settle: float = BASE_LEVEL + 5) -> None:
         """A calm opening range: BASE_LEVEL until 09:31, `high` until 09:32, then `settle`

