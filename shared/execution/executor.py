@@ -5,7 +5,9 @@ it can without waiting: it sends at most what is due, verifies without waiting, 
 timers (ladder steps, attempt spacing, stuck retries) to later passes. Entries are legs in the
 given order; a failed leg unwinds the filled ones (newest first) and the entry is retried up to
 `max_attempts` times `attempt_spacing_s` apart. Closes never ask the circuit breaker and never
-give up: a close that cannot complete reports `stuck` and is retried. Reports for the strategy
+give up: a close that cannot complete reports `stuck` and is retried. At most one job works an
+instrument: a job sends nothing on a uic while an earlier job that has it is not done (so two
+closes never over-close while the broker's positions lag a fill). Reports for the strategy
 queue up in `drain_reports()`. Job progress persists with every intent, so a restart finishes
 a close and unwinds an interrupted entry (`restore_jobs`).
 """
@@ -251,6 +253,8 @@ class Executor:
             if leg.order is None and leg.failed_reason is None:
                 if self._clock.monotonic() < leg.next_try_at and leg.market_attempts > 0:
                     return
+                if self._worked_before(job, leg.spec.uic):
+                    return
                 positions = self._broker.positions() if positions is None else positions
                 self._worker.send_next(job, leg, positions)
                 positions = None  # a send changes what is held: read again next time
@@ -418,6 +422,20 @@ class Executor:
         logger.warning(kv("entry_unwinding_after_restart", intent=job.intent_id))
 
     # --- helpers -------------------------------------------------------------------------
+    def _worked_before(self, job: Job, uic: int) -> bool:
+        """True while a job submitted before `job` (its unwind included) is not done and has
+        `uic` among its legs: at most one job works an instrument, so a second close never
+        sends an order sized on positions that do not show the first one's fill yet."""
+        root = next((j for j in self.jobs if j is job or j.unwind is job), job)
+        for other in self.jobs:
+            if other is root:
+                return False
+            if other.phase is not Phase.DONE and uic in _job_uics(other):
+                logger.debug(kv("uic_worked_by_other_job", intent=job.intent_id, uic=uic,
+                               by=other.intent_id))  # fmt: skip
+                return True
+        return False
+
     def _journal_trade(self, trade_id: int | None) -> TradeRecord | None:
         if trade_id is None:
             return None
@@ -436,6 +454,11 @@ class Executor:
         attempt: int = 1,
     ) -> None:
         self._reports.append(ExecutionReport(intent_id, status, tuple(fills), detail, attempt))
+
+
+def _job_uics(job: Job) -> set[int]:
+    uics = {leg.spec.uic for leg in job.legs}
+    return uics if job.unwind is None else uics | _job_uics(job.unwind)
 
 
 def action_style(action: ClosePosition) -> OrderStyle:
