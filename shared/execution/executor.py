@@ -4,8 +4,11 @@
 it can without waiting: it sends at most what is due, verifies without waiting, and leaves
 timers (ladder steps, attempt spacing, stuck retries) to later passes. Entries are legs in the
 given order; a failed leg unwinds the filled ones (newest first) and the entry is retried up to
-`max_attempts` times `attempt_spacing_s` apart. Closes never ask the circuit breaker and never
-give up: a close that cannot complete reports `stuck` and is retried. At most one job works an
+`max_attempts` times `attempt_spacing_s` apart; each unwound attempt is closed in the journal as a
+trade of its own (`entry_unwound`, its realized P&L) and the next attempt opens a new trade, so
+the final report carries only the successful attempt's fills. Closes never ask the circuit
+breaker and never give up: a close that cannot complete reports `stuck` and is retried. At most
+one job works an
 instrument: a job sends nothing on a uic while an earlier job that has it is not done (so two
 closes never over-close while the broker's positions lag a fill). Reports for the strategy
 queue up in `drain_reports()`. Job progress persists with every intent, so a restart finishes
@@ -350,6 +353,7 @@ class Executor:
         if job.attempt < job.max_attempts:
             blocked = self.entry_blocked_reason(retrying=job)
             if blocked is None:
+                self._close_attempt_trade(job)
                 job.phase = Phase.WAIT_RETRY
                 job.wait_until_at = self._clock.monotonic() + job.attempt_spacing_s
                 self._report(job.intent_id, "in_progress", detail=f"attempt failed: {job.reason}",
@@ -357,6 +361,15 @@ class Executor:
                 return
             job.reason = f"{job.reason}; no retry: {blocked}"
         self._finish_entry(job, job.reason)
+
+    def _close_attempt_trade(self, job: Job) -> None:
+        """An unwound attempt stays in the journal as a trade of its own (closed, with its own
+        realized P&L); the next attempt opens a new trade and reports only its own fills."""
+        trade = self._journal_trade(job.trade_id)
+        if trade is not None and trade.is_open:
+            self._recorder.close_trade(trade.trade_id, "entry_unwound", self._clock.now())
+        job.trade_id = None
+        job.all_fills = []
 
     def _next_attempt(self, job: Job) -> None:
         blocked = self.entry_blocked_reason(retrying=job)
