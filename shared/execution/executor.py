@@ -8,11 +8,10 @@ given order; a failed leg unwinds the filled ones (newest first) and the entry i
 trade of its own (`entry_unwound`, its realized P&L) and the next attempt opens a new trade, so
 the final report carries only the successful attempt's fills. Closes never ask the circuit
 breaker and never give up: a close that cannot complete reports `stuck` and is retried. At most
-one job works an
-instrument: a job sends nothing on a uic while an earlier job that has it is not done (so two
-closes never over-close while the broker's positions lag a fill). Reports for the strategy
-queue up in `drain_reports()`. Job progress persists with every intent, so a restart finishes
-a close and unwinds an interrupted entry (`restore_jobs`).
+one job works an instrument: a job sends nothing on a uic while an earlier job that has it is
+not done (so two closes never over-close while the broker's positions lag a fill). Reports for
+the strategy queue up in `drain_reports()`. Job progress persists with every intent, so a
+restart finishes a close and unwinds an interrupted entry (`restore_jobs`).
 """
 
 from __future__ import annotations
