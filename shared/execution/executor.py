@@ -363,12 +363,15 @@ class Executor:
 
     def _close_attempt_trade(self, job: Job) -> None:
         """An unwound attempt stays in the journal as a trade of its own (closed, with its own
-        realized P&L); the next attempt opens a new trade and reports only its own fills."""
+        realized P&L); the next attempt opens a new trade and reports only its own fills. An
+        attempt that filled nothing leaves its trade (intents only) to the next attempt."""
+        job.all_fills = []
         trade = self._journal_trade(job.trade_id)
-        if trade is not None and trade.is_open:
+        if trade is None or not trade.fills:
+            return
+        if trade.is_open:
             self._recorder.close_trade(trade.trade_id, "entry_unwound", self._clock.now())
         job.trade_id = None
-        job.all_fills = []
 
     def _next_attempt(self, job: Job) -> None:
         blocked = self.entry_blocked_reason(retrying=job)
