@@ -2,8 +2,10 @@
 # Deployment checks run by .ci/run: every unit passes `systemd-analyze verify` with no output
 # at all (it exits 0 on unknown keys and only warns), setup_vm.sh is shellcheck-clean,
 # `setup_vm.sh --prefix` into a scratch root twice leaves the tree unchanged the second time,
-# the logrotate file deletes only old numbered rotations (never bot.log), and the journald
-# drop-in uses only [Journal] keys journald knows.
+# the logrotate file deletes only old numbered rotations (never bot.log), the journald
+# drop-in uses only [Journal] keys journald knows, and every long-running unit (the bots and
+# the token keeper) restarts forever: `Restart=always` and `StartLimitIntervalSec=0`, so no
+# outage can leave a trading unit `failed` during market hours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+echo "deploy checks: trading units restart forever (never end in failed)"
+for unit in deploy/systemd/*.service; do
+  case "$unit" in */calypso-health.service) continue ;; esac  # a oneshot run by its timer
+  if ! grep -qx 'Restart=always' "$unit" || ! grep -qx 'StartLimitIntervalSec=0' "$unit" \
+    || grep -q '^StartLimitBurst=' "$unit"; then
+    echo "deploy checks: $unit must have Restart=always and StartLimitIntervalSec=0" \
+      "(and no StartLimitBurst): a start limit can leave a trading bot failed" >&2
+    exit 1
+  fi
+done
 
 shellcheck deploy/setup_vm.sh deploy/ci_checks.sh .ci/run
 

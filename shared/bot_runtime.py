@@ -1,7 +1,10 @@
 """The bot loop: one runtime for every strategy (start, iterate, protect, stop).
 
 Start: reconcile (ghost fills, orphans) -> restore executor jobs -> restore the strategy ->
-READY. Each iteration (isolated; `max_consecutive_errors` failures in a row exit 1): day
+READY. Each iteration is isolated: `max_consecutive_errors` failures in a row exit 1 when flat;
+while holding (strategy, executor or journal) the process never gives up: it retries with a
+backoff, keeps the watchdog fed, counts breaker failures (no new entries) and raises
+`loop_failing_in_position` once (`loop_recovered` when a pass succeeds again). Each pass: day
 rollover, closed-market sleep, periodic reconciliation, executor step, snapshot, decide,
 execute, heartbeat and health lines, WATCHDOG after a healthy pass. Between iterations the loop
 waits on the tick queue with the poll timeout, so a streamed tick wakes it at once and stop
@@ -30,7 +33,7 @@ from shared.execution import ExecutionSettings, Executor, Recorder
 from shared.execution.leg_worker import CrashHook
 from shared.external_price_feed import PriceFallback
 from shared.journal import Journal
-from shared.logger_service import kv
+from shared.logger_service import kv, redact
 from shared.reconciliation import Reconciler
 from shared.runtime import precheck
 from shared.runtime.health import Notifier, health_line
@@ -61,6 +64,7 @@ BUSY_POLL_SECONDS = 1.0  # runtime-clock seconds between passes while an order i
 STOP_GRACE_REAL_S = 8.0
 SHEETS_STOP_MAX_S = 1.5  # after the executor's grace: the whole stop stays within systemd's 10 s
 PRE_OPEN_LEAD = timedelta(minutes=5)
+OUTAGE_BACKOFF_MAX_S = 30.0  # runtime-clock seconds between passes at most while failing
 
 
 class _Stopping(Exception):
@@ -142,6 +146,7 @@ class BotRuntime:
         self.position_poll = PositionPoll(broker=broker, journal=journal, clock=clock)
         self.feed: PriceFeed | None = None
         self.errors = 0
+        self._outage_reported = False
         self.iterations = 0
         self._day: date | None = None
         self._next_reconcile = 0.0
@@ -236,7 +241,7 @@ class BotRuntime:
                     self._on_ticks(ticked)
                 else:
                     self.iteration()
-                self.errors = 0
+                self._recovered()
                 self.notifier.watchdog()
             except _Stopping:
                 break
@@ -246,13 +251,59 @@ class BotRuntime:
                     kv("iteration_failed", bot=self.bot, errors=self.errors, error=exc)
                 )
                 if self.errors >= self.loop.max_consecutive_errors:
-                    logger.critical(kv("too_many_errors", bot=self.bot, errors=self.errors))
-                    return EXIT_ERRORS
+                    if not self._holding():
+                        logger.critical(kv("too_many_errors", bot=self.bot, errors=self.errors))
+                        return EXIT_ERRORS
+                    self._keep_protecting(exc)
             if self.stop.is_set():
                 break
             remaining = max(0.0, self._next_poll - self.clock.monotonic())
             ticked = self.ticks.wait(remaining / self.speed)
         return EXIT_OK
+
+    # --- failing while holding -----------------------------------------------------------
+    def _holding(self) -> bool:
+        """True while anything is held or being worked: per the strategy, the executor or the
+        journal (the journal is local, so this answers during a broker outage too)."""
+        return self.strategy.in_position() or self.executor.busy or bool(self.journal.open_trades())
+
+    def _keep_protecting(self, exc: Exception) -> None:
+        """`max_consecutive_errors` failed passes in a row while holding: never exit (a
+        restart needs the broker, and the position would go unwatched). The next pass comes
+        after a backoff (doubling from the in-position poll up to OUTAGE_BACKOFF_MAX_S), the
+        breaker counts the failure (it blocks new entries), the watchdog stays fed (the loop is
+        alive and retrying) and a `loop_failing_in_position` safety event is raised once per
+        outage."""
+        extra = self.errors - self.loop.max_consecutive_errors
+        backoff = min(OUTAGE_BACKOFF_MAX_S, self.loop.poll_seconds_in_position * 2 ** min(extra, 8))
+        self._next_poll = self.clock.monotonic() + backoff
+        self.breaker.record_failure(f"loop iteration failed while holding: {exc}")
+        self.notifier.watchdog()
+        self.notifier.status(f"{self.strategy.state_name()}: failing ({self.errors} passes), "
+                             "still protecting")  # fmt: skip
+        if self._outage_reported:
+            return
+        self._outage_reported = True
+        logger.critical(kv("loop_failing_in_position", bot=self.bot, errors=self.errors,
+                           backoff_s=backoff, error=exc))  # fmt: skip
+        self.recorder.safety_event(
+            "loop_failing_in_position",
+            f"{self.errors} loop passes failed in a row while holding a position; the bot "
+            f"keeps retrying (every <= {OUTAGE_BACKOFF_MAX_S:.0f} s) and enters nothing new",
+            {"errors": self.errors, "error": redact(str(exc))[:200]},
+        )
+
+    def _recovered(self) -> None:
+        """A pass succeeded: the error count restarts; an outage reported is over."""
+        if self._outage_reported:
+            logger.warning(kv("loop_recovered", bot=self.bot, failed_passes=self.errors))
+            self.recorder.safety_event(
+                "loop_recovered",
+                f"the loop works again after {self.errors} failed passes in a row",
+                {"errors": self.errors},
+            )
+            self._outage_reported = False
+        self.errors = 0
 
     def _poll_seconds(self) -> float:
         busy = self.strategy.in_position() or self.executor.busy

@@ -4,10 +4,14 @@
 it can without waiting: it sends at most what is due, verifies without waiting, and leaves
 timers (ladder steps, attempt spacing, stuck retries) to later passes. Entries are legs in the
 given order; a failed leg unwinds the filled ones (newest first) and the entry is retried up to
-`max_attempts` times `attempt_spacing_s` apart. Closes never ask the circuit breaker and never
-give up: a close that cannot complete reports `stuck` and is retried. Reports for the strategy
-queue up in `drain_reports()`. Job progress persists with every intent, so a restart finishes
-a close and unwinds an interrupted entry (`restore_jobs`).
+`max_attempts` times `attempt_spacing_s` apart; each unwound attempt is closed in the journal as a
+trade of its own (`entry_unwound`, its realized P&L) and the next attempt opens a new trade, so
+the final report carries only the successful attempt's fills. Closes never ask the circuit
+breaker and never give up: a close that cannot complete reports `stuck` and is retried. At most
+one job works an instrument: a job sends nothing on a uic while an earlier job that has it is
+not done (so two closes never over-close while the broker's positions lag a fill). Reports for
+the strategy queue up in `drain_reports()`. Job progress persists with every intent, so a
+restart finishes a close and unwinds an interrupted entry (`restore_jobs`).
 """
 
 from __future__ import annotations
@@ -251,6 +255,8 @@ class Executor:
             if leg.order is None and leg.failed_reason is None:
                 if self._clock.monotonic() < leg.next_try_at and leg.market_attempts > 0:
                     return
+                if self._worked_before(job, leg.spec.uic):
+                    return
                 positions = self._broker.positions() if positions is None else positions
                 self._worker.send_next(job, leg, positions)
                 positions = None  # a send changes what is held: read again next time
@@ -346,6 +352,7 @@ class Executor:
         if job.attempt < job.max_attempts:
             blocked = self.entry_blocked_reason(retrying=job)
             if blocked is None:
+                self._close_attempt_trade(job)
                 job.phase = Phase.WAIT_RETRY
                 job.wait_until_at = self._clock.monotonic() + job.attempt_spacing_s
                 self._report(job.intent_id, "in_progress", detail=f"attempt failed: {job.reason}",
@@ -353,6 +360,18 @@ class Executor:
                 return
             job.reason = f"{job.reason}; no retry: {blocked}"
         self._finish_entry(job, job.reason)
+
+    def _close_attempt_trade(self, job: Job) -> None:
+        """An unwound attempt stays in the journal as a trade of its own (closed, with its own
+        realized P&L); the next attempt opens a new trade and reports only its own fills. An
+        attempt that filled nothing leaves its trade (intents only) to the next attempt."""
+        job.all_fills = []
+        trade = self._journal_trade(job.trade_id)
+        if trade is None or not trade.fills:
+            return
+        if trade.is_open:
+            self._recorder.close_trade(trade.trade_id, "entry_unwound", self._clock.now())
+        job.trade_id = None
 
     def _next_attempt(self, job: Job) -> None:
         blocked = self.entry_blocked_reason(retrying=job)
@@ -418,6 +437,20 @@ class Executor:
         logger.warning(kv("entry_unwinding_after_restart", intent=job.intent_id))
 
     # --- helpers -------------------------------------------------------------------------
+    def _worked_before(self, job: Job, uic: int) -> bool:
+        """True while a job submitted before `job` (its unwind included) is not done and has
+        `uic` among its legs: at most one job works an instrument, so a second close never
+        sends an order sized on positions that do not show the first one's fill yet."""
+        root = next((j for j in self.jobs if j is job or j.unwind is job), job)
+        for other in self.jobs:
+            if other is root:
+                return False
+            if other.phase is not Phase.DONE and uic in _job_uics(other):
+                logger.debug(kv("uic_worked_by_other_job", intent=job.intent_id, uic=uic,
+                               by=other.intent_id))  # fmt: skip
+                return True
+        return False
+
     def _journal_trade(self, trade_id: int | None) -> TradeRecord | None:
         if trade_id is None:
             return None
@@ -436,6 +469,11 @@ class Executor:
         attempt: int = 1,
     ) -> None:
         self._reports.append(ExecutionReport(intent_id, status, tuple(fills), detail, attempt))
+
+
+def _job_uics(job: Job) -> set[int]:
+    uics = {leg.spec.uic for leg in job.legs}
+    return uics if job.unwind is None else uics | _job_uics(job.unwind)
 
 
 def action_style(action: ClosePosition) -> OrderStyle:

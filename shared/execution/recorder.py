@@ -82,18 +82,33 @@ class Recorder:
     def commission(
         self, reported: Decimal | None, quantity: int, *, order_id: str | None, what: str
     ) -> Decimal:
-        """USD commission to journal for `quantity` contracts: as the broker reported it, or,
-        when it reported none, the configured rate per contract with a `commission_assumed`
-        safety event (P&L never silently leaves costs out). `what` names the fill."""
-        if reported is not None:
-            return reported
+        """USD commission to journal for `quantity` contracts (never negative).
+
+        Saxo books costs as negative amounts (`TradeCostsTotal`, `CostOpening`,
+        `CostClosing`, an activity's `Commission`), so a negative finite figure is the charge
+        with the API's sign and is journaled as its absolute value. No figure, or one that is
+        not a finite number, is replaced by the configured rate per contract with a safety
+        event (`commission_assumed` / `commission_malformed`): P&L never silently leaves costs
+        out, and a bad figure never stops the fill from being journaled. `what` names the fill.
+        """
+        if reported is not None and reported.is_finite():
+            return abs(reported)
         assumed = self._assumed_commission * quantity
-        self.safety_event(
-            "commission_assumed",
-            f"{what} has no commission reported by the broker; recorded {assumed} USD for "
-            f"{quantity} contracts (configured rate)",
-            {"order_id": order_id, "commission_usd": str(assumed)},
-        )
+        details = {"order_id": order_id, "commission_usd": str(assumed)}
+        if reported is None:
+            self.safety_event(
+                "commission_assumed",
+                f"{what} has no commission reported by the broker; recorded {assumed} USD for "
+                f"{quantity} contracts (configured rate)",
+                details,
+            )
+        else:
+            self.safety_event(
+                "commission_malformed",
+                f"{what} has an unusable commission from the broker ({reported}); recorded "
+                f"{assumed} USD for {quantity} contracts (configured rate)",
+                {**details, "reported": str(reported)},
+            )
         return assumed
 
     def save_state(self) -> None:

@@ -3,8 +3,11 @@
 - Orphans: contracts the broker holds beyond the journal are adopted as a trade of their own
   (opened at the broker position's open price) and closed at once, so the close never touches
   the bot's own trade on that uic.
-- No price: with a position open and no quote for its requested uics for
-  `no_price_close_seconds` (runtime clock), the positions are closed.
+- No price: the position is *blind* while any uic the strategy asks quotes for (its legs and
+  the underlying its stops watch) has no quote in the snapshot (a position is marked, and its
+  stops checked, only when every one of them is priced). Blind for `no_price_close_seconds`
+  (runtime clock) in a row: every held leg on those uics is closed in ONE urgent job, shorts
+  before longs, so no short is ever left naked by a long sold first.
 Every close here is urgent (market) and journaled with a safety event first.
 """
 
@@ -104,26 +107,35 @@ class Protector:
     def guard_prices(
         self, held: Sequence[Position], requested: set[int], quotes: Mapping[int, Quote]
     ) -> None:
-        """Close the held positions on `requested` uics once none of them has had a quote
-        for `no_price_close_seconds`; nothing while another close is being worked."""
-        watched = [p for p in held if p.uic in requested]
+        """Close the held positions on `requested` uics (one job, shorts first) once the
+        position has been blind (any requested uic without a quote) for
+        `no_price_close_seconds`; nothing while another close is being worked."""
+        watched = [p for p in held if p.uic in requested and p.amount != 0]
         now = self._clock.monotonic()
-        if not watched or all(p.uic in quotes for p in watched):
+        unpriced = sorted(uic for uic in requested if uic not in quotes)
+        if not watched or not unpriced:
             self._last_price_ok = now
             return
-        if now - self._last_price_ok < self._no_price_close_s or self._executor.closing:
+        blind_s = now - self._last_price_ok
+        if blind_s < self._no_price_close_s or self._executor.closing:
             return
-        for position in watched:
-            self.close(
-                position.uic,
-                position.asset_type,
-                position.symbol,
-                int(position.amount),
-                "no_price_close",
-            )
+        self.close_all(watched, "no_price_close",
+                       f"no price for uics {unpriced} for {blind_s:.0f} s")  # fmt: skip
         self._last_price_ok = now
 
-    # --- the close itself ----------------------------------------------------------------
+    # --- the closes themselves ---------------------------------------------------------
+    def close_all(self, positions: Sequence[Position], reason: str, why: str) -> None:
+        """Close `positions` at once (market, urgent) as ONE job of the bot's open trade:
+        shorts (bought back) before longs (sold), so a short is never left naked."""
+        ordered = sorted(positions, key=lambda p: (p.amount > 0, p.uic))
+        self._seq += 1
+        uics = [p.uic for p in ordered]
+        self._recorder.safety_event(reason, f"closing uics {uics}: {why}", {"uics": uics})
+        legs = tuple(_closing_leg(p.uic, p.asset_type, p.symbol, int(p.amount)) for p in ordered)
+        stamp = self._clock.now().strftime("%Y%m%dT%H%M%S")
+        intent = f"protect-{stamp}-{self._seq}"
+        self._executor.submit(ClosePosition(intent, legs, reason, urgent=True))
+
     def close(
         self,
         uic: int,
@@ -140,14 +152,19 @@ class Protector:
         self._recorder.safety_event(
             reason, f"closing {excess} on uic {uic}", {"uic": uic, "trade_id": trade_id}
         )
-        leg = LegSpec(
-            leg=f"protect_{uic}",
-            uic=uic,
-            asset_type=asset_type,
-            side=Side.SELL if excess > 0 else Side.BUY,
-            quantity=abs(excess),
-            root=symbol or "",
-        )
+        leg = _closing_leg(uic, asset_type, symbol, excess)
         stamp = self._clock.now().strftime("%Y%m%dT%H%M%S")
         intent = f"protect-{uic}-{stamp}-{self._seq}"
         self._executor.submit(ClosePosition(intent, (leg,), reason, urgent=True), trade_id=trade_id)
+
+
+def _closing_leg(uic: int, asset_type: str, symbol: str | None, held: int) -> LegSpec:
+    """The order that closes `held` signed contracts of `uic` (+ long: sell, - short: buy)."""
+    return LegSpec(
+        leg=f"protect_{uic}",
+        uic=uic,
+        asset_type=asset_type,
+        side=Side.SELL if held > 0 else Side.BUY,
+        quantity=abs(held),
+        root=symbol or "",
+    )

@@ -111,8 +111,10 @@ def build_runtime(
     stop: StopFlag | None = None,
     execution: ExecutionSettings | None = None,
     stream: StreamSettings | None = None,
+    clock_speed: float = 1.0,
 ) -> BotRuntime:
-    """A BotRuntime over SaxoBroker on `server`, a journal in tmp_path and default settings."""
+    """A BotRuntime over SaxoBroker on `server`, a journal in tmp_path and default settings
+    (`clock_speed`: the simulator's speed, so the loop's waits are simulated seconds)."""
     used: Clock = clock if clock is not None else server.state.clock
     broker = SaxoBroker(client_for(server, tmp_path), stream_settings=stream)
     journal = Journal.open(tmp_path / "data" / f"{BOT}.sqlite", clock=used)
@@ -128,6 +130,7 @@ def build_runtime(
         execution=execution or ExecutionSettings(fill_check_timeout_seconds=5.0),
         calendar=EventCalendar(),
         stop=stop,
+        clock_speed=clock_speed,
     )
 
 
