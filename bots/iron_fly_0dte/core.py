@@ -19,10 +19,10 @@ from bots.iron_fly_0dte.filters import NY
 from bots.iron_fly_0dte.memory import CloseTracker, Memory
 from bots.iron_fly_0dte.position import Fly
 from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
-from bots.iron_fly_0dte.strikes import usable_quote
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote
 from shared.logger_service import kv
+from shared.strategy.quotes import snapshot_age_s, usable_price, usable_snapshot_quote
 from shared.strategy_contract import (
     Action,
     ClosePosition,
@@ -70,40 +70,37 @@ class StrategyCore:
                        reason=reason))
 
     def _observe_price(self, snapshot: Snapshot) -> Decimal | None:
-        """The underlying's price if quoted; advances the blind-time clock and flash window."""
-        quote = snapshot.quotes.get(self._underlying.uic)
-        price = None if quote is None else quote.price
-        if quote is None or price is None:
+        """The underlying's price when usable (not delayed, age known and within the blind
+        limit); advances the blind-time clock and the flash window."""
+        uic = self._underlying.uic
+        price = usable_price(snapshot, uic, self._no_price_close_s)
+        if price is None:
             return None
-        age = quote_age(snapshot, quote)
-        observed_at = snapshot.now - timedelta(seconds=max(age or 0.0, 0.0))
+        age = snapshot_age_s(snapshot, snapshot.quotes[uic]) or 0.0
+        observed_at = snapshot.now - timedelta(seconds=max(age, 0.0))
         if self._last_price_at is None or observed_at > self._last_price_at:
             self._last_price_at = observed_at
         self._flash.add(snapshot.now, price)
         return price
 
-    def _fresh(self, snapshot: Snapshot, price: Decimal | None) -> Decimal | None:
-        """`price` if the underlying quote is within the stale limit (entry decisions)."""
-        quote = snapshot.quotes.get(self._underlying.uic)
-        if price is None or quote is None:
-            return None
-        age = quote_age(snapshot, quote)
-        return price if age is None or age <= self._max_quote_age_s else None
+    def _fresh(self, snapshot: Snapshot) -> Decimal | None:
+        """The underlying's price when usable within the stale limit (entry decisions)."""
+        return usable_price(snapshot, self._underlying.uic, self._max_quote_age_s)
 
     def _vix(self, snapshot: Snapshot) -> Decimal | None:
-        """VIX from the Saxo quote of vix_uic; else the runtime's level if the fallback is on."""
-        quote = snapshot.quotes.get(self._vix_ref.uic)
-        if quote is not None and quote.price is not None:
-            return quote.price
+        """VIX from the usable Saxo quote of vix_uic; else the runtime's level if the fallback
+        is on."""
+        vix = usable_price(snapshot, self._vix_ref.uic, self._max_quote_age_s)
+        if vix is not None:
+            return vix
         return snapshot.vix if self._cfg.vix_fallback_yahoo else None
 
     def _exit_signal(self, snap: Snapshot, price: Decimal | None, fly: Fly) -> ExitSignal | None:
         """The first exit rule that fires for `fly` on this snapshot (logged), or None."""
         leg_quotes: dict[int, Quote] = {}
         for uic in fly.uics:
-            quote = snap.quotes.get(uic)
-            if quote is not None and usable_quote(quote, quote_age(snap, quote),
-                                                  self._max_quote_age_s):
+            quote = usable_snapshot_quote(snap, uic, self._max_quote_age_s)
+            if quote is not None:
                 leg_quotes[uic] = quote
         inputs = ExitInputs(now=snap.now, price=price,
                             last_price_at=self._last_price_at or snap.now,
@@ -154,12 +151,6 @@ class StrategyCore:
         actions.append(RecordEvent(kind="safety_event", key=key, payload={
             "event": name, "description": f"[{self._state.value}] {description}",
         }))
-
-
-def quote_age(snapshot: Snapshot, quote: Quote) -> float | None:
-    """Seconds since the quote was updated: the runtime's figure, else the quote's own."""
-    age = snapshot.quote_ages_s.get(quote.uic)
-    return age if age is not None else quote.age_seconds(snapshot.now)
 
 
 def text(value: Decimal | None) -> str | None:

@@ -22,11 +22,17 @@ NY = ZoneInfo("America/New_York")
 
 @dataclass(frozen=True)
 class FilterResult:
-    """`passed` or the first failing filter's `name` and `reason`."""
+    """`passed` or the first failing filter's `name` and `reason`. `missing_data` marks a
+    failure for want of a usable price or VIX level: retried within the entry window, where
+    any other failure skips the day."""
 
     passed: bool
     name: str = ""
     reason: str = ""
+    missing_data: bool = False
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.reason}"
 
 
 PASSED = FilterResult(True)
@@ -53,7 +59,8 @@ def check_filters(
     price: Decimal | None,
     vix: Decimal | None,
 ) -> FilterResult:
-    """Evaluate every entry filter in order at `now` (UTC); the first failure wins."""
+    """Evaluate every entry filter in order at `now` (UTC); the first failure wins. Run at
+    the entry decision and again on every pass up to the order."""
     if opening_range is None:
         return FilterResult(False, "range", "no prices during the opening range")
     late = opening_range.first_at - range_start_at(settings, now)
@@ -64,7 +71,7 @@ def check_filters(
             f"(max {settings.max_range_late_start_minutes})",
         )
     if price is None:
-        return FilterResult(False, "price", "no underlying price at the entry time")
+        return FilterResult(False, "price", "no usable underlying price", missing_data=True)
     if settings.fomc_day_blackout and calendar.fomc_decision_day:
         return FilterResult(False, "fomc", "FOMC decision day")
     session = calendar.session
@@ -82,7 +89,7 @@ def check_filters(
         events = ", ".join(calendar.events) or "economic release"
         return FilterResult(False, "economic", f"economic release day ({events})")
     if vix is None:
-        return FilterResult(False, "vix", "no VIX level")
+        return FilterResult(False, "vix", "no VIX level", missing_data=True)
     if vix > Decimal(str(settings.max_vix_entry)):
         return FilterResult(False, "vix", f"VIX {vix} above max {settings.max_vix_entry}")
     spike = opening_range.vix_spike_percent()
