@@ -22,7 +22,7 @@ from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote
 from shared.logger_service import kv
-from shared.strategy.quotes import snapshot_age_s, usable_price, usable_snapshot_quote
+from shared.strategy.quotes import usable_price, usable_snapshot_quote
 from shared.strategy_contract import (
     Action,
     ClosePosition,
@@ -39,8 +39,9 @@ logger = logging.getLogger("bots.iron_fly_0dte.strategy")
 class StrategyCore:
     """Configuration, memory and the helpers every part of the strategy uses.
 
-    `market_data` gives `no_price_close_seconds` (close when blind that long) and
-    `stream_stale_seconds` (the oldest quote used for an entry or a P&L exit).
+    `market_data` gives `stream_stale_seconds` (the oldest quote used for an entry or a P&L
+    mark) and `no_price_close_seconds` (the oldest underlying price a stop acts on; the
+    runtime's guard closes a position blind that long).
     """
 
     def __init__(
@@ -52,12 +53,11 @@ class StrategyCore:
     ) -> None:
         self._cfg = config
         data = market_data if market_data is not None else MarketDataSection()
-        self._no_price_close_s = data.no_price_close_seconds
+        self._stop_price_max_age_s = data.no_price_close_seconds
         self._max_quote_age_s = data.stream_stale_seconds
         self._order_style = order_style
         self._state = IronFlyState.IDLE
         self._m = Memory()
-        self._last_price_at: datetime | None = None
         self._flash = FlashMonitor(timedelta(minutes=config.flash_move_window_minutes))
         inst = config.instruments
         self._underlying = InstrumentRef(inst.underlying_uic, inst.underlying_asset_type)
@@ -70,17 +70,12 @@ class StrategyCore:
                        reason=reason))
 
     def _observe_price(self, snapshot: Snapshot) -> Decimal | None:
-        """The underlying's price when usable (not delayed, age known and within the blind
-        limit); advances the blind-time clock and the flash window."""
-        uic = self._underlying.uic
-        price = usable_price(snapshot, uic, self._no_price_close_s)
-        if price is None:
-            return None
-        age = snapshot_age_s(snapshot, snapshot.quotes[uic]) or 0.0
-        observed_at = snapshot.now - timedelta(seconds=max(age, 0.0))
-        if self._last_price_at is None or observed_at > self._last_price_at:
-            self._last_price_at = observed_at
-        self._flash.add(snapshot.now, price)
+        """The underlying's price for the stops when usable (not delayed, age known and
+        within `no_price_close_seconds`, the age at which the runtime's guard calls a
+        position blind); feeds the flash window."""
+        price = usable_price(snapshot, self._underlying.uic, self._stop_price_max_age_s)
+        if price is not None:
+            self._flash.add(snapshot.now, price)
         return price
 
     def _fresh(self, snapshot: Snapshot) -> Decimal | None:
@@ -103,9 +98,8 @@ class StrategyCore:
             if quote is not None:
                 leg_quotes[uic] = quote
         inputs = ExitInputs(now=snap.now, price=price,
-                            last_price_at=self._last_price_at or snap.now,
                             leg_quotes=leg_quotes, flash_move_percent=self._flash.move_percent())
-        signal = check_exit(self._cfg, fly, inputs, no_price_close_s=self._no_price_close_s)
+        signal = check_exit(self._cfg, fly, inputs)
         if signal is not None:
             logger.warning(kv("exit", reason=signal.reason, detail=signal.detail, price=price,
                               unrealized_usd=fly.unrealized_pnl_usd(leg_quotes),

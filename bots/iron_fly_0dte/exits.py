@@ -1,11 +1,14 @@
 """Exit rules of an open fly, checked on every decide in this order.
 
-1. no price: no usable underlying price for `no_price_close_seconds` (blind: close);
-2. wing touch: price >= upper wing - tolerance or <= lower wing + tolerance;
-3. flash move: the price moved `flash_move_percent` within `flash_move_window_minutes`;
-4. max loss and 5. profit target: unrealized P&L in USD from the fill credit and the cost to
+1. wing touch: price >= upper wing - tolerance or <= lower wing + tolerance;
+2. flash move: the price moved `flash_move_percent` within `flash_move_window_minutes`;
+3. max loss and 4. profit target: unrealized P&L in USD from the fill credit and the cost to
    close at the touch (see `position`), per contract;
-6. time exit: `max_hold_minutes` after the entry fill.
+5. time exit: `max_hold_minutes` after the entry fill.
+
+A fly left without prices is closed by the runtime's no-price guard
+(`shared.runtime.protection`, `market_data.no_price_close_seconds`), the one owner of that
+close; a rule here needs a usable price or mark, so none fires blind.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ _SAMPLE_EVERY = timedelta(seconds=1)
 class ExitSignal:
     """Why to close now: `reason` is journaled as the trade's exit reason."""
 
-    reason: str  # no_price, wing_touch, flash_move, max_loss, profit_target, time_exit
+    reason: str  # wing_touch, flash_move, max_loss, profit_target, time_exit
     detail: str
 
 
@@ -68,18 +71,12 @@ class ExitInputs:
 
     now: datetime
     price: Decimal | None
-    last_price_at: datetime
     leg_quotes: dict[int, Quote]  # fresh, usable quotes of the fly's legs only
     flash_move_percent: Decimal
 
 
-def check_exit(
-    settings: IronFlyStrategyConfig, fly: Fly, inputs: ExitInputs, *, no_price_close_s: float
-) -> ExitSignal | None:
+def check_exit(settings: IronFlyStrategyConfig, fly: Fly, inputs: ExitInputs) -> ExitSignal | None:
     """The first exit rule that fires, or None to keep holding."""
-    blind_s = (inputs.now - inputs.last_price_at).total_seconds()
-    if blind_s >= no_price_close_s:
-        return ExitSignal("no_price", f"no usable underlying price for {blind_s:.0f}s")
     price = inputs.price
     tolerance = settings.wing_touch_tolerance_points
     if price is not None:

@@ -41,7 +41,6 @@ class RestoringPart(StrategyCore):
         self._flash.clear()
         saved_state, memory = self._parse_saved(saved, today, now, actions)
         self._m = Memory(day=today, close_seq=memory.close_seq if memory else 0)
-        self._last_price_at = now  # the blind-time clock starts at the restart
         book = recovery.read_book(positions)
         if book.unreadable:
             self._safety(actions, now, "unreadable_positions",
