@@ -7,7 +7,6 @@ path and what is wrong; no secret value ever appears in a message or a log line.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from shared import paths
+from shared.bot_modules import bot_module
 from shared.config.base import StrictModel
 from shared.config.envelope import BotConfigBase
 from shared.config.errors import ConfigError, ConfigProblem, problems_from_validation
@@ -51,7 +51,7 @@ class _BotConfigRegistry(Mapping[str, type[AnyBotConfig]]):
     def __getitem__(self, bot: str) -> type[AnyBotConfig]:
         if bot not in paths.BOT_NAMES:
             raise KeyError(bot)
-        module = importlib.import_module(f"bots.{bot}.config")
+        module = bot_module(bot, "config")
         model: type[AnyBotConfig] = module.CONFIG_MODEL
         return model
 

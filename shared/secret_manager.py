@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SAXO_CREDENTIALS = "calypso-saxo-credentials"
-SHEETS_CREDENTIALS = "calypso-google-sheets-credentials"
-ACCOUNT_CONFIG = "calypso-account-config"
 
 ENV_PREFIX = "CALYPSO_SECRET_"
 PROJECT_ENV_VARS: tuple[str, ...] = ("GCP_PROJECT", "GOOGLE_CLOUD_PROJECT")

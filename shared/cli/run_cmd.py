@@ -7,10 +7,10 @@ shared runtime (`shared.runtime.startup.run_bot`) does the rest. Exit codes in d
 from __future__ import annotations
 
 import argparse
-import importlib
 from typing import Any
 
 from shared import paths
+from shared.bot_modules import bot_module
 from shared.runtime.startup import add_run_arguments, run_bot
 
 
@@ -26,6 +26,6 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"bots.{args.bot}.main")
+    module = bot_module(args.bot, "main")
     code: int = run_bot(args.bot, module.strategy_factory, args)
     return code

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from shared.circuit_breaker import BreakerSettings
 from shared.config.base import SecretName, ShortText, StrictModel
-from shared.secret_manager import ACCOUNT_CONFIG, SAXO_CREDENTIALS
+from shared.secret_names import ACCOUNT_CONFIG, SAXO_CREDENTIALS
 
 Environment = Literal["live", "sim", "local"]
 # Environments that talk to Saxo and therefore need the account's secrets.

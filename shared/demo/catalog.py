@@ -2,16 +2,16 @@
 
 A bot is implemented when its `bots/<bot>/main.py` factory builds a strategy from the shipped
 example config; `StrategyNotImplemented` means not yet. Nothing here is a hard-coded list.
-Bots are looked up by name (importlib), because `shared/` sits below `bots/`.
+Bots are looked up by name (`shared.bot_modules`), because `shared/` sits below `bots/`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
 from shared import paths
+from shared.bot_modules import bot_module
 from shared.config_loader import ConfigError, load_bot_config
 from shared.event_calendar import EventCalendar
 from shared.runtime.startup import StrategyNotImplemented
@@ -37,7 +37,7 @@ def probe_bot(bot: str, calendar: EventCalendar | None = None) -> BotAvailabilit
     if bot not in paths.BOT_NAMES:
         return BotAvailability(bot, False, f"unknown bot (valid: {', '.join(paths.BOT_NAMES)})")
     try:
-        module = importlib.import_module(f"bots.{bot}.main")
+        module = bot_module(bot, "main")
         config = load_bot_config(bot, paths.bot_example_config_path(bot)).config
         module.strategy_factory(config, calendar or EventCalendar())
     except StrategyNotImplemented as exc:

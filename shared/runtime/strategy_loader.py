@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
+from shared.bot_modules import bot_module
 from shared.event_calendar import EventCalendar
 from shared.runtime.startup import StrategyNotImplemented
 from shared.strategy_contract import Strategy
@@ -14,7 +14,8 @@ StrategyFactory = Callable[[Any, EventCalendar], Strategy]
 
 
 def strategy_factory_for(bot: str, module_name: str, class_name: str) -> StrategyFactory:
-    """A factory building `module_name.class_name` for a validated bot config.
+    """A factory building `module_name.class_name` (a module of the bot's package,
+    `bots.<bot>.<part>`) for a validated bot config.
 
     The class is imported when the factory is called, so a bot whose strategy does not exist
     yet raises StrategyNotImplemented (exit 2) instead of failing at import. A class with
@@ -24,7 +25,10 @@ def strategy_factory_for(bot: str, module_name: str, class_name: str) -> Strateg
 
     def build(config: Any, calendar: EventCalendar) -> Strategy:
         try:
-            cls = getattr(importlib.import_module(module_name), class_name)
+            part = module_name.removeprefix(f"bots.{bot}.")
+            if part == module_name:
+                raise ModuleNotFoundError(f"{module_name} is not a module of bots.{bot}")
+            cls = getattr(bot_module(bot, part), class_name)
         except (ModuleNotFoundError, AttributeError) as exc:
             raise StrategyNotImplemented(
                 f"the {bot} strategy is not implemented yet ({exc})"
