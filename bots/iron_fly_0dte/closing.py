@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bots.iron_fly_0dte import recovery
 from bots.iron_fly_0dte.core import StrategyCore, logger, text
 from bots.iron_fly_0dte.states import IronFlyState, Trigger
 from shared.logger_service import kv
+from shared.strategy import recovery
 from shared.strategy_contract import Action, ClosePosition, ExecutionReport, Snapshot
 
 S = IronFlyState

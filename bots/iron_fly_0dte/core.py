@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bots.iron_fly_0dte import recovery
 from bots.iron_fly_0dte.config import BOT_NAME, IronFlyStrategyConfig
 from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, FlashMonitor, check_exit
 from bots.iron_fly_0dte.filters import NY
@@ -22,6 +21,7 @@ from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote
 from shared.logger_service import kv
+from shared.strategy import recovery
 from shared.strategy.quotes import usable_price, usable_snapshot_quote
 from shared.strategy_contract import (
     Action,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bots.iron_fly_0dte import recovery
 from bots.iron_fly_0dte.config import BOT_NAME
 from bots.iron_fly_0dte.core import StrategyCore, logger, text
 from bots.iron_fly_0dte.filters import (
@@ -23,9 +22,11 @@ from bots.iron_fly_0dte.filters import (
 )
 from bots.iron_fly_0dte.opening_range import OpeningRange
 from bots.iron_fly_0dte.position import ROOT, build_fly
+from bots.iron_fly_0dte.recovery import holds
 from bots.iron_fly_0dte.states import IronFlyState, Trigger
 from bots.iron_fly_0dte.strikes import ChainView, FlyPlan, plan_fly
 from shared.logger_service import kv
+from shared.strategy import recovery
 from shared.strategy_contract import (
     AbortEntry,
     Action,
@@ -160,7 +161,7 @@ class EntryPart(StrategyCore):
 
     def _on_entering(self, snap: Snapshot, price: Decimal | None, actions: list[Action]) -> None:
         planned = self._m.fly
-        if planned is not None and recovery.holds(planned, snap.positions):
+        if planned is not None and holds(planned, snap.positions):
             # All four legs are at the broker before the report: guard them already (the
             # executor aborts an entry whose legs a close touches).
             signal = self._exit_signal(snap, price, planned)
@@ -178,7 +179,7 @@ class EntryPart(StrategyCore):
         self._safety(actions, snap.now, "entry_report_timeout",
                      f"no final entry report; broker shows {book.describe()}")
         if book.legs:  # the close aborts the entry job too (it shares the uics)
-            self._start_close(actions, snap.now, recovery.close_all_legs(book),
+            self._start_close(actions, snap.now, recovery.close_all_legs(book, ROOT),
                               "entry_unconfirmed", Trigger.EXIT)
         else:
             if self._m.entry_intent_id is not None:

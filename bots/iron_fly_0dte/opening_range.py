@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bots.iron_fly_0dte.codec import dec, opt_dec, opt_str, parse_utc
+from shared.strategy.codec import dec, opt_dec, opt_str, parse_utc
 
 
 @dataclass

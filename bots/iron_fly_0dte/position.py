@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bots.iron_fly_0dte.codec import dec, opt_dec, opt_str, opt_utc, parse_date
 from shared.domain import PutCall, Quote, Side
+from shared.strategy.codec import dec, opt_dec, opt_str, opt_utc, parse_date
 from shared.strategy.quotes import touch_problems
 from shared.strategy_contract import LegFill, LegSpec
 

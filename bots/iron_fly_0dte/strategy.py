@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bots.iron_fly_0dte import recovery
 from bots.iron_fly_0dte.closing import ClosingPart
 from bots.iron_fly_0dte.config import BOT_NAME, IronFlyConfig
 from bots.iron_fly_0dte.core import logger
@@ -24,6 +23,7 @@ from bots.iron_fly_0dte.position import OPTION_ASSET_TYPE, ROOT
 from bots.iron_fly_0dte.restoring import RestoringPart
 from bots.iron_fly_0dte.states import FLAT_STATES, POSITION_STATES, IronFlyState, Trigger
 from shared.logger_service import kv
+from shared.strategy import recovery
 from shared.strategy_contract import (
     Action,
     DataRequest,
@@ -125,11 +125,11 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
         book = recovery.read_book(snapshot.positions)
         if not book.legs:
             return
-        closable = [leg for leg in book.legs if leg.expiry is None or leg.expiry >= day]
+        closable = book.unexpired(day)
         self._safety(actions, snapshot.now, "leftover_legs",
                      f"option legs at the broker at the start of {day}: {book.describe()}")
-        if closable:
-            legs = recovery.close_all_legs(recovery.BrokerBook(tuple(closable), ()))
+        if closable.legs:
+            legs = recovery.close_all_legs(closable, ROOT)
             self._start_close(actions, snapshot.now, legs, "leftover_legs", Trigger.EXIT)
 
     def _on_position(self, snap: Snapshot, price: Decimal | None, actions: list[Action]) -> None:
