@@ -83,9 +83,8 @@ class ClosingPart(StrategyCore):
         close = self._m.close
         fly = self._m.fly
         fills = [fill for rows in self._m.close_fills.values() for fill in rows]
-        pnl = fly.realized_pnl_usd(fills) if fly is not None and close is not None and \
-            close.reason not in ("leftover_legs", "recovered_leftovers", "entry_unconfirmed") \
-            else None
+        booked = fly is not None and close is not None and close.reason not in NO_PNL_REASONS
+        pnl = fly.realized_pnl_usd(fills) if booked and fly is not None else None
         reason = close.reason if close is not None else ""
         self._fire(Trigger.CLOSED, reason)
         self._bot_log(actions, now, "trade_closed", exit_reason=reason,

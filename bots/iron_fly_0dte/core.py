@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from bots.iron_fly_0dte.config import BOT_NAME, IronFlyStrategyConfig
-from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, FlashMonitor, check_exit
+from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, check_exit
 from bots.iron_fly_0dte.filters import NY
 from bots.iron_fly_0dte.memory import CloseTracker, Memory
 from bots.iron_fly_0dte.position import Fly
@@ -22,6 +22,8 @@ from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote
 from shared.logger_service import kv
 from shared.strategy import recovery
+from shared.strategy.events import bot_log_record, safety_record
+from shared.strategy.exits import FlashMonitor
 from shared.strategy.quotes import usable_price, usable_snapshot_quote
 from shared.strategy_contract import (
     Action,
@@ -29,7 +31,6 @@ from shared.strategy_contract import (
     InstrumentRef,
     LegSpec,
     OrderStyle,
-    RecordEvent,
     Snapshot,
 )
 
@@ -133,18 +134,14 @@ class StrategyCore:
         """Journal an operator-relevant line (the Sheets "Bot Logs" row kind `bot_log`)."""
         message = kv(name, **fields)
         logger.info(message)
-        actions.append(RecordEvent(kind="bot_log", key=f"{self._m.day}:{name}", payload={
-            "timestamp": now.astimezone(UTC).isoformat(), "level": "INFO",
-            "component": BOT_NAME, "message": message,
-        }))
+        actions.append(bot_log_record(component=BOT_NAME, day=self._m.day, name=name, now=now,
+                                      message=message))
 
     def _safety(self, actions: list[Action], now: datetime, name: str, description: str,
                 *, day: date | None = None) -> None:
         logger.error(kv("safety_event", name=name, state=self._state, description=description))
-        key = f"{day or self._m.day}:{name}:{now.astimezone(UTC).isoformat()}"
-        actions.append(RecordEvent(kind="safety_event", key=key, payload={
-            "event": name, "description": f"[{self._state.value}] {description}",
-        }))
+        actions.append(safety_record(day=day or self._m.day, name=name, now=now,
+                                     state=self._state.value, description=description))
 
 
 def text(value: Decimal | None) -> str | None:

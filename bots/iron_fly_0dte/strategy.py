@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bots.iron_fly_0dte.closing import ClosingPart
-from bots.iron_fly_0dte.config import BOT_NAME, IronFlyConfig
+from bots.iron_fly_0dte.config import BOT_NAME, STRIKE_STEP_POINTS, IronFlyConfig
 from bots.iron_fly_0dte.core import logger
 from bots.iron_fly_0dte.entry import EntryPart
 from bots.iron_fly_0dte.filters import NY, entry_at
@@ -37,6 +37,9 @@ from shared.strategy_contract import (
 
 S = IronFlyState
 CHAIN_LEAD = timedelta(minutes=2)  # request the 0DTE chain this long before the entry time
+# Strikes requested each side of spot beyond the widest wing: the ATM strike sits up to one
+# step above spot, and the straddle strike nearest spot may sit one step below.
+CHAIN_EXTRA_STRIKES = 2
 
 
 class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
@@ -73,8 +76,9 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
         chain_from = entry_at(self._cfg, now) - CHAIN_LEAD
         if state in (S.OPENING_RANGE, S.ENTRY_PENDING) and now >= chain_from:
             widest = self._cfg.manual_wing_width_points or self._cfg.max_wing_width_points
+            strikes_each_side = widest // STRIKE_STEP_POINTS + CHAIN_EXTRA_STRIKES
             windows.append(OptionWindow(ROOT, now.astimezone(NY).date(),
-                                        self._underlying.uic, widest // 5 + 2))
+                                        self._underlying.uic, strikes_each_side))
         if state in POSITION_STATES and self._m.fly is not None:
             quotes.extend(InstrumentRef(uic, OPTION_ASSET_TYPE) for uic in sorted(self._m.fly.uics))
         ticking = state in (S.OPENING_RANGE, S.ENTRY_PENDING) or state in POSITION_STATES

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from bots.iron_fly_0dte.config import IronFlyConfig
-from bots.iron_fly_0dte.exits import FlashMonitor
 from bots.iron_fly_0dte.filters import check_filters
 from bots.iron_fly_0dte.memory import Memory
 from bots.iron_fly_0dte.opening_range import OpeningRange
@@ -27,6 +26,7 @@ from bots.iron_fly_0dte.strikes import ChainView, FlyPlan, NotReady, plan_fly, r
 from shared import paths
 from shared.config_loader import parse_bot_config
 from shared.domain import PutCall, Quote, Side
+from shared.strategy.exits import FlashMonitor
 from shared.strategy_contract import LegFill, OpenPosition, OrderStyle, Strategy
 from tests.bots.iron_fly_0dte.factory import (
     DAY,
