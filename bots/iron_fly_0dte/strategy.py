@@ -65,8 +65,9 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
 
     def data_request(self, now: datetime) -> DataRequest:
         """Underlying always; VIX until the entry; the 0DTE chain around the entry time; the
-        fly's legs while holding. Ticks of the underlying trigger decides in the range, while
-        entering and while holding (the wing-touch stop)."""
+        fly's legs while holding. Ticks of the underlying trigger decides until the day is done:
+        every tick of the opening range is recorded, and holding, the wing touch is acted on
+        from the tick that shows it."""
         quotes = [self._underlying]
         windows: list[OptionWindow] = []
         state = self._state
@@ -81,7 +82,7 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
                                         self._underlying.uic, strikes_each_side))
         if state in POSITION_STATES and self._m.fly is not None:
             quotes.extend(InstrumentRef(uic, OPTION_ASSET_TYPE) for uic in sorted(self._m.fly.uics))
-        ticking = state in (S.OPENING_RANGE, S.ENTRY_PENDING) or state in POSITION_STATES
+        ticking = state is not S.DONE  # from IDLE: the range's first tick is already streamed
         return DataRequest(
             quotes=tuple(quotes), option_windows=tuple(windows), vix=wants_vix,
             tick_uics=frozenset({self._underlying.uic}) if ticking else frozenset(),
