@@ -15,13 +15,14 @@ from typing import Any
 from bots.iron_fly_0dte.config import BOT_NAME, IronFlyStrategyConfig
 from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, check_exit
 from bots.iron_fly_0dte.filters import NY
-from bots.iron_fly_0dte.memory import CloseTracker, Memory
+from bots.iron_fly_0dte.memory import Memory
 from bots.iron_fly_0dte.position import Fly
 from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote
 from shared.logger_service import kv
 from shared.strategy import recovery
+from shared.strategy.closing import CloseTracker
 from shared.strategy.events import bot_log_record, safety_record
 from shared.strategy.exits import FlashMonitor
 from shared.strategy.quotes import usable_price, usable_snapshot_quote

@@ -13,60 +13,17 @@ from typing import Any
 from bots.iron_fly_0dte.opening_range import OpeningRange
 from bots.iron_fly_0dte.position import Fly
 from bots.iron_fly_0dte.states import IronFlyState
+from shared.strategy.closing import CloseTracker
 from shared.strategy.codec import (
     fill_from_json,
     fill_to_json,
-    leg_spec_from_json,
-    leg_spec_to_json,
     opt_utc,
     parse_date,
     parse_list,
-    parse_utc,
 )
-from shared.strategy_contract import LegFill, LegSpec
+from shared.strategy_contract import LegFill
 
 SCHEMA_VERSION = 1
-
-
-@dataclass
-class CloseTracker:
-    """The close in progress: the legs it must flatten and its retry schedule (UTC)."""
-
-    intent_id: str
-    reason: str
-    sent_at: datetime
-    legs: tuple[LegSpec, ...]
-    next_retry_at: datetime | None = None
-    reissues: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "intent_id": self.intent_id,
-            "reason": self.reason,
-            "sent_at": self.sent_at.isoformat(),
-            "legs": [leg_spec_to_json(leg) for leg in self.legs],
-            "next_retry_at": None if self.next_retry_at is None else self.next_retry_at.isoformat(),
-            "reissues": self.reissues,
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> CloseTracker:
-        if not isinstance(data, dict) or not isinstance(data.get("intent_id"), str):
-            raise ValueError("close must be an object with an intent_id")
-        legs = data.get("legs")
-        if not isinstance(legs, list) or not legs:
-            raise ValueError("close.legs must be a non-empty list")
-        reissues = data.get("reissues", 0)
-        if not isinstance(reissues, int):
-            raise ValueError("close.reissues must be an integer")
-        return cls(
-            intent_id=data["intent_id"],
-            reason=str(data.get("reason", "")),
-            sent_at=parse_utc(data.get("sent_at"), "close.sent_at"),
-            legs=tuple(leg_spec_from_json(item) for item in legs),
-            next_retry_at=opt_utc(data.get("next_retry_at"), "close.next_retry_at"),
-            reissues=reissues,
-        )
 
 
 @dataclass

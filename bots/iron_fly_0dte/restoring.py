@@ -12,13 +12,14 @@ from typing import Any
 
 from bots.iron_fly_0dte.core import StrategyCore, logger
 from bots.iron_fly_0dte.filters import NY
-from bots.iron_fly_0dte.memory import CloseTracker, Memory
+from bots.iron_fly_0dte.memory import Memory
 from bots.iron_fly_0dte.position import ROOT, Fly
 from bots.iron_fly_0dte.recovery import single_fly
 from bots.iron_fly_0dte.states import POSITION_STATES, IronFlyState, Trigger
 from shared.domain import Position
 from shared.logger_service import kv
 from shared.strategy import recovery
+from shared.strategy.closing import CloseTracker
 from shared.strategy_contract import Action, ClosePosition
 
 S = IronFlyState
