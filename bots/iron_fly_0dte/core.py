@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bots.iron_fly_0dte.book import Fly
 from bots.iron_fly_0dte.config import BOT_NAME, IronFlyStrategyConfig
-from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, check_exit
-from bots.iron_fly_0dte.filters import NY
 from bots.iron_fly_0dte.memory import Memory
-from bots.iron_fly_0dte.position import Fly
+from bots.iron_fly_0dte.opening_range import NY
+from bots.iron_fly_0dte.rules import ExitInputs, ExitSignal, check_exit
 from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote

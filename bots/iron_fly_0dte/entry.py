@@ -12,19 +12,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bots.iron_fly_0dte.book import ROOT, build_fly
 from bots.iron_fly_0dte.config import BOT_NAME
 from bots.iron_fly_0dte.core import StrategyCore, logger, text
-from bots.iron_fly_0dte.filters import (
-    check_filters,
+from bots.iron_fly_0dte.opening_range import (
+    OpeningRange,
     entry_at,
     opening_range_payload,
     range_start_at,
 )
-from bots.iron_fly_0dte.opening_range import OpeningRange
-from bots.iron_fly_0dte.position import ROOT, build_fly
 from bots.iron_fly_0dte.recovery import holds
+from bots.iron_fly_0dte.rules import check_filters
+from bots.iron_fly_0dte.selection import ChainView, FlyPlan, plan_fly
 from bots.iron_fly_0dte.states import IronFlyState, Trigger
-from bots.iron_fly_0dte.strikes import ChainView, FlyPlan, plan_fly
 from shared.logger_service import kv
 from shared.strategy import recovery
 from shared.strategy_contract import (

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bots.iron_fly_0dte.book import Fly
 from bots.iron_fly_0dte.opening_range import OpeningRange
-from bots.iron_fly_0dte.position import Fly
 from bots.iron_fly_0dte.states import IronFlyState
 from shared.strategy.closing import CloseTracker
 from shared.strategy.codec import (

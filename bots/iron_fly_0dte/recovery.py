@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bots.iron_fly_0dte.position import Fly, FlyLeg
+from bots.iron_fly_0dte.book import Fly, FlyLeg
 from shared.domain import Position, PutCall, Side
 from shared.strategy.recovery import BrokerBook, BrokerLeg, still_open
 

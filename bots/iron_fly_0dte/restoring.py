@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bots.iron_fly_0dte.book import ROOT, Fly
 from bots.iron_fly_0dte.core import StrategyCore, logger
-from bots.iron_fly_0dte.filters import NY
 from bots.iron_fly_0dte.memory import Memory
-from bots.iron_fly_0dte.position import ROOT, Fly
+from bots.iron_fly_0dte.opening_range import NY
 from bots.iron_fly_0dte.recovery import single_fly
 from bots.iron_fly_0dte.states import POSITION_STATES, IronFlyState, Trigger
 from shared.domain import Position

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bots.iron_fly_0dte.book import OPTION_ASSET_TYPE, ROOT
 from bots.iron_fly_0dte.closing import ClosingPart
 from bots.iron_fly_0dte.config import BOT_NAME, STRIKE_STEP_POINTS, IronFlyConfig
 from bots.iron_fly_0dte.core import logger
 from bots.iron_fly_0dte.entry import EntryPart
-from bots.iron_fly_0dte.filters import NY, entry_at
 from bots.iron_fly_0dte.memory import Memory
-from bots.iron_fly_0dte.position import OPTION_ASSET_TYPE, ROOT
+from bots.iron_fly_0dte.opening_range import NY, entry_at
 from bots.iron_fly_0dte.restoring import RestoringPart
 from bots.iron_fly_0dte.states import FLAT_STATES, POSITION_STATES, IronFlyState, Trigger
 from shared.logger_service import kv

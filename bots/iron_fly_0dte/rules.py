@@ -1,8 +1,22 @@
-"""The entry filters, in their fixed order, and the day's Opening Range record.
+"""The iron fly's rules, pure: inputs in, a signal (or the first failing filter) out.
 
-Order: a valid range, FOMC decision day, early-close cutoff (the hold must end before the
-session's close), economic release day (CPI/PPI/jobs), VIX level, VIX spike during the range,
-price inside the range, price inside the middle band. The first failure is the day's reason.
+Entry filters (`check_filters`), in their fixed order: a valid range, FOMC decision day,
+early-close cutoff (the hold must end before the session's close), economic release day
+(CPI/PPI/jobs), VIX level, VIX spike during the range, price inside the range, price inside
+the middle band. The first failure is the day's reason; a missing price or VIX is retried
+within the entry window. Checked at the entry time and again on every pass up to the order.
+
+Exit rules of an open fly (`check_exit`), checked on every decide in this order.
+
+1. wing touch: price >= upper wing - tolerance or <= lower wing + tolerance;
+2. flash move: the price moved `flash_move_percent` within `flash_move_window_minutes`;
+3. max loss and 4. profit target: unrealized P&L in USD from the fill credit and the cost to
+   close at the touch (see `book`), per contract;
+5. time exit: `max_hold_minutes` after the entry fill.
+
+A fly left without prices is closed by the runtime's no-price guard
+(`shared.runtime.protection`, `market_data.no_price_close_seconds`), the one owner of that
+close; a rule here needs a usable price or mark, so none fires blind.
 """
 
 from __future__ import annotations
@@ -10,14 +24,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
 
+from bots.iron_fly_0dte.book import Fly
 from bots.iron_fly_0dte.config import IronFlyStrategyConfig
-from bots.iron_fly_0dte.opening_range import OpeningRange
+from bots.iron_fly_0dte.opening_range import NY, OpeningRange, range_start_at
+from shared.domain import Quote
 from shared.strategy_contract import CalendarFacts
 
-NY = ZoneInfo("America/New_York")
+
+@dataclass(frozen=True)
+class ExitSignal:
+    """Why to close now: `reason` is journaled as the trade's exit reason."""
+
+    reason: str  # wing_touch, flash_move, max_loss, profit_target, time_exit
+    detail: str
+
+
+@dataclass(frozen=True)
+class ExitInputs:
+    """What the exit rules look at for one decide."""
+
+    now: datetime
+    price: Decimal | None
+    leg_quotes: dict[int, Quote]  # fresh, usable quotes of the fly's legs only
+    flash_move_percent: Decimal
+
+
+def check_exit(settings: IronFlyStrategyConfig, fly: Fly, inputs: ExitInputs) -> ExitSignal | None:
+    """The first exit rule that fires, or None to keep holding."""
+    price = inputs.price
+    tolerance = settings.wing_touch_tolerance_points
+    if price is not None:
+        if price >= fly.upper_wing - tolerance:
+            return ExitSignal("wing_touch", f"price {price} touched upper wing {fly.upper_wing}")
+        if price <= fly.lower_wing + tolerance:
+            return ExitSignal("wing_touch", f"price {price} touched lower wing {fly.lower_wing}")
+    if inputs.flash_move_percent >= Decimal(str(settings.flash_move_percent)):
+        return ExitSignal(
+            "flash_move",
+            f"moved {inputs.flash_move_percent:.2f}% within "
+            f"{settings.flash_move_window_minutes} min",
+        )
+    pnl = fly.unrealized_pnl_usd(inputs.leg_quotes)
+    if pnl is not None:
+        per_contract = pnl / fly.quantity
+        if per_contract <= -settings.max_loss_usd_per_contract:
+            return ExitSignal("max_loss", f"P&L {per_contract:.2f} USD per contract")
+        if per_contract >= settings.profit_target_usd_per_contract:
+            return ExitSignal("profit_target", f"P&L {per_contract:.2f} USD per contract")
+    if fly.entry_at is not None:
+        held = inputs.now - fly.entry_at
+        if held >= timedelta(minutes=settings.max_hold_minutes):
+            return ExitSignal("time_exit", f"held {held.total_seconds() / 60:.1f} min")
+    return None
 
 
 @dataclass(frozen=True)
@@ -38,16 +97,7 @@ class FilterResult:
 PASSED = FilterResult(True)
 
 
-def range_start_at(settings: IronFlyStrategyConfig, now: datetime) -> datetime:
-    """Today's (New York date of `now`) opening-range start, UTC-comparable."""
-    day = now.astimezone(NY).date()
-    return datetime.combine(day, settings.opening_range_start_et, tzinfo=NY)
-
-
-def entry_at(settings: IronFlyStrategyConfig, now: datetime) -> datetime:
-    """Today's (New York date of `now`) entry time."""
-    day = now.astimezone(NY).date()
-    return datetime.combine(day, settings.entry_time_et, tzinfo=NY)
+PASSED = FilterResult(True)
 
 
 def check_filters(
@@ -115,51 +165,3 @@ def check_filters(
                 f"(max {allowed})",
             )
     return PASSED
-
-
-def opening_range_payload(
-    settings: IronFlyStrategyConfig,
-    *,
-    day: str,
-    as_of: datetime,
-    opening_range: OpeningRange | None,
-    price: Decimal | None,
-    vix: Decimal | None,
-    decision: str,
-    reason: str,
-    expected_move: Decimal | None = None,
-    atm_strike: Decimal | None = None,
-    wing_width: Decimal | None = None,
-) -> dict[str, Any]:
-    """The Opening Range row (strategies.md 4.1, the Sheets `opening_range` kind): prices in
-    points, times HH:MM ET, `as_of` UTC. `decision` is MONITORING, ENTER or SKIP. Numbers are
-    strings (exact Decimals) or null.
-    """
-
-    def text(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    rng = opening_range
-    in_range = None if rng is None or price is None else rng.low <= price <= rng.high
-    spike = None if rng is None else rng.vix_spike_percent()
-    return {
-        "date": day,
-        "as_of": as_of.isoformat(),
-        "start_time": None if rng is None else f"{rng.first_at.astimezone(NY):%H:%M}",
-        "end_time": f"{settings.entry_time_et:%H:%M}",
-        "opening_price": None if rng is None else text(rng.open_price),
-        "range_high": None if rng is None else text(rng.high),
-        "range_low": None if rng is None else text(rng.low),
-        "range_width": None if rng is None else text(rng.width),
-        "current_price": text(price),
-        "price_in_range": in_range,
-        "opening_vix": None if rng is None else text(rng.vix_open),
-        "vix_high": None if rng is None else text(rng.vix_high),
-        "current_vix": text(vix),
-        "vix_spike_pct": None if spike is None else f"{spike:.2f}",
-        "expected_move": text(expected_move),
-        "entry_decision": decision,
-        "reason": reason,
-        "atm_strike": text(atm_strike),
-        "wing_width": text(wing_width),
-    }

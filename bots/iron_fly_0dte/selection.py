@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from bots.iron_fly_0dte.book import ROOT
 from bots.iron_fly_0dte.config import STRIKE_STEP_POINTS, IronFlyStrategyConfig
-from bots.iron_fly_0dte.position import ROOT
 from shared.domain import OptionContract, PutCall, Quote
 from shared.options_math import (
     expected_move_from_straddle,
