@@ -2,7 +2,8 @@
 
 One state machine (`states.TRANSITIONS`) drives the day: record the opening range from 09:30 ET,
 filter at the entry time (10:00 ET), open one fly through the executor, protect it on every
-decide (no price, wing touch, flash move, max loss, profit target, time exit), close it and
+decide (wing touch, flash move, max loss, profit target, time exit; a blind fly is the
+runtime's no-price guard's to close), close it and
 wait for the `closed` report; a stuck close keeps the bot in CLOSE_STUCK and is re-issued.
 Time is `snapshot.now` (UTC); session rules use America/New_York. No I/O, no sleeping.
 """
