@@ -355,12 +355,12 @@ class BotRuntime:
         self._lines()
 
     def _on_ticks(self, uics: set[int]) -> None:
-        """A streamed tick: re-check stops on fresh stream quotes, without broker calls. The
-        executor is not stepped here (the poll runs at least every second while it is busy),
-        so REST traffic does not grow with the tick rate; a close the strategy decides on the
-        tick is submitted, and so stepped, at once."""
-        if not self.strategy.in_position():
-            return
+        """A streamed tick of a uic the strategy asked ticks of (`DataRequest.tick_uics`, the
+        only uics streamed): decide on fresh stream quotes, without broker calls, flat or not
+        (stops; an opening range recorded from every tick). The executor is not stepped here
+        (the poll runs at least every second while it is busy), so REST traffic does not grow
+        with the tick rate; an order the strategy decides on the tick is submitted, and so
+        stepped, at once."""
         snapshot = self.builder.on_ticks(uics, self.clock.now())
         if snapshot is not None:
             snapshot = _with_positions(snapshot, self._positions, self._entries_allowed())

@@ -128,27 +128,6 @@ class Quote:
         return (now - self.updated_at).total_seconds()
 
 
-def quote_problems(quote: Quote, *, now: datetime, max_age_s: float) -> tuple[str, ...]:
-    """Why a two-sided quote is unusable for trading (empty tuple = usable).
-
-    Checks: bid and ask present and positive, not crossed, age known and at most `max_age_s`
-    seconds at `now` (UTC).
-    """
-    problems: list[str] = []
-    if quote.bid is None or quote.bid <= 0:
-        problems.append(f"bid missing or not positive ({quote.bid})")
-    if quote.ask is None or quote.ask <= 0:
-        problems.append(f"ask missing or not positive ({quote.ask})")
-    if quote.bid is not None and quote.ask is not None and quote.bid > quote.ask:
-        problems.append(f"crossed (bid {quote.bid} > ask {quote.ask})")
-    age = quote.age_seconds(now)
-    if age is None:
-        problems.append("age unknown (no update time)")
-    elif age > max_age_s:
-        problems.append(f"stale ({age:.1f}s old > {max_age_s:g}s)")
-    return tuple(problems)
-
-
 @dataclass(frozen=True)
 class OptionContract:
     """One listed option. `strike` in index points or dollars; `expiry` is the exchange date."""

@@ -18,7 +18,8 @@ IO_FOR_BOTS = ("shared.saxo_client", "shared.saxo_sim", "requests", "websocket",
                "aiohttp")
 # ARCHITECTURE.md "foundations": pure facts and types, below the runtime and every port.
 FOUNDATIONS = ("shared.market_hours", "shared.event_calendar", "shared.technical_indicators",
-               "shared.options_math", "shared.domain", "shared.clock", "shared.paths")
+               "shared.options_math", "shared.domain", "shared.clock", "shared.paths",
+               "shared.strategy")
 ABOVE_FOUNDATIONS = ("shared.bot_runtime", "shared.runtime", "shared.execution",
                      "shared.journal", "shared.sheets", "shared.broker", "shared.brokers",
                      "shared.saxo_client", "shared.circuit_breaker", "shared.reconciliation")

@@ -1,9 +1,9 @@
 """Closing the fly: wait for `closed`, escalate a stuck or silent close, re-issue on a schedule.
 
 A close with no final report after `close_retry_seconds`, or reported stuck/failed, puts the bot
-in CLOSE_STUCK (an ERROR log and a safety record each time) and is re-issued, under the SAME
-intent id, every `close_retry_seconds` for the legs the broker still shows; a broker showing
-them flat ends it.
+in CLOSE_STUCK (an ERROR log and a safety record each time) and is re-issued
+(`shared.strategy.closing.reissue_due`: same intent id, the legs the broker still shows) every
+`close_retry_seconds`; a broker showing them flat ends it.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bots.iron_fly_0dte import recovery
 from bots.iron_fly_0dte.core import StrategyCore, logger, text
 from bots.iron_fly_0dte.states import IronFlyState, Trigger
 from shared.logger_service import kv
-from shared.strategy_contract import Action, ClosePosition, ExecutionReport, Snapshot
+from shared.strategy.closing import reissue_due
+from shared.strategy_contract import Action, ExecutionReport, Snapshot
 
 S = IronFlyState
 CLOSE_TROUBLE_STATUSES = frozenset({"stuck", "failed", "unwound"})
@@ -36,24 +36,19 @@ class ClosingPart(StrategyCore):
             if now - close.sent_at < retry:
                 return
             self._mark_stuck(actions, now, "no final close report", retry_now=True)
-        if close.next_retry_at is None or now < close.next_retry_at:
+        due = reissue_due(close, snap.positions, now, retry)
+        if due is None:
             return
-        flipped = recovery.over_closed(close.legs, snap.positions)
-        if flipped:
-            self._safety(actions, now, "over_closed", f"legs now on the other side: {flipped}")
-        remaining = recovery.still_open(close.legs, snap.positions)
-        if not remaining:
+        if due.over_closed:
+            self._safety(actions, now, "over_closed",
+                         f"legs now on the other side: {due.over_closed}")
+        if due.order is None:
             self._safety(actions, now, "close_confirmed_by_positions",
                          "broker shows the legs flat without a closed report")
             self._finish_close(actions, now)
             return
-        # Same intent id: the executor ignores a close it is still working on and restarts one
-        # it gave up; a new id would run two closes on the same legs and could over-close.
-        close.reissues += 1
-        close.next_retry_at = now + retry
-        actions.append(ClosePosition(intent_id=close.intent_id, legs=remaining,
-                                     exit_reason=close.reason, urgent=True))
-        logger.error(kv("close_reissued", intent=close.intent_id, legs=len(remaining),
+        actions.append(due.order)
+        logger.error(kv("close_reissued", intent=close.intent_id, legs=len(due.order.legs),
                         reissues=close.reissues, reason=close.reason))
 
     def _mark_stuck(self, actions: list[Action], now: datetime, detail: str, *,
@@ -83,9 +78,8 @@ class ClosingPart(StrategyCore):
         close = self._m.close
         fly = self._m.fly
         fills = [fill for rows in self._m.close_fills.values() for fill in rows]
-        pnl = fly.realized_pnl_usd(fills) if fly is not None and close is not None and \
-            close.reason not in ("leftover_legs", "recovered_leftovers", "entry_unconfirmed") \
-            else None
+        booked = fly is not None and close is not None and close.reason not in NO_PNL_REASONS
+        pnl = fly.realized_pnl_usd(fills) if booked and fly is not None else None
         reason = close.reason if close is not None else ""
         self._fire(Trigger.CLOSED, reason)
         self._bot_log(actions, now, "trade_closed", exit_reason=reason,

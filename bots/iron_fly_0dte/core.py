@@ -8,28 +8,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bots.iron_fly_0dte import recovery
+from bots.iron_fly_0dte.book import Fly
 from bots.iron_fly_0dte.config import BOT_NAME, IronFlyStrategyConfig
-from bots.iron_fly_0dte.exits import ExitInputs, ExitSignal, FlashMonitor, check_exit
-from bots.iron_fly_0dte.filters import NY
-from bots.iron_fly_0dte.memory import CloseTracker, Memory
-from bots.iron_fly_0dte.position import Fly
+from bots.iron_fly_0dte.memory import Memory
+from bots.iron_fly_0dte.opening_range import NY
+from bots.iron_fly_0dte.rules import ExitInputs, ExitSignal, check_exit
 from bots.iron_fly_0dte.states import IronFlyState, Trigger, next_state
-from bots.iron_fly_0dte.strikes import usable_quote
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position, Quote
 from shared.logger_service import kv
+from shared.strategy import recovery
+from shared.strategy.closing import CloseTracker
+from shared.strategy.events import bot_log_record, safety_record
+from shared.strategy.exits import FlashMonitor
+from shared.strategy.quotes import usable_price, usable_snapshot_quote
 from shared.strategy_contract import (
     Action,
     ClosePosition,
     InstrumentRef,
     LegSpec,
     OrderStyle,
-    RecordEvent,
     Snapshot,
 )
 
@@ -39,8 +41,9 @@ logger = logging.getLogger("bots.iron_fly_0dte.strategy")
 class StrategyCore:
     """Configuration, memory and the helpers every part of the strategy uses.
 
-    `market_data` gives `no_price_close_seconds` (close when blind that long) and
-    `stream_stale_seconds` (the oldest quote used for an entry or a P&L exit).
+    `market_data` gives `stream_stale_seconds` (the oldest quote used for an entry or a P&L
+    mark) and `no_price_close_seconds` (the oldest underlying price a stop acts on; the
+    runtime's guard closes a position blind that long).
     """
 
     def __init__(
@@ -52,12 +55,11 @@ class StrategyCore:
     ) -> None:
         self._cfg = config
         data = market_data if market_data is not None else MarketDataSection()
-        self._no_price_close_s = data.no_price_close_seconds
+        self._stop_price_max_age_s = data.no_price_close_seconds
         self._max_quote_age_s = data.stream_stale_seconds
         self._order_style = order_style
         self._state = IronFlyState.IDLE
         self._m = Memory()
-        self._last_price_at: datetime | None = None
         self._flash = FlashMonitor(timedelta(minutes=config.flash_move_window_minutes))
         inst = config.instruments
         self._underlying = InstrumentRef(inst.underlying_uic, inst.underlying_asset_type)
@@ -70,45 +72,36 @@ class StrategyCore:
                        reason=reason))
 
     def _observe_price(self, snapshot: Snapshot) -> Decimal | None:
-        """The underlying's price if quoted; advances the blind-time clock and flash window."""
-        quote = snapshot.quotes.get(self._underlying.uic)
-        price = None if quote is None else quote.price
-        if quote is None or price is None:
-            return None
-        age = quote_age(snapshot, quote)
-        observed_at = snapshot.now - timedelta(seconds=max(age or 0.0, 0.0))
-        if self._last_price_at is None or observed_at > self._last_price_at:
-            self._last_price_at = observed_at
-        self._flash.add(snapshot.now, price)
+        """The underlying's price for the stops when usable (not delayed, age known and
+        within `no_price_close_seconds`, the age at which the runtime's guard calls a
+        position blind); feeds the flash window."""
+        price = usable_price(snapshot, self._underlying.uic, self._stop_price_max_age_s)
+        if price is not None:
+            self._flash.add(snapshot.now, price)
         return price
 
-    def _fresh(self, snapshot: Snapshot, price: Decimal | None) -> Decimal | None:
-        """`price` if the underlying quote is within the stale limit (entry decisions)."""
-        quote = snapshot.quotes.get(self._underlying.uic)
-        if price is None or quote is None:
-            return None
-        age = quote_age(snapshot, quote)
-        return price if age is None or age <= self._max_quote_age_s else None
+    def _fresh(self, snapshot: Snapshot) -> Decimal | None:
+        """The underlying's price when usable within the stale limit (entry decisions)."""
+        return usable_price(snapshot, self._underlying.uic, self._max_quote_age_s)
 
     def _vix(self, snapshot: Snapshot) -> Decimal | None:
-        """VIX from the Saxo quote of vix_uic; else the runtime's level if the fallback is on."""
-        quote = snapshot.quotes.get(self._vix_ref.uic)
-        if quote is not None and quote.price is not None:
-            return quote.price
+        """VIX from the usable Saxo quote of vix_uic; else the runtime's level if the fallback
+        is on."""
+        vix = usable_price(snapshot, self._vix_ref.uic, self._max_quote_age_s)
+        if vix is not None:
+            return vix
         return snapshot.vix if self._cfg.vix_fallback_yahoo else None
 
     def _exit_signal(self, snap: Snapshot, price: Decimal | None, fly: Fly) -> ExitSignal | None:
         """The first exit rule that fires for `fly` on this snapshot (logged), or None."""
         leg_quotes: dict[int, Quote] = {}
         for uic in fly.uics:
-            quote = snap.quotes.get(uic)
-            if quote is not None and usable_quote(quote, quote_age(snap, quote),
-                                                  self._max_quote_age_s):
+            quote = usable_snapshot_quote(snap, uic, self._max_quote_age_s)
+            if quote is not None:
                 leg_quotes[uic] = quote
         inputs = ExitInputs(now=snap.now, price=price,
-                            last_price_at=self._last_price_at or snap.now,
                             leg_quotes=leg_quotes, flash_move_percent=self._flash.move_percent())
-        signal = check_exit(self._cfg, fly, inputs, no_price_close_s=self._no_price_close_s)
+        signal = check_exit(self._cfg, fly, inputs)
         if signal is not None:
             logger.warning(kv("exit", reason=signal.reason, detail=signal.detail, price=price,
                               unrealized_usd=fly.unrealized_pnl_usd(leg_quotes),
@@ -142,24 +135,14 @@ class StrategyCore:
         """Journal an operator-relevant line (the Sheets "Bot Logs" row kind `bot_log`)."""
         message = kv(name, **fields)
         logger.info(message)
-        actions.append(RecordEvent(kind="bot_log", key=f"{self._m.day}:{name}", payload={
-            "timestamp": now.astimezone(UTC).isoformat(), "level": "INFO",
-            "component": BOT_NAME, "message": message,
-        }))
+        actions.append(bot_log_record(component=BOT_NAME, day=self._m.day, name=name, now=now,
+                                      message=message))
 
     def _safety(self, actions: list[Action], now: datetime, name: str, description: str,
                 *, day: date | None = None) -> None:
         logger.error(kv("safety_event", name=name, state=self._state, description=description))
-        key = f"{day or self._m.day}:{name}:{now.astimezone(UTC).isoformat()}"
-        actions.append(RecordEvent(kind="safety_event", key=key, payload={
-            "event": name, "description": f"[{self._state.value}] {description}",
-        }))
-
-
-def quote_age(snapshot: Snapshot, quote: Quote) -> float | None:
-    """Seconds since the quote was updated: the runtime's figure, else the quote's own."""
-    age = snapshot.quote_ages_s.get(quote.uic)
-    return age if age is not None else quote.age_seconds(snapshot.now)
+        actions.append(safety_record(day=day or self._m.day, name=name, now=now,
+                                     state=self._state.value, description=description))
 
 
 def text(value: Decimal | None) -> str | None:

@@ -12,20 +12,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bots.iron_fly_0dte import recovery
+from bots.iron_fly_0dte.book import ROOT, build_fly
 from bots.iron_fly_0dte.config import BOT_NAME
 from bots.iron_fly_0dte.core import StrategyCore, logger, text
-from bots.iron_fly_0dte.filters import (
-    check_filters,
+from bots.iron_fly_0dte.opening_range import (
+    OpeningRange,
     entry_at,
     opening_range_payload,
     range_start_at,
 )
-from bots.iron_fly_0dte.opening_range import OpeningRange
-from bots.iron_fly_0dte.position import ROOT, build_fly
+from bots.iron_fly_0dte.recovery import holds
+from bots.iron_fly_0dte.rules import check_filters
+from bots.iron_fly_0dte.selection import ChainView, FlyPlan, plan_fly
 from bots.iron_fly_0dte.states import IronFlyState, Trigger
-from bots.iron_fly_0dte.strikes import ChainView, FlyPlan, plan_fly
 from shared.logger_service import kv
+from shared.strategy import recovery
 from shared.strategy_contract import (
     AbortEntry,
     Action,
@@ -55,7 +56,7 @@ class EntryPart(StrategyCore):
             self._skip(actions, snap, price, reason, Trigger.NO_RANGE)
             return
         self._m.waited_in_range = True
-        fresh = self._fresh(snap, price)
+        fresh = self._fresh(snap)
         if fresh is None:
             return
         self._m.opening_range = OpeningRange.start(now, fresh, self._vix(snap))
@@ -65,7 +66,7 @@ class EntryPart(StrategyCore):
     def _on_range(self, snap: Snapshot, price: Decimal | None, actions: list[Action]) -> None:
         now = snap.now
         rng = self._m.opening_range
-        fresh = self._fresh(snap, price)
+        fresh = self._fresh(snap)
         if now < entry_at(self._cfg, now):
             if fresh is not None and rng is not None:
                 rng.observe(fresh, self._vix(snap))
@@ -74,36 +75,54 @@ class EntryPart(StrategyCore):
                     self._range_row(actions, snap, fresh, "MONITORING", "recording the range")
             return
         if now > self._entry_deadline(now):
-            self._skip(actions, snap, fresh, "the entry window had passed", Trigger.SKIP)
+            self._skip(actions, snap, fresh, self._window_over_reason(), Trigger.SKIP)
             return
         result = check_filters(self._cfg, now=now, calendar=snap.calendar, opening_range=rng,
                                price=fresh, vix=self._vix(snap))
+        if result.missing_data:
+            self._not_ready(result.describe())
+            return
         if not result.passed:
-            self._skip(actions, snap, fresh, f"{result.name}: {result.reason}", Trigger.SKIP)
+            self._skip(actions, snap, fresh, result.describe(), Trigger.SKIP)
             return
         self._fire(Trigger.FILTERS_PASSED, "every entry filter passed")
         self._on_pending(snap, price, actions)
 
     def _on_pending(self, snap: Snapshot, price: Decimal | None, actions: list[Action]) -> None:
+        """Every filter again on each pass up to the order (a price that left the range, a
+        VIX that jumped: skip; a missing price or VIX: wait), then the legs."""
         now = snap.now
+        fresh = self._fresh(snap)
         if now > self._entry_deadline(now):
-            reason = f"entry window over: {self._m.not_ready_reason or 'no usable legs'}"
-            self._skip(actions, snap, self._fresh(snap, price), reason, Trigger.SKIP)
+            self._skip(actions, snap, fresh, self._window_over_reason("no usable legs"),
+                       Trigger.SKIP)
             return
-        fresh = self._fresh(snap, price)
         vix = self._vix(snap)
-        if vix is not None and vix > Decimal(str(self._cfg.max_vix_entry)):
-            self._skip(actions, snap, fresh,
-                       f"vix: re-check before the order: VIX {vix} above max "
-                       f"{self._cfg.max_vix_entry}", Trigger.SKIP)
+        result = check_filters(self._cfg, now=now, calendar=snap.calendar,
+                               opening_range=self._m.opening_range, price=fresh, vix=vix)
+        if result.missing_data:
+            self._not_ready(result.describe())
+            return
+        if not result.passed:
+            self._skip(actions, snap, fresh, f"{result.name}: re-check before the order: "
+                       f"{result.reason}", Trigger.SKIP)
             return
         plan = self._plan(snap, fresh, vix)
         if not isinstance(plan, FlyPlan):
-            if plan != self._m.not_ready_reason:
-                logger.info(kv("entry_waiting", reason=plan))
-            self._m.not_ready_reason = plan
+            self._not_ready(plan)
             return
         self._send_entry(actions, snap, fresh, vix, plan)
+
+    def _not_ready(self, reason: str) -> None:
+        """Wait within the entry window for `reason` to clear (logged when it changes)."""
+        if reason != self._m.not_ready_reason:
+            logger.info(kv("entry_waiting", reason=reason))
+        self._m.not_ready_reason = reason
+
+    def _window_over_reason(self, waiting_for: str = "") -> str:
+        """The skip reason at the end of the entry window: what the entry was waiting for."""
+        reason = self._m.not_ready_reason or waiting_for
+        return f"entry window over: {reason}" if reason else "the entry window had passed"
 
     def _plan(self, snap: Snapshot, fresh: Decimal | None, vix: Decimal | None) -> FlyPlan | str:
         if not snap.breaker_allows_entries:
@@ -142,7 +161,7 @@ class EntryPart(StrategyCore):
 
     def _on_entering(self, snap: Snapshot, price: Decimal | None, actions: list[Action]) -> None:
         planned = self._m.fly
-        if planned is not None and recovery.holds(planned, snap.positions):
+        if planned is not None and holds(planned, snap.positions):
             # All four legs are at the broker before the report: guard them already (the
             # executor aborts an entry whose legs a close touches).
             signal = self._exit_signal(snap, price, planned)
@@ -160,7 +179,7 @@ class EntryPart(StrategyCore):
         self._safety(actions, snap.now, "entry_report_timeout",
                      f"no final entry report; broker shows {book.describe()}")
         if book.legs:  # the close aborts the entry job too (it shares the uics)
-            self._start_close(actions, snap.now, recovery.close_all_legs(book),
+            self._start_close(actions, snap.now, recovery.close_all_legs(book, ROOT),
                               "entry_unconfirmed", Trigger.EXIT)
         else:
             if self._m.entry_intent_id is not None:

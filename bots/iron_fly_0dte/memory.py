@@ -10,55 +10,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bots.iron_fly_0dte.codec import dec, opt_dec, opt_str, opt_utc, parse_date, parse_utc
+from bots.iron_fly_0dte.book import Fly
 from bots.iron_fly_0dte.opening_range import OpeningRange
-from bots.iron_fly_0dte.position import Fly
 from bots.iron_fly_0dte.states import IronFlyState
-from shared.domain import PutCall, Side
-from shared.strategy_contract import LegFill, LegSpec
+from shared.strategy.closing import CloseTracker
+from shared.strategy.codec import (
+    fill_from_json,
+    fill_to_json,
+    opt_utc,
+    parse_date,
+    parse_list,
+)
+from shared.strategy_contract import LegFill
 
 SCHEMA_VERSION = 1
-
-
-@dataclass
-class CloseTracker:
-    """The close in progress: the legs it must flatten and its retry schedule (UTC)."""
-
-    intent_id: str
-    reason: str
-    sent_at: datetime
-    legs: tuple[LegSpec, ...]
-    next_retry_at: datetime | None = None
-    reissues: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "intent_id": self.intent_id,
-            "reason": self.reason,
-            "sent_at": self.sent_at.isoformat(),
-            "legs": [_leg_spec_json(leg) for leg in self.legs],
-            "next_retry_at": None if self.next_retry_at is None else self.next_retry_at.isoformat(),
-            "reissues": self.reissues,
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> CloseTracker:
-        if not isinstance(data, dict) or not isinstance(data.get("intent_id"), str):
-            raise ValueError("close must be an object with an intent_id")
-        legs = data.get("legs")
-        if not isinstance(legs, list) or not legs:
-            raise ValueError("close.legs must be a non-empty list")
-        reissues = data.get("reissues", 0)
-        if not isinstance(reissues, int):
-            raise ValueError("close.reissues must be an integer")
-        return cls(
-            intent_id=data["intent_id"],
-            reason=str(data.get("reason", "")),
-            sent_at=parse_utc(data.get("sent_at"), "close.sent_at"),
-            legs=tuple(_leg_spec(item) for item in legs),
-            next_retry_at=opt_utc(data.get("next_retry_at"), "close.next_retry_at"),
-            reissues=reissues,
-        )
 
 
 @dataclass
@@ -92,7 +57,7 @@ class Memory:
             "close": None if self.close is None else self.close.to_json(),
             "close_seq": self.close_seq,
             "close_fills": {
-                intent: [_fill_json(fill) for fill in fills]
+                intent: [fill_to_json(fill) for fill in fills]
                 for intent, fills in self.close_fills.items()
             },
         }
@@ -130,71 +95,8 @@ class Memory:
             close=None if data.get("close") is None else CloseTracker.from_json(data["close"]),
             close_seq=close_seq,
             close_fills={
-                str(intent): tuple(_fill(item) for item in _list(rows, "close_fills"))
+                str(intent): tuple(fill_from_json(item) for item in parse_list(rows, "close_fills"))
                 for intent, rows in fills.items()
             },
         )
         return state, memory
-
-
-def _list(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"{name}: expected a list")
-    return value
-
-
-def _leg_spec_json(leg: LegSpec) -> dict[str, Any]:
-    return {
-        "leg": leg.leg, "uic": leg.uic, "asset_type": leg.asset_type, "side": leg.side.value,
-        "quantity": leg.quantity, "root": leg.root, "strike": opt_str(leg.strike),
-        "put_call": None if leg.put_call is None else leg.put_call.value,
-        "expiry": None if leg.expiry is None else leg.expiry.isoformat(),
-    }
-
-
-def _leg_spec(data: Any) -> LegSpec:
-    if not isinstance(data, dict):
-        raise ValueError("close leg must be an object")
-    uic, quantity = data.get("uic"), data.get("quantity")
-    if not isinstance(uic, int) or not isinstance(quantity, int) or quantity < 1:
-        raise ValueError(f"close leg uic/quantity invalid: {data!r}")
-    try:
-        side = Side(str(data.get("side")))
-        put_call = None if data.get("put_call") is None else PutCall(data["put_call"])
-    except ValueError as exc:
-        raise ValueError(f"close leg: {exc}") from None
-    return LegSpec(
-        leg=str(data.get("leg")), uic=uic, asset_type=str(data.get("asset_type")), side=side,
-        quantity=quantity, root=str(data.get("root")),
-        strike=opt_dec(data.get("strike"), "close leg strike"), put_call=put_call,
-        expiry=None if data.get("expiry") is None else parse_date(data["expiry"], "leg expiry"),
-    )
-
-
-def _fill_json(fill: LegFill) -> dict[str, Any]:
-    return {
-        "leg": fill.leg, "uic": fill.uic, "side": fill.side.value, "quantity": fill.quantity,
-        "price": str(fill.price), "commission_usd": str(fill.commission_usd),
-        "filled_at": fill.filled_at.isoformat(), "multiplier": fill.multiplier,
-        "simulated": fill.simulated,
-    }
-
-
-def _fill(data: Any) -> LegFill:
-    if not isinstance(data, dict):
-        raise ValueError("fill must be an object")
-    uic, quantity, multiplier = data.get("uic"), data.get("quantity"), data.get("multiplier")
-    if not all(isinstance(v, int) for v in (uic, quantity, multiplier)):
-        raise ValueError(f"fill uic/quantity/multiplier invalid: {data!r}")
-    assert isinstance(uic, int) and isinstance(quantity, int) and isinstance(multiplier, int)
-    try:
-        side = Side(str(data.get("side")))
-    except ValueError as exc:
-        raise ValueError(f"fill: {exc}") from None
-    return LegFill(
-        leg=str(data.get("leg")), uic=uic, side=side, quantity=quantity,
-        price=dec(data.get("price"), "fill.price"),
-        commission_usd=dec(data.get("commission_usd"), "fill.commission_usd"),
-        filled_at=parse_utc(data.get("filled_at"), "fill.filled_at"), multiplier=multiplier,
-        simulated=bool(data.get("simulated", False)),
-    )

@@ -1,4 +1,5 @@
-"""The opening range: SPX high/low and VIX open/high observed from the snapshots of one morning.
+"""The opening range: SPX high/low and VIX open/high observed from every tick of one morning,
+its start and entry times (America/New_York) and its Opening Range record.
 
 Prices are index points (Decimal); times are UTC. VIX may be missing on some snapshots; the
 range then keeps the VIX values it did see.
@@ -10,9 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bots.iron_fly_0dte.codec import dec, opt_dec, opt_str, parse_utc
+from bots.iron_fly_0dte.config import IronFlyStrategyConfig
+from shared.strategy.codec import dec, opt_dec, opt_str, parse_utc
 
+NY = ZoneInfo("America/New_York")
 
 @dataclass
 class OpeningRange:
@@ -89,3 +93,63 @@ class OpeningRange:
             vix_high=opt_dec(data.get("vix_high"), "opening_range.vix_high"),
             observations=observations,
         )
+
+
+def range_start_at(settings: IronFlyStrategyConfig, now: datetime) -> datetime:
+    """Today's (New York date of `now`) opening-range start, UTC-comparable."""
+    day = now.astimezone(NY).date()
+    return datetime.combine(day, settings.opening_range_start_et, tzinfo=NY)
+
+
+def entry_at(settings: IronFlyStrategyConfig, now: datetime) -> datetime:
+    """Today's (New York date of `now`) entry time."""
+    day = now.astimezone(NY).date()
+    return datetime.combine(day, settings.entry_time_et, tzinfo=NY)
+
+
+def opening_range_payload(
+    settings: IronFlyStrategyConfig,
+    *,
+    day: str,
+    as_of: datetime,
+    opening_range: OpeningRange | None,
+    price: Decimal | None,
+    vix: Decimal | None,
+    decision: str,
+    reason: str,
+    expected_move: Decimal | None = None,
+    atm_strike: Decimal | None = None,
+    wing_width: Decimal | None = None,
+) -> dict[str, Any]:
+    """The Opening Range row (strategies.md 4.1, the Sheets `opening_range` kind): prices in
+    points, times HH:MM ET, `as_of` UTC. `decision` is MONITORING, ENTER or SKIP. Numbers are
+    strings (exact Decimals) or null.
+    """
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    rng = opening_range
+    in_range = None if rng is None or price is None else rng.low <= price <= rng.high
+    spike = None if rng is None else rng.vix_spike_percent()
+    return {
+        "date": day,
+        "as_of": as_of.isoformat(),
+        "start_time": None if rng is None else f"{rng.first_at.astimezone(NY):%H:%M}",
+        "end_time": f"{settings.entry_time_et:%H:%M}",
+        "opening_price": None if rng is None else text(rng.open_price),
+        "range_high": None if rng is None else text(rng.high),
+        "range_low": None if rng is None else text(rng.low),
+        "range_width": None if rng is None else text(rng.width),
+        "current_price": text(price),
+        "price_in_range": in_range,
+        "opening_vix": None if rng is None else text(rng.vix_open),
+        "vix_high": None if rng is None else text(rng.vix_high),
+        "current_vix": text(vix),
+        "vix_spike_pct": None if spike is None else f"{spike:.2f}",
+        "expected_move": text(expected_move),
+        "entry_decision": decision,
+        "reason": reason,
+        "atm_strike": text(atm_strike),
+        "wing_width": text(wing_width),
+    }

@@ -10,14 +10,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bots.iron_fly_0dte import recovery
+from bots.iron_fly_0dte.book import ROOT, Fly
 from bots.iron_fly_0dte.core import StrategyCore, logger
-from bots.iron_fly_0dte.filters import NY
-from bots.iron_fly_0dte.memory import CloseTracker, Memory
-from bots.iron_fly_0dte.position import Fly
+from bots.iron_fly_0dte.memory import Memory
+from bots.iron_fly_0dte.opening_range import NY
+from bots.iron_fly_0dte.recovery import single_fly
 from bots.iron_fly_0dte.states import POSITION_STATES, IronFlyState, Trigger
 from shared.domain import Position
 from shared.logger_service import kv
+from shared.strategy import recovery
+from shared.strategy.closing import CloseTracker
 from shared.strategy_contract import Action, ClosePosition
 
 S = IronFlyState
@@ -41,7 +43,6 @@ class RestoringPart(StrategyCore):
         self._flash.clear()
         saved_state, memory = self._parse_saved(saved, today, now, actions)
         self._m = Memory(day=today, close_seq=memory.close_seq if memory else 0)
-        self._last_price_at = now  # the blind-time clock starts at the restart
         book = recovery.read_book(positions)
         if book.unreadable:
             self._safety(actions, now, "unreadable_positions",
@@ -57,7 +58,7 @@ class RestoringPart(StrategyCore):
         elif not book.legs:
             self._restore_flat(saved_state, memory, now, actions)
         else:
-            fly = recovery.single_fly(book)
+            fly = single_fly(book)
             if fly is not None and fly.expiry == today:
                 self._restore_fly(fly, saved_state, memory, positions, now, actions)
             else:
@@ -147,13 +148,13 @@ class RestoringPart(StrategyCore):
 
     def _restore_leftovers(self, book: recovery.BrokerBook, today: date, now: datetime,
                            actions: list[Action]) -> None:
-        closable = [leg for leg in book.legs if leg.expiry is None or leg.expiry >= today]
+        closable = book.unexpired(today)
         self._safety(actions, now, "malformed_position",
                      f"broker legs are not one complete 0DTE fly, closing all: {book.describe()}")
-        if not closable:
+        if not closable.legs:
             self._fire(Trigger.RESTORE_DONE, "only expired legs remain")
             return
-        legs = recovery.close_all_legs(recovery.BrokerBook(tuple(closable), ()))
+        legs = recovery.close_all_legs(closable, ROOT)
         intent = self._next_close_intent(now)
         self._m.close = CloseTracker(intent, "recovered_leftovers", now, legs)
         actions.append(ClosePosition(intent, legs, "recovered_leftovers", urgent=True))

@@ -2,7 +2,8 @@
 
 One state machine (`states.TRANSITIONS`) drives the day: record the opening range from 09:30 ET,
 filter at the entry time (10:00 ET), open one fly through the executor, protect it on every
-decide (no price, wing touch, flash move, max loss, profit target, time exit), close it and
+decide (wing touch, flash move, max loss, profit target, time exit; a blind fly is the
+runtime's no-price guard's to close), close it and
 wait for the `closed` report; a stuck close keeps the bot in CLOSE_STUCK and is re-issued.
 Time is `snapshot.now` (UTC); session rules use America/New_York. No I/O, no sleeping.
 """
@@ -13,17 +14,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bots.iron_fly_0dte import recovery
+from bots.iron_fly_0dte.book import OPTION_ASSET_TYPE, ROOT
 from bots.iron_fly_0dte.closing import ClosingPart
-from bots.iron_fly_0dte.config import BOT_NAME, IronFlyConfig
+from bots.iron_fly_0dte.config import BOT_NAME, STRIKE_STEP_POINTS, IronFlyConfig
 from bots.iron_fly_0dte.core import logger
 from bots.iron_fly_0dte.entry import EntryPart
-from bots.iron_fly_0dte.filters import NY, entry_at
 from bots.iron_fly_0dte.memory import Memory
-from bots.iron_fly_0dte.position import OPTION_ASSET_TYPE, ROOT
+from bots.iron_fly_0dte.opening_range import NY, entry_at
 from bots.iron_fly_0dte.restoring import RestoringPart
 from bots.iron_fly_0dte.states import FLAT_STATES, POSITION_STATES, IronFlyState, Trigger
 from shared.logger_service import kv
+from shared.strategy import recovery
 from shared.strategy_contract import (
     Action,
     DataRequest,
@@ -37,6 +38,9 @@ from shared.strategy_contract import (
 
 S = IronFlyState
 CHAIN_LEAD = timedelta(minutes=2)  # request the 0DTE chain this long before the entry time
+# Strikes requested each side of spot beyond the widest wing: the ATM strike sits up to one
+# step above spot, and the straddle strike nearest spot may sit one step below.
+CHAIN_EXTRA_STRIKES = 2
 
 
 class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
@@ -62,8 +66,9 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
 
     def data_request(self, now: datetime) -> DataRequest:
         """Underlying always; VIX until the entry; the 0DTE chain around the entry time; the
-        fly's legs while holding. Ticks of the underlying trigger decides in the range, while
-        entering and while holding (the wing-touch stop)."""
+        fly's legs while holding. Ticks of the underlying trigger decides until the day is done:
+        every tick of the opening range is recorded, and holding, the wing touch is acted on
+        from the tick that shows it."""
         quotes = [self._underlying]
         windows: list[OptionWindow] = []
         state = self._state
@@ -73,11 +78,12 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
         chain_from = entry_at(self._cfg, now) - CHAIN_LEAD
         if state in (S.OPENING_RANGE, S.ENTRY_PENDING) and now >= chain_from:
             widest = self._cfg.manual_wing_width_points or self._cfg.max_wing_width_points
+            strikes_each_side = widest // STRIKE_STEP_POINTS + CHAIN_EXTRA_STRIKES
             windows.append(OptionWindow(ROOT, now.astimezone(NY).date(),
-                                        self._underlying.uic, widest // 5 + 2))
+                                        self._underlying.uic, strikes_each_side))
         if state in POSITION_STATES and self._m.fly is not None:
             quotes.extend(InstrumentRef(uic, OPTION_ASSET_TYPE) for uic in sorted(self._m.fly.uics))
-        ticking = state in (S.OPENING_RANGE, S.ENTRY_PENDING) or state in POSITION_STATES
+        ticking = state is not S.DONE  # from IDLE: the range's first tick is already streamed
         return DataRequest(
             quotes=tuple(quotes), option_windows=tuple(windows), vix=wants_vix,
             tick_uics=frozenset({self._underlying.uic}) if ticking else frozenset(),
@@ -125,11 +131,11 @@ class IronFlyStrategy(EntryPart, ClosingPart, RestoringPart):
         book = recovery.read_book(snapshot.positions)
         if not book.legs:
             return
-        closable = [leg for leg in book.legs if leg.expiry is None or leg.expiry >= day]
+        closable = book.unexpired(day)
         self._safety(actions, snapshot.now, "leftover_legs",
                      f"option legs at the broker at the start of {day}: {book.describe()}")
-        if closable:
-            legs = recovery.close_all_legs(recovery.BrokerBook(tuple(closable), ()))
+        if closable.legs:
+            legs = recovery.close_all_legs(closable, ROOT)
             self._start_close(actions, snapshot.now, legs, "leftover_legs", Trigger.EXIT)
 
     def _on_position(self, snap: Snapshot, price: Decimal | None, actions: list[Action]) -> None:

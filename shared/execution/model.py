@@ -8,13 +8,15 @@ mode); `sent_utc` is a UTC instant (for broker look-ups). Jobs persist as plain 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from shared.config.envelope import ExecutionSection
-from shared.domain import OrderType, PutCall, Side
+from shared.domain import OrderType
+from shared.strategy.codec import leg_spec_from_json as leg_from_json
+from shared.strategy.codec import leg_spec_to_json as leg_to_json
 from shared.strategy_contract import LegFill, LegSpec, OrderStyle
 
 # USD per contract recorded when the broker reports no commission (config default; see
@@ -136,34 +138,6 @@ class Job:
     @property
     def current_leg(self) -> LegWork | None:
         return next((leg for leg in self.legs if not leg.done), None)
-
-
-def leg_to_json(spec: LegSpec) -> dict[str, Any]:
-    return {
-        "leg": spec.leg,
-        "uic": spec.uic,
-        "asset_type": spec.asset_type,
-        "side": spec.side.value,
-        "quantity": spec.quantity,
-        "root": spec.root,
-        "strike": None if spec.strike is None else str(spec.strike),
-        "put_call": None if spec.put_call is None else spec.put_call.value,
-        "expiry": None if spec.expiry is None else spec.expiry.isoformat(),
-    }
-
-
-def leg_from_json(raw: dict[str, Any]) -> LegSpec:
-    return LegSpec(
-        leg=str(raw["leg"]),
-        uic=int(raw["uic"]),
-        asset_type=str(raw["asset_type"]),
-        side=Side(raw["side"]),
-        quantity=int(raw["quantity"]),
-        root=str(raw["root"]),
-        strike=None if raw.get("strike") is None else Decimal(raw["strike"]),
-        put_call=None if raw.get("put_call") is None else PutCall(raw["put_call"]),
-        expiry=None if raw.get("expiry") is None else date.fromisoformat(raw["expiry"]),
-    )
 
 
 def job_to_json(job: Job) -> dict[str, Any]:

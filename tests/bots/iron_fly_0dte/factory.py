@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -91,6 +91,7 @@ class Market:
     leg_overrides: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
     missing: set[int] = field(default_factory=set)  # uics with no quote at all
     ages: dict[int, float] = field(default_factory=dict)
+    delayed_minutes: dict[int, int] = field(default_factory=dict)  # uic -> Saxo's delay
     positions: list[Position] = field(default_factory=list)
     facts: CalendarFacts | None = None
     breaker_allows_entries: bool = True
@@ -138,6 +139,9 @@ class Market:
                     quotes[ref.uic] = self.option_quote(listed, now)
         for uic in self.missing:
             quotes.pop(uic, None)
+        for uic, minutes in self.delayed_minutes.items():
+            if uic in quotes:
+                quotes[uic] = replace(quotes[uic], delayed_minutes=minutes)
         ages = {uic: self.ages.get(uic, 0.0) for uic in quotes}
         return Snapshot(
             now=now, calendar=self.facts or calendar(self.day), quotes=quotes, quote_ages_s=ages,

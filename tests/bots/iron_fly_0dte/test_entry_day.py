@@ -260,8 +260,9 @@ def test_vix_is_rechecked_just_before_the_order() -> None:
 def test_vix_fallback_level_is_used_only_when_allowed() -> None:
     market = Market(vix=None, fallback_vix=D(15))  # no Saxo VIX quote; the runtime's level
     assert of_type(run(strategy(), market, at(9, 30), at(10, 0)), OpenPosition)
-    actions = run(strategy(vix_fallback_yahoo=False), market, at(9, 30), at(10, 0))
-    assert skip_reason(actions) == "vix: no VIX level"
+    actions = run(strategy(vix_fallback_yahoo=False), market, at(9, 30), at(10, 6))
+    assert of_type(actions, OpenPosition) == []
+    assert skip_reason(actions) == "entry window over: vix: no VIX level"
 
 
 def test_wing_width_falls_back_to_vix_without_a_straddle_quote() -> None:

@@ -150,18 +150,23 @@ def test_a_slow_move_of_the_same_size_is_not_a_flash() -> None:
     assert actions == []
 
 
-def test_no_price_for_too_long_closes() -> None:
+def test_no_price_is_left_to_the_runtime_guard() -> None:
+    # The runtime's no-price guard (shared.runtime.protection) owns the blind close; the
+    # strategy's rules need a price, so a blind fly is held here, never closed twice.
     strat, market, _ = holding()  # no_price_close_seconds = 60
     step(strat, market, at(10, 10, 0))
     market.missing = {SPX_UIC}
-    assert run(strat, market, at(10, 10, 5), at(10, 10, 55)) == []
-    assert one_close(step(strat, market, at(10, 11, 0))).exit_reason == "no_price"
+    assert of_type(run(strat, market, at(10, 10, 5), at(10, 12, 0)), ClosePosition) == []
+    assert strat.state_name() == IronFlyState.IN_POSITION
 
 
-def test_an_old_price_counts_as_no_price() -> None:
+def test_an_old_price_drives_no_stop() -> None:
     strat, market, _ = holding()
+    market.spot = D("5100")  # past the upper wing, but 61 s old (blind limit 60 s)
     market.ages = {SPX_UIC: 61.0}
-    assert one_close(step(strat, market, at(10, 10))).exit_reason == "no_price"
+    assert of_type(step(strat, market, at(10, 0, 30), tick=True), ClosePosition) == []
+    market.ages = {}
+    assert one_close(step(strat, market, at(10, 0, 31), tick=True)).exit_reason == "wing_touch"
 
 
 def test_one_close_only_while_closing() -> None:

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from bots.iron_fly_0dte.book import Fly, build_fly
 from bots.iron_fly_0dte.config import IronFlyConfig
-from bots.iron_fly_0dte.exits import FlashMonitor
-from bots.iron_fly_0dte.filters import check_filters
 from bots.iron_fly_0dte.memory import Memory
 from bots.iron_fly_0dte.opening_range import OpeningRange
-from bots.iron_fly_0dte.position import Fly, build_fly
+from bots.iron_fly_0dte.rules import check_filters
+from bots.iron_fly_0dte.selection import ChainView, FlyPlan, NotReady, plan_fly, round_to_step
 from bots.iron_fly_0dte.states import (
     FLAT_STATES,
     POSITION_STATES,
@@ -23,10 +23,10 @@ from bots.iron_fly_0dte.states import (
     next_state,
 )
 from bots.iron_fly_0dte.strategy import IronFlyStrategy
-from bots.iron_fly_0dte.strikes import ChainView, FlyPlan, NotReady, plan_fly, round_to_step
 from shared import paths
 from shared.config_loader import parse_bot_config
 from shared.domain import PutCall, Quote, Side
+from shared.strategy.exits import FlashMonitor
 from shared.strategy_contract import LegFill, OpenPosition, OrderStyle, Strategy
 from tests.bots.iron_fly_0dte.factory import (
     DAY,

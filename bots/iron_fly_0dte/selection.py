@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from bots.iron_fly_0dte.book import ROOT
 from bots.iron_fly_0dte.config import STRIKE_STEP_POINTS, IronFlyStrategyConfig
-from bots.iron_fly_0dte.position import ROOT
 from shared.domain import OptionContract, PutCall, Quote
 from shared.options_math import (
     expected_move_from_straddle,
@@ -22,6 +22,7 @@ from shared.options_math import (
     first_strike_above,
     round_strike,
 )
+from shared.strategy.quotes import quote_age_s, usable_quote
 
 STEP = Decimal(STRIKE_STEP_POINTS)
 
@@ -56,15 +57,6 @@ def round_to_step(points: float | Decimal) -> Decimal:
     return (Decimal(str(points)) / STEP).to_integral_value(rounding=ROUND_HALF_UP) * STEP
 
 
-def usable_quote(quote: Quote | None, age_s: float | None, max_age_s: float) -> bool:
-    """Two-sided, ask > 0, bid >= 0, not crossed and (when its age is known) fresh."""
-    if quote is None or quote.bid is None or quote.ask is None:
-        return False
-    if quote.ask <= 0 or quote.bid < 0 or quote.bid > quote.ask:
-        return False
-    return age_s is None or age_s <= max_age_s
-
-
 class ChainView:
     """Today's contracts of the configured root, indexed by (strike, put/call), with quotes."""
 
@@ -96,14 +88,14 @@ class ChainView:
         return self._by_key.get((strike, put_call))
 
     def quote(self, strike: Decimal, put_call: PutCall) -> Quote | None:
-        """The usable quote of that contract, or None."""
+        """The usable quote of that contract (`shared.strategy.quotes` rule), or None."""
         contract = self.contract(strike, put_call)
         if contract is None:
             return None
         quote = self._quotes.get(contract.uic)
-        age = self._ages.get(contract.uic)
-        if age is None and quote is not None:
-            age = quote.age_seconds(self._now)
+        if quote is None:
+            return None
+        age = quote_age_s(quote, self._ages, self._now)
         return quote if usable_quote(quote, age, self._max_age_s) else None
 
 

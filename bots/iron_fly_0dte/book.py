@@ -16,8 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bots.iron_fly_0dte.codec import dec, opt_dec, opt_str, opt_utc, parse_date
 from shared.domain import PutCall, Quote, Side
+from shared.strategy.codec import dec, opt_dec, opt_str, opt_utc, parse_date
+from shared.strategy.quotes import touch_problems
 from shared.strategy_contract import LegFill, LegSpec
 
 ROOT = "SPXW"
@@ -131,13 +132,12 @@ class Fly:
 
     def cost_to_close_usd(self, quotes: Mapping[int, Quote]) -> Decimal | None:
         """USD to buy back the shorts at the ask and sell the longs at the bid; None when a
-        leg lacks a positive bid/ask or the quote is crossed."""
+        leg has no quote or one that fails `touch_problems` (callers pass only quotes that are
+        usable by the one rule of `shared.strategy.quotes`, age included)."""
         total = Decimal(0)
         for leg in self.legs:
             quote = quotes.get(leg.uic)
-            if quote is None or quote.bid is None or quote.ask is None:
-                return None
-            if quote.bid < 0 or quote.ask <= 0 or quote.bid > quote.ask:
+            if quote is None or touch_problems(quote) or quote.bid is None or quote.ask is None:
                 return None
             if leg.side is Side.SELL:
                 total += quote.ask * CONTRACT_MULTIPLIER * self.quantity
