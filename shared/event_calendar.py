@@ -386,6 +386,14 @@ class EventCalendar:
         """The years whose `kind` events are all listed (packaged or overlay)."""
         return self._data.coverage[_checked_kind(kind)]
 
+    def listed(self, kind: EventKind, year: int) -> tuple[MarketEvent, ...]:
+        """The `kind` events the data lists in `year` (never assumed ones); no logging."""
+        events = self._data.by_kind[_checked_kind(kind)]
+        days = self._days[kind]
+        low = bisect.bisect_left(days, date(year, 1, 1))
+        high = bisect.bisect_right(days, date(year, 12, 31))
+        return events[low:high]
+
     def covered_through(self, kind: EventKind, today: date) -> date | None:
         """31 December of the last year of the unbroken run of covered years from `today`'s
         year on; None when `today`'s year itself is not covered for `kind`."""
