@@ -157,7 +157,8 @@ def test_earnings_imports_per_symbol_keep_the_other_symbols(
     msft = _write(home, "msft.csv", f"{header}\n2027-01-27,MSFT,after_close\n")
 
     for source in (aapl, msft):
-        assert main(["calendar", "import", str(source), "--kind", "earnings", "--year", "2027"]) == 0
+        args = ["calendar", "import", str(source), "--kind", "earnings", "--year", "2027"]
+        assert main(args) == 0
 
     listed = EventCalendar().listed("earnings", 2027)
     assert [(e.day, e.symbol, e.approximate) for e in listed] == [
