@@ -31,6 +31,7 @@ from shared.execution.leg_worker import CrashHook
 from shared.journal import Journal
 from shared.logger_service import kv
 from shared.reconciliation import Reconciler
+from shared.runtime.calendar_watch import CalendarWatch
 from shared.runtime.health import Notifier, health_line
 from shared.runtime.protection import Protector
 from shared.runtime.signals import InterruptibleClock, StopFlag
@@ -133,6 +134,8 @@ class BotRuntime:
         self.builder = SnapshotBuilder(
             broker=broker, calendar=calendar, stale_s=market_data.stream_stale_seconds
         )
+        self.calendar_watch = CalendarWatch(calendar=calendar, recorder=self.recorder,
+                                            journal=journal)  # fmt: skip
         self.feed: PriceFeed | None = None
         self.errors = 0
         self.iterations = 0
@@ -271,6 +274,7 @@ class BotRuntime:
         if self._market_closed(now):
             self._sleep_until_open()
             return
+        self.calendar_watch.check(now)  # a day without event data: one safety event, alerted
         if self.clock.monotonic() >= self._next_reconcile and not self.executor.busy:
             self._reconcile()
         self.executor.step()
