@@ -8,11 +8,11 @@ from pathlib import Path
 
 from shared.clock import ManualClock
 from shared.event_calendar import EventCalendar
-from shared.event_overlay import Overlay, OverlayDay, OverlayYear, save_overlay
+from shared.event_overlay import save_overlay
 from shared.execution import Recorder
 from shared.journal import Journal
 from shared.runtime.calendar_watch import EVENT_DATA_MISSING, CalendarWatch
-from tests.shared.calendar_files import CPI_2027, NFP_2027, PPI_2027
+from tests.shared.calendar_files import macro_overlay_2027
 
 BOT = "iron_fly_0dte"
 MONDAY_2027 = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)  # 09:00 ET, a trading day without data
@@ -22,23 +22,6 @@ def _watch(journal: Journal, overlay_file: Path, clock: ManualClock) -> Calendar
     recorder = Recorder(journal, BOT, lambda: ("idle", {}), clock=clock)
     calendar = EventCalendar(overlay_file=overlay_file)
     return CalendarWatch(calendar=calendar, recorder=recorder, journal=journal)
-
-
-def macro_overlay_2027() -> Overlay:
-    """An overlay with complete 2027 CPI, PPI and payrolls schedules (test dates)."""
-    schedules = (("cpi", CPI_2027), ("ppi", PPI_2027), ("nfp", NFP_2027))
-    return Overlay(
-        entries=tuple(
-            OverlayYear(
-                kind=kind,
-                year=2027,
-                source="test",
-                imported_at=MONDAY_2027,
-                days=tuple(OverlayDay(date=d, name=kind) for d in days),
-            )
-            for kind, days in schedules
-        )
-    )
 
 
 def _missing(journal: Journal) -> list[dict[str, object]]:

@@ -6,7 +6,9 @@ The 2027 dates are test data in the BLS feed's shape (weekday trading days), not
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
+
+from shared.event_overlay import Overlay, OverlayDay, OverlayYear
 
 CPI_2027 = tuple(
     date.fromisoformat(d)
@@ -91,3 +93,20 @@ def bls_feed(*, with_2027: bool = True) -> bytes:
 
 def csv_of(days: Iterable[date], header: str = "date,name") -> str:
     return header + "\n" + "".join(f"{d.isoformat()},\n" for d in days)
+
+
+def macro_overlay_2027() -> Overlay:
+    """An overlay with complete 2027 CPI, PPI and payrolls schedules (test dates)."""
+    schedules = (("cpi", CPI_2027), ("ppi", PPI_2027), ("nfp", NFP_2027))
+    return Overlay(
+        entries=tuple(
+            OverlayYear(
+                kind=kind,
+                year=2027,
+                source="test",
+                imported_at=datetime(2026, 12, 5, tzinfo=UTC),
+                days=tuple(OverlayDay(date=d, name=kind) for d in days),
+            )
+            for kind, days in schedules
+        )
+    )
