@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
 
+from shared import market_hours
 from shared.cli.main import main
 from shared.runtime.calendar_watch import EVENT_DATA_MISSING
 from shared.saxo_sim.server import SimServer
@@ -18,6 +20,9 @@ from tests.shared.calendar_files import CPI_2027, NFP_2027, PPI_2027, csv_of
 
 # Tuesday: no FOMC meeting (packaged 2027 data) and no release in the imported test schedules.
 PLAIN_DAY_2027 = date(2027, 3, 2)
+# Earlier than the harness's 09:29:15: the first bot of a test process starts cold (imports,
+# first stream), and the range must begin within a minute of 09:30.
+SIM_START = clock_time(9, 28, 30)
 
 
 def _import_macro_schedules(home: Path) -> None:
@@ -32,9 +37,13 @@ def test_the_fly_stands_aside_without_2027_data_and_trades_once_it_is_imported(
     sim_factory: Callable[..., SimServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before_home, after_home = tmp_path / "before", tmp_path / "after"
+    # Warm the exchange calendar's 2027 sessions now: computed cold inside the bot, they cost
+    # real seconds, i.e. minutes of the fast simulated morning, and the range would start late.
+    for venue in ("nyse", "index_options"):
+        market_hours.session(PLAIN_DAY_2027, venue)
 
     monkeypatch.setenv("CALYPSO_HOME", str(before_home))
-    before = start_day(sim_factory, before_home, PLAIN_DAY_2027)
+    before = start_day(sim_factory, before_home, PLAIN_DAY_2027, start=SIM_START)
     bot = before.bot()
     bot.wait_state("done")
     assert bot.stop() == 0
@@ -46,7 +55,7 @@ def test_the_fly_stands_aside_without_2027_data_and_trades_once_it_is_imported(
 
     monkeypatch.setenv("CALYPSO_HOME", str(after_home))
     _import_macro_schedules(after_home)
-    after = start_day(sim_factory, after_home, PLAIN_DAY_2027)
+    after = start_day(sim_factory, after_home, PLAIN_DAY_2027, start=SIM_START)
     bot = after.open_fly()
     assert bot.stop() == 0
     traded = read_journal(after_home)
