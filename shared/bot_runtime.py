@@ -36,6 +36,7 @@ from shared.journal import Journal
 from shared.logger_service import kv, redact
 from shared.reconciliation import Reconciler
 from shared.runtime import precheck
+from shared.runtime.calendar_watch import CalendarWatch
 from shared.runtime.health import Notifier, health_line
 from shared.runtime.position_poll import PositionPoll
 from shared.runtime.protection import Protector
@@ -144,6 +145,8 @@ class BotRuntime:
             vix_fallback=vix_fallback,
         )
         self.position_poll = PositionPoll(broker=broker, journal=journal, clock=clock)
+        self.calendar_watch = CalendarWatch(calendar=calendar, recorder=self.recorder,
+                                            journal=journal)  # fmt: skip
         self.feed: PriceFeed | None = None
         self.errors = 0
         self._outage_reported = False
@@ -331,6 +334,7 @@ class BotRuntime:
         if self._market_closed(now):
             self._sleep_until_open()
             return
+        self.calendar_watch.check(now)  # a day without event data: one safety event, alerted
         if self.clock.monotonic() >= self._next_reconcile and not self.executor.busy:
             self._reconcile()
         self.executor.step()

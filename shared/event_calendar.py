@@ -1,8 +1,13 @@
-"""Scheduled market events (FOMC, CPI, PPI, payrolls, megacap earnings) from packaged data files.
+"""Scheduled market events (FOMC, CPI, PPI, payrolls, megacap earnings): packaged data files
+merged with the operator's overlay.
 
-Data: `shared/data/events_fomc.json`, `events_macro.json`, `events_earnings.json`. Each file names
-its `source` and, per event kind, the years it `coverage`s completely. Days are US Eastern
-calendar dates. Kinds:
+Data: `shared/data/events_fomc.json`, `events_macro.json`, `events_earnings.json` (read-only in
+the install). Each file names its `source` and, per event kind, the years it `coverage`s
+completely. The operator overlay `CALYPSO_HOME/data/events_local.json` (`shared.event_overlay`,
+written by `calypso calendar import`) adds complete schedules per kind and year: its events and
+years are added to the packaged ones (never removed). A malformed overlay is ignored with an
+ERROR and reported by `overlay_problem` (fail-closed: its years stay uncovered). Days are US
+Eastern calendar dates. Kinds:
 
 - `fomc`: every day of a scheduled FOMC meeting; `fomc_decision`: the meeting's last day
   (statement 14:00 ET), which is also an `fomc` day.
@@ -38,6 +43,10 @@ from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from shared import paths
+from shared.event_overlay import ImportKind, Overlay, OverlayError, load_overlay
+from shared.logger_service import kv
+
 logger = logging.getLogger(__name__)
 
 EventKind = Literal["fomc", "fomc_decision", "cpi", "ppi", "nfp", "earnings"]
@@ -48,6 +57,15 @@ ASSUMED_WHEN_UNCOVERED: frozenset[EventKind] = frozenset(
     {"fomc", "fomc_decision", "cpi", "ppi", "nfp"}
 )
 DATA_FILES: tuple[str, ...] = ("events_fomc.json", "events_macro.json", "events_earnings.json")
+# The calendar kinds an overlay (import) kind covers.
+KINDS_OF_IMPORT: Mapping[ImportKind, tuple[EventKind, ...]] = {
+    "cpi": ("cpi",),
+    "ppi": ("ppi",),
+    "nfp": ("nfp",),
+    "fomc": ("fomc", "fomc_decision"),
+    "earnings": ("earnings",),
+}
+FOMC_DECISION_NAME = "FOMC decision: statement 14:00 ET, press conference 14:30 ET"
 
 
 @dataclass(frozen=True)
@@ -161,13 +179,7 @@ def _fomc_events(data: _FomcFile) -> list[MarketEvent]:
         span = f"{first:%b} {first.day}-{end}"
         events.append(MarketEvent(first, "fomc", f"FOMC meeting day 1 of 2 ({span})"))
         events.append(MarketEvent(decision, "fomc", f"FOMC meeting day 2 of 2 ({span})"))
-        events.append(
-            MarketEvent(
-                decision,
-                "fomc_decision",
-                "FOMC decision: statement 14:00 ET, press conference 14:30 ET",
-            )
-        )
+        events.append(MarketEvent(decision, "fomc_decision", FOMC_DECISION_NAME))
     return events
 
 
@@ -186,6 +198,11 @@ def _earnings_events(data: _EarningsFile) -> list[MarketEvent]:
 
 
 def _build(folder: Traversable) -> _CalendarData:
+    events, coverage = _collect(folder)
+    return _index(events, coverage)
+
+
+def _collect(folder: Traversable) -> tuple[list[MarketEvent], dict[EventKind, frozenset[int]]]:
     fomc = _read(folder, "events_fomc.json", _FomcFile)
     macro = _read(folder, "events_macro.json", _MacroFile)
     earnings = _read(folder, "events_earnings.json", _EarningsFile)
@@ -202,7 +219,12 @@ def _build(folder: Traversable) -> _CalendarData:
     missing = set(EVENT_KINDS) - set(coverage)
     if missing:
         raise CalendarDataError(f"no data file declares coverage for {sorted(missing)}")
+    return events, coverage
 
+
+def _index(
+    events: list[MarketEvent], coverage: Mapping[EventKind, frozenset[int]]
+) -> _CalendarData:
     by_kind: dict[EventKind, list[MarketEvent]] = {kind: [] for kind in EVENT_KINDS}
     by_day: dict[date, list[MarketEvent]] = {}
     for event in sorted(events, key=lambda e: (e.day, EVENT_KINDS.index(e.kind), e.symbol or "")):
@@ -218,8 +240,40 @@ def _build(folder: Traversable) -> _CalendarData:
     return _CalendarData(
         by_kind={k: tuple(v) for k, v in by_kind.items()},
         by_day={d: tuple(v) for d, v in by_day.items()},
-        coverage=coverage,
+        coverage=dict(coverage),
     )
+
+
+def _overlay_events(overlay: Overlay) -> tuple[list[MarketEvent], dict[EventKind, set[int]]]:
+    """The overlay's days as events (operator dates are not approximate) and covered years."""
+    when = {"after_close": "after the close", "before_open": "before the open", None: ""}
+    events: list[MarketEvent] = []
+    years: dict[EventKind, set[int]] = {}
+    for entry in overlay.entries:
+        for kind in KINDS_OF_IMPORT[entry.kind]:
+            years.setdefault(kind, set()).add(entry.year)
+        for day in entry.days:
+            if entry.kind == "earnings":
+                name = f"{day.symbol} earnings {when[day.timing]}"
+                events.append(MarketEvent(day.date, "earnings", name, symbol=day.symbol))
+                continue
+            events.append(MarketEvent(day.date, entry.kind, day.name))
+            if entry.kind == "fomc" and day.decision:
+                events.append(MarketEvent(day.date, "fomc_decision", FOMC_DECISION_NAME))
+    return events, years
+
+
+def _merged(base: _CalendarData, overlay: Overlay) -> _CalendarData:
+    """`base` plus the overlay's events (a day already listed for the kind and symbol is kept
+    once, from `base`) and covered years."""
+    if not overlay.entries:
+        return base
+    events = [e for listed in base.by_kind.values() for e in listed]
+    known = {(e.day, e.kind, e.symbol) for e in events}
+    added, years = _overlay_events(overlay)
+    events += [e for e in added if (e.day, e.kind, e.symbol) not in known]
+    coverage = {k: base.coverage[k] | frozenset(years.get(k, ())) for k in base.coverage}
+    return _index(events, coverage)
 
 
 @functools.cache
@@ -231,18 +285,90 @@ def _packaged() -> _CalendarData:
 
 
 class EventCalendar:
-    """Queries over the packaged event data; see the module docstring for uncovered years."""
+    """Queries over the packaged event data and the operator overlay; see the module docstring
+    for uncovered years."""
 
-    def __init__(self, *, strict: bool = False, data_dir: Path | None = None) -> None:
-        """Load the packaged data (once per process) or, for tests, the files in `data_dir`.
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        data_dir: Path | None = None,
+        overlay_file: Path | None = None,
+        packaged_only: bool = False,
+    ) -> None:
+        """Load the packaged data (once per process) or, for tests, the files in `data_dir`,
+        then merge the overlay: `overlay_file`, else (with the packaged data) the operator's
+        `CALYPSO_HOME/data/events_local.json`; none when `packaged_only`.
 
-        Raises CalendarDataError when a data file is missing or malformed.
+        Raises CalendarDataError when a packaged data file is missing or malformed; a bad
+        overlay is logged and reported by `overlay_problem`, never raised.
         """
-        self._data = _packaged() if data_dir is None else _build(data_dir)
+        self._base = _packaged() if data_dir is None else _build(data_dir)
+        if packaged_only:
+            overlay_file = None
+        elif overlay_file is None and data_dir is None:
+            overlay_file = paths.events_overlay_path()
+        self._overlay_file = overlay_file
+        self._overlay_signature: tuple[int, int] | None = None
+        self._overlay_problem: str | None = None
         self._strict = strict
         self._warned: set[tuple[EventKind, int]] = set()
         self._lock = threading.Lock()
-        self._days = {k: [e.day for e in v] for k, v in self._data.by_kind.items()}
+        self._install(self._base)
+        self.reload_overlay()
+
+    def _install(self, data: _CalendarData) -> None:
+        self._data = data
+        self._days = {k: [e.day for e in v] for k, v in data.by_kind.items()}
+
+    @property
+    def overlay_file(self) -> Path | None:
+        """The overlay file merged (or looked for), None when packaged data only."""
+        return self._overlay_file
+
+    @property
+    def overlay_problem(self) -> str | None:
+        """Why the overlay file is not used (unreadable or malformed), else None."""
+        return self._overlay_problem
+
+    def reload_overlay(self) -> bool:
+        """Re-read the overlay when its file changed (size or mtime); True when the data changed.
+
+        Reads the filesystem: call from the runtime (start, new day), never from a strategy.
+        A bad file keeps the data as they were and sets `overlay_problem` (logged once).
+        """
+        if self._overlay_file is None:
+            return False
+        try:
+            info = self._overlay_file.stat()
+            signature = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            signature = None
+        if signature == self._overlay_signature and self._overlay_problem is None:
+            return False
+        self._overlay_signature = signature
+        try:
+            overlay = load_overlay(self._overlay_file)
+        except OverlayError as exc:
+            if str(exc) != self._overlay_problem:
+                logger.error(kv("event_overlay_invalid", path=self._overlay_file, error=exc))
+            self._overlay_problem = str(exc)
+            return False
+        self._overlay_problem = None
+        try:
+            merged = _merged(self._base, overlay)
+        except CalendarDataError as exc:
+            self._overlay_problem = f"event overlay {self._overlay_file}: {exc}"
+            logger.error(kv("event_overlay_invalid", path=self._overlay_file, error=exc))
+            return False
+        changed = merged is not self._data
+        with self._lock:
+            self._install(merged)
+            self._warned.clear()
+        if overlay.entries:
+            logger.info(kv("event_overlay_loaded", path=self._overlay_file,
+                           entries=len(overlay.entries)))  # fmt: skip
+        return changed
 
     @property
     def strict(self) -> bool:
@@ -256,6 +382,29 @@ class EventCalendar:
         """The last covered day for `kind`: 31 December of its last covered year."""
         return date(max(self._data.coverage[_checked_kind(kind)]), 12, 31)
 
+    def covered_years(self, kind: EventKind) -> frozenset[int]:
+        """The years whose `kind` events are all listed (packaged or overlay)."""
+        return self._data.coverage[_checked_kind(kind)]
+
+    def listed(self, kind: EventKind, year: int) -> tuple[MarketEvent, ...]:
+        """The `kind` events the data lists in `year` (never assumed ones); no logging."""
+        events = self._data.by_kind[_checked_kind(kind)]
+        days = self._days[kind]
+        low = bisect.bisect_left(days, date(year, 1, 1))
+        high = bisect.bisect_right(days, date(year, 12, 31))
+        return events[low:high]
+
+    def covered_through(self, kind: EventKind, today: date) -> date | None:
+        """31 December of the last year of the unbroken run of covered years from `today`'s
+        year on; None when `today`'s year itself is not covered for `kind`."""
+        years = self._data.coverage[_checked_kind(kind)]
+        if today.year not in years:
+            return None
+        year = today.year
+        while year + 1 in years:
+            year += 1
+        return date(year, 12, 31)
+
     def kinds_near_horizon(self, today: date, min_days: int = 60) -> list[EventKind]:
         """Kinds whose coverage ends fewer than `min_days` after `today`; logs a WARNING each.
 
@@ -266,12 +415,9 @@ class EventCalendar:
             days_left = (self.horizon(kind) - today).days
             if days_left < min_days:
                 near.append(kind)
-                logger.warning(
-                    "event_calendar_horizon_near kind=%s horizon=%s days_left=%d",
-                    kind,
-                    self.horizon(kind).isoformat(),
-                    days_left,
-                )
+                end = self.horizon(kind).isoformat()
+                event = "event_calendar_horizon_near"
+                logger.warning(kv(event, kind=kind, horizon=end, days_left=days_left))
         return near
 
     def events_on(self, day: date, kinds: Iterable[EventKind] | None = None) -> list[MarketEvent]:
@@ -351,14 +497,9 @@ class EventCalendar:
             first = (kind, day.year) not in self._warned
             self._warned.add((kind, day.year))
         if first:
-            logger.warning(
-                "event_calendar_uncovered kind=%s day=%s year=%d covered=%s assumed=%s",
-                kind,
-                day.isoformat(),
-                day.year,
-                span,
-                "event" if kind in ASSUMED_WHEN_UNCOVERED else "none",
-            )
+            assumed = "event" if kind in ASSUMED_WHEN_UNCOVERED else "none"
+            logger.warning(kv("event_calendar_uncovered", kind=kind, day=day.isoformat(),
+                              year=day.year, covered=span, assumed=assumed))  # fmt: skip
         return False
 
 

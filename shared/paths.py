@@ -35,6 +35,12 @@ def data_dir(home: Path | None = None) -> Path:
     return (home or calypso_home()) / "data"
 
 
+def events_overlay_path(home: Path | None = None) -> Path:
+    """`CALYPSO_HOME/data/events_local.json`: the operator's event dates, merged over the
+    packaged event data (written by `calypso calendar import`)."""
+    return data_dir(home) / "events_local.json"
+
+
 def log_dir(bot: str, home: Path | None = None) -> Path:
     """`CALYPSO_HOME/logs/<bot>`. Not created here."""
     return (home or calypso_home()) / "logs" / bot

@@ -1,4 +1,5 @@
-"""`calypso calendar DATE [--json]`: the session, holiday and market events of one day."""
+"""`calypso calendar DATE [--json]`: the session, holiday and market events of one day; and
+`calypso calendar import|update|coverage` (see `shared.cli.calendar_data_cmd`)."""
 
 from __future__ import annotations
 
@@ -12,29 +13,56 @@ from rich.console import Console
 from rich.table import Table
 
 from shared import market_hours
+from shared.cli import calendar_data_cmd
 from shared.clock import Clock, WallClock
 from shared.event_calendar import EVENT_KINDS, EventCalendar
 
 # The clock that turns `today`/`tomorrow` into a New York date; tests swap it.
 _CLOCK: Clock = WallClock()
+DAY_ACTION = "day"
+ACTIONS = (DAY_ACTION, "import", "update", "coverage")
 
 
 def register(subparsers: Any) -> None:
-    """Add the `calendar` subcommand."""
+    """Add the `calendar` subcommand; its actions are parsed by `actions_parser`."""
     parser = subparsers.add_parser(
         "calendar",
-        help="trading session, holiday and events (FOMC, CPI, ...) of one day",
+        help="one day's session and events; import, update and coverage of the event data",
         description=(
-            "Show whether DATE is a trading day, its NYSE open and close (America/New_York), "
-            "early close, holiday name, and scheduled events (FOMC, CPI, PPI, payrolls, "
-            "approximate megacap earnings)."
+            "calypso calendar DATE [--json]: whether DATE is a trading day, its NYSE open and "
+            "close (America/New_York), early close, holiday name, and scheduled events (FOMC, "
+            "CPI, PPI, payrolls, megacap earnings). "
+            "calypso calendar import|update|coverage ...: the operator's event dates in "
+            "CALYPSO_HOME/data/events_local.json (`calypso calendar ACTION -h` for each)."
         ),
+        usage="calypso calendar {DATE [--json] | import | update | coverage} ...",
     )
-    parser.add_argument(
+    parser.add_argument("words", nargs=argparse.REMAINDER, metavar="DATE|ACTION ...")
+    parser.set_defaults(func=dispatch)
+
+
+def actions_parser() -> argparse.ArgumentParser:
+    """The parser of `calypso calendar`'s words: `day DATE` (implied) or another action."""
+    parser = argparse.ArgumentParser(prog="calypso calendar")
+    actions = parser.add_subparsers(dest="calendar_action", metavar="ACTION", required=True)
+    day = actions.add_parser(DAY_ACTION, help="one day's session and events (the default)")
+    day.add_argument(
         "date", metavar="DATE", help="YYYY-MM-DD, or today / tomorrow (America/New_York)"
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object to stdout")
-    parser.set_defaults(func=run)
+    day.add_argument("--json", action="store_true", help="print one JSON object to stdout")
+    day.set_defaults(func=run)
+    calendar_data_cmd.register(actions)
+    return parser
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """`calypso calendar WORDS`: a first word that is no action means `day DATE`."""
+    words: list[str] = list(args.words)
+    if words and words[0] not in ACTIONS and words[0] not in ("-h", "--help"):
+        words.insert(0, DAY_ACTION)
+    inner = actions_parser().parse_args(words)
+    code: int = inner.func(inner)
+    return code
 
 
 def parse_day(text: str, clock: Clock) -> date:
@@ -113,10 +141,13 @@ def run(args: argparse.Namespace) -> int:
     """Handler of `calypso calendar`; exit 0, or 2 on a bad DATE."""
     try:
         day = parse_day(args.date, _CLOCK)
-        report = day_report(day, EventCalendar())
+        calendar = EventCalendar()
+        report = day_report(day, calendar)
     except ValueError as exc:
         print(f"calypso calendar: error: {exc}", file=sys.stderr)
         return 2
+    if calendar.overlay_problem:
+        print(f"calypso calendar: warning: {calendar.overlay_problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(report))
     else:

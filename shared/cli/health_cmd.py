@@ -76,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all_ok(verdicts) else EXIT_UNHEALTHY
 
 
+def _outcome(verdict: Verdict) -> Text:
+    if not verdict.ok:
+        return Text("FAIL", style="bold red")
+    return Text("WARN", style="bold yellow") if verdict.warning else Text("PASS", style="green")
+
+
 def _print_table(verdicts: Sequence[Verdict], home: str) -> None:
     healthy = all_ok(verdicts)
     table = Table(title=f"CALYPSO health ({home})")
@@ -87,7 +93,7 @@ def _print_table(verdicts: Sequence[Verdict], home: str) -> None:
         table.add_row(
             verdict.name,
             verdict.bot or "-",
-            Text("PASS", style="green") if verdict.ok else Text("FAIL", style="bold red"),
+            _outcome(verdict),
             verdict.reason,
         )
     console = Console(width=None if sys.stdout.isatty() else 160)

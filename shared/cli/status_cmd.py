@@ -1,4 +1,5 @@
-"""`calypso status [--json] [--bot BOT]`: every bot's service, state, open position, today's P&L.
+"""`calypso status [--json] [--bot BOT]`: every bot's service, state, open position, today's P&L,
+and the event data (kinds without data today, how far each is covered).
 
 The service state comes from `systemctl show` when the unit is installed, else from the bot's
 single-instance lock. Everything else is read from the bot's journal (read-only). Today is the
@@ -24,6 +25,7 @@ from rich.text import Text
 
 from shared import paths
 from shared.clock import Clock, WallClock
+from shared.event_calendar import ASSUMED_WHEN_UNCOVERED, EVENT_KINDS, EventCalendar
 from shared.health.journal_view import NEW_YORK, JournalView, net_legs, read_journal
 from shared.health.probes import SystemProbes, default_probes
 from shared.health.service import ServiceState, selected_bots, service_state
@@ -68,15 +70,36 @@ def collect(
     ]
 
 
-def status_json(rows: Sequence[tuple[ServiceState, JournalView]], now: datetime) -> dict[str, Any]:
-    """The `--json` document: {"now", "date_new_york", "bots": [...]}."""
+def status_json(
+    rows: Sequence[tuple[ServiceState, JournalView]],
+    now: datetime,
+    calendar: EventCalendar | None = None,
+) -> dict[str, Any]:
+    """The `--json` document: {"now", "date_new_york", "event_data", "bots": [...]}."""
     return {
         "now": now.isoformat(),
         "date_new_york": now.astimezone(NEW_YORK).date().isoformat(),
+        "event_data": event_data(calendar or EventCalendar(), now),
         "bots": [
             {"bot": service.bot, "service": service.to_json(), **view.to_json()}
             for service, view in rows
         ],
+    }
+
+
+def event_data(calendar: EventCalendar, now: datetime) -> dict[str, Any]:
+    """Today's (New York) event-data facts: kinds without data today (`no_data_today`; of
+    them, `assumed_event_today` make the bots stand aside), the last day each kind is covered
+    without a gap, and the overlay's problem if it cannot be used."""
+    today = now.astimezone(NEW_YORK).date()
+    missing = [kind for kind in EVENT_KINDS if not calendar.covers(today, kind)]
+    ends = {kind: calendar.covered_through(kind, today) for kind in EVENT_KINDS}
+    return {
+        "no_data_today": missing,
+        "assumed_event_today": [k for k in missing if k in ASSUMED_WHEN_UNCOVERED],
+        "covered_through": {k: None if end is None else end.isoformat() for k, end in ends.items()},
+        "overlay": None if calendar.overlay_file is None else str(calendar.overlay_file),
+        "overlay_problem": calendar.overlay_problem,
     }
 
 
@@ -89,14 +112,30 @@ def run(args: argparse.Namespace) -> int:
     home = paths.calypso_home()
     now = _CLOCK.now()
     rows = collect(bots, home=home, clock=_CLOCK, probes=_PROBES())
+    calendar = EventCalendar()
     if args.json:
-        sys.stdout.write(json.dumps(status_json(rows, now), indent=2) + "\n")
+        sys.stdout.write(json.dumps(status_json(rows, now, calendar), indent=2) + "\n")
     else:
         _print_table(rows, now, home)
+        _print_event_data(event_data(calendar, now))
     unreadable = [view for _, view in rows if view.unreadable]
     for view in unreadable:
         sys.stderr.write(f"calypso status: {view.bot}: {view.problem}\n")
     return EXIT_UNREADABLE_JOURNAL if unreadable else 0
+
+
+def _print_event_data(facts: dict[str, Any]) -> None:
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    if facts["overlay_problem"]:
+        console.print(f"event data: {facts['overlay_problem']}", style="bold red")
+    if facts["no_data_today"]:
+        line = f"event data: NO {', '.join(facts['no_data_today'])} data for today"
+        if facts["assumed_event_today"]:
+            line += f" ({', '.join(facts['assumed_event_today'])} assumed: no entries)"
+        console.print(line + ": run `calypso calendar update`", style="bold red")
+        return
+    first = min(end for end in facts["covered_through"].values() if end is not None)
+    console.print(f"event data: every kind covered through at least {first}", style="green")
 
 
 def _service_text(service: ServiceState) -> Text:

@@ -71,6 +71,9 @@ def run_health(
         )
     )
     failed = [_label(v) for v in verdicts if not v.ok]
+    for verdict in verdicts:
+        if verdict.ok and verdict.warning:
+            logger.warning(kv("health_warning", check=_label(verdict), reason=verdict.reason))
     if all_ok(verdicts):
         logger.info(kv("health_summary", ok=True, checks=len(verdicts)))
     else:

@@ -11,16 +11,19 @@ from typing import Any, Final
 
 from shared import market_hours, paths
 from shared.clock import Clock
-from shared.event_calendar import EVENT_KINDS, EventCalendar
+from shared.event_calendar import EVENT_KINDS, EventCalendar, EventKind
 from shared.health.probes import DiskProbe
 from shared.health.verdict import (
     DISK_MIN_FREE_BYTES,
+    EVENT_DATA_FAIL_DAYS,
+    EVENT_DATA_WARN_DAYS,
     GIB,
     HORIZON_MIN_DAYS,
     Verdict,
     describe_age,
     failed,
     passed,
+    warned,
 )
 from shared.token_coordinator import TokenCacheError, cache_mode_problem, read_cache_environments
 
@@ -196,27 +199,52 @@ def check_market_hours_horizon(*, clock: Clock) -> Verdict:
     )
 
 
-def check_event_calendar_horizon(*, clock: Clock, calendar: EventCalendar | None = None) -> Verdict:
-    """Every event kind (FOMC, CPI, PPI, NFP, earnings) has data at least HORIZON_MIN_DAYS past
-    today (NY). Uncovered days are treated as event days by the bots, so running out of data
-    means standing aside on every day."""
+def check_event_calendar_horizon(
+    *, clock: Clock, calendar: EventCalendar | None = None
+) -> Verdict:
+    """Every event kind (FOMC, CPI, PPI, NFP, earnings) has data, packaged or in the operator
+    overlay, without a gap from today (NY) on: fails when a kind runs out in fewer than
+    EVENT_DATA_FAIL_DAYS days (or has no data for today) or the overlay is unreadable; warns
+    (passes) under EVENT_DATA_WARN_DAYS. Uncovered days are treated as event days by the
+    bots, so running out of data means standing aside on every day."""
     name = "event_calendar_horizon"
     today = _new_york_today(clock)
     events = calendar or EventCalendar()
-    horizons = {kind: events.horizon(kind) for kind in EVENT_KINDS}
-    days_left = {kind: (end - today).days for kind, end in horizons.items()}
-    near = [kind for kind in EVENT_KINDS if days_left[kind] < HORIZON_MIN_DAYS]
+    ends = {kind: events.covered_through(kind, today) for kind in EVENT_KINDS}
+    days_left = {kind: -1 if end is None else (end - today).days for kind, end in ends.items()}
     details = {
-        "horizons": {kind: end.isoformat() for kind, end in horizons.items()},
+        "covered_through": {k: None if end is None else end.isoformat() for k, end in ends.items()},
         "days_left": days_left,
-        "min_days": HORIZON_MIN_DAYS,
+        "warn_days": EVENT_DATA_WARN_DAYS,
+        "fail_days": EVENT_DATA_FAIL_DAYS,
+        "overlay": None if events.overlay_file is None else str(events.overlay_file),
     }
-    if not near:
-        first = min(horizons.values())
-        return passed(name, f"event data covers through at least {first}", details=details)
-    listed = ", ".join(f"{kind} ends {horizons[kind]} ({days_left[kind]} days)" for kind in near)
-    return failed(
-        name,
-        f"event data runs out soon: {listed}; add the next year to shared/data/events_*.json",
-        details=details,
+    fix = (
+        "add the schedule: `calypso calendar update --year YEAR` or "
+        "`calypso calendar import FILE --kind KIND --year YEAR`"
     )
+    short = [k for k in EVENT_KINDS if days_left[k] < EVENT_DATA_FAIL_DAYS]
+    near = [k for k in EVENT_KINDS if days_left[k] < EVENT_DATA_WARN_DAYS]
+    if events.overlay_problem:
+        return failed(name, f"{events.overlay_problem}: fix or remove it", details=details)
+    if short:
+        return failed(name, f"event data runs out: {_ends_text(short, ends, days_left)}; {fix}",
+                      details=details)  # fmt: skip
+    if near:
+        text = _ends_text(near, ends, days_left)
+        return warned(name, f"event data runs out soon: {text}; {fix}", details=details)
+    first = min(end for end in ends.values() if end is not None)
+    return passed(name, f"event data covers through at least {first}", details=details)
+
+
+def _ends_text(
+    kinds: Iterable[EventKind], ends: dict[EventKind, date | None], days_left: dict[EventKind, int]
+) -> str:
+    parts = []
+    for kind in kinds:
+        end = ends[kind]
+        if end is None:
+            parts.append(f"{kind} has no data for this year")
+        else:
+            parts.append(f"{kind} ends {end} ({days_left[kind]} days)")
+    return ", ".join(parts)

@@ -14,6 +14,9 @@ LOG_STALE_AFTER: Final = timedelta(minutes=30)
 MEMORY_LIMIT_BYTES: Final = 1 * GIB
 DISK_MIN_FREE_BYTES: Final = 5 * GIB
 HORIZON_MIN_DAYS: Final = 60
+# Event data (issue 16): warn this many days before it runs out, fail this many days before.
+EVENT_DATA_WARN_DAYS: Final = 60
+EVENT_DATA_FAIL_DAYS: Final = 14
 ERROR_WINDOW: Final = timedelta(minutes=15)
 
 
@@ -23,6 +26,7 @@ class Verdict:
 
     `reason` is one operator-readable sentence, also when the check passes. Neither `reason`
     nor `details` may hold a secret value (token, key): checks report facts about secrets only.
+    `warning`: passed, but something needs the operator soon (does not change the exit code).
     """
 
     name: str
@@ -30,12 +34,14 @@ class Verdict:
     reason: str
     bot: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    warning: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "bot": self.bot,
             "ok": self.ok,
+            "warning": self.warning,
             "reason": self.reason,
             "details": dict(self.details),
         }
@@ -45,6 +51,13 @@ def passed(
     name: str, reason: str, *, bot: str | None = None, details: Mapping[str, Any] | None = None
 ) -> Verdict:
     return Verdict(name, True, reason, bot, dict(details or {}))
+
+
+def warned(
+    name: str, reason: str, *, bot: str | None = None, details: Mapping[str, Any] | None = None
+) -> Verdict:
+    """A passed verdict that carries a warning."""
+    return Verdict(name, True, reason, bot, dict(details or {}), warning=True)
 
 
 def failed(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shared import paths
 from shared.cli import status_cmd
 from shared.cli.main import main
 from shared.clock import ManualClock
+from shared.event_overlay import save_overlay
 from shared.instance_lock import InstanceLock
+from tests.shared.calendar_files import macro_overlay_2027
 from tests.shared.health.factories import (
     BOT,
     NOW,
@@ -131,3 +135,20 @@ def test_unreadable_journal_is_reported_not_raised(
     path.write_bytes(b"garbage" * 500)
     row = _bot(_status(capsys, exit_code=1), BOT)
     assert row["problem"].startswith("journal unreadable")
+
+
+def test_a_day_without_event_data_is_shown_until_the_year_is_imported(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(status_cmd, "_CLOCK", ManualClock(datetime(2027, 1, 4, 15, tzinfo=UTC)))
+    facts = _status(capsys)["event_data"]
+    assert facts["no_data_today"] == ["cpi", "ppi", "nfp", "earnings"]
+    assert facts["assumed_event_today"] == ["cpi", "ppi", "nfp"]
+    assert main(["status"]) == 0
+    assert "NO cpi, ppi, nfp, earnings data for today" in capsys.readouterr().out
+
+    save_overlay(paths.events_overlay_path(home), macro_overlay_2027())
+
+    facts = _status(capsys)["event_data"]
+    assert facts["no_data_today"] == ["earnings"] and facts["assumed_event_today"] == []
+    assert facts["covered_through"]["cpi"] == "2027-12-31"

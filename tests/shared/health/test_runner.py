@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,3 +95,18 @@ def test_a_crashing_check_fails_alone_and_the_others_still_run(tmp_path: Path) -
     assert [(v.name, v.reason) for v in failed] == [
         ("disk_space", "check crashed: RuntimeError: probe bug")
     ]
+
+
+def test_a_passed_check_with_a_warning_is_logged_as_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    probes = _healthy_home(tmp_path)
+    clock = ManualClock(datetime(2026, 11, 20, 15, tzinfo=UTC))  # 41 days before 2026-12-31
+
+    with caplog.at_level(logging.INFO, logger="shared.health.runner"):
+        verdicts = run_health(home=tmp_path, bots=BOTS, clock=clock, probes=probes)
+
+    calendar = next(v for v in verdicts if v.name == "event_calendar_horizon")
+    assert calendar.ok and calendar.warning
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(m.startswith("health_warning check=event_calendar_horizon") for m in warnings)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from shared.clock import ManualClock
+from shared.event_calendar import EventCalendar
+from shared.event_overlay import Overlay, OverlayDay, OverlayYear, save_overlay
 from shared.health.system_checks import (
     check_disk_space,
     check_event_calendar_horizon,
@@ -16,6 +18,7 @@ from shared.health.system_checks import (
     check_token_cache,
 )
 from shared.health.verdict import Verdict
+from tests.shared.calendar_files import CPI_2027
 from tests.shared.health.factories import (
     BOT,
     GIB,
@@ -180,17 +183,33 @@ def test_event_calendar_with_over_60_days_of_data_passes() -> None:
     assert check_event_calendar_horizon(clock=clock).ok
 
 
-def test_event_calendar_fails_under_60_days_before_the_macro_data_ends() -> None:
+def test_event_calendar_warns_under_60_days_before_the_macro_data_ends() -> None:
     # The shipped macro data (CPI, PPI, NFP) ends 2026-12-31: 2 November is 59 days before it.
     verdict = check_event_calendar_horizon(clock=ManualClock(datetime(2026, 11, 2, 15, tzinfo=UTC)))
-    assert not verdict.ok
+    assert verdict.ok and verdict.warning
     assert "cpi ends 2026-12-31 (59 days)" in verdict.reason
+    assert "calypso calendar update --year YEAR" in verdict.reason
 
 
-def test_event_calendar_with_exactly_60_days_left_still_passes() -> None:
+def test_event_calendar_with_exactly_60_days_left_passes_without_warning() -> None:
     # 1 November 2026 is 60 days before 2026-12-31: "fewer than 60 days" has not started yet.
     verdict = check_event_calendar_horizon(clock=ManualClock(datetime(2026, 11, 1, 15, tzinfo=UTC)))
-    assert verdict.ok, verdict.reason
+    assert verdict.ok and not verdict.warning, verdict.reason
+
+
+def test_event_calendar_fails_under_14_days_before_the_macro_data_ends() -> None:
+    # 18 December 2026 is 13 days before 2026-12-31; 17 December (14 days) only warns.
+    at_14 = check_event_calendar_horizon(clock=ManualClock(datetime(2026, 12, 17, 15, tzinfo=UTC)))
+    at_13 = check_event_calendar_horizon(clock=ManualClock(datetime(2026, 12, 18, 15, tzinfo=UTC)))
+    assert at_14.ok and at_14.warning
+    assert not at_13.ok
+    assert "cpi ends 2026-12-31 (13 days)" in at_13.reason
+
+
+def test_event_calendar_fails_on_a_day_without_data() -> None:
+    verdict = check_event_calendar_horizon(clock=ManualClock(datetime(2027, 1, 4, 15, tzinfo=UTC)))
+    assert not verdict.ok
+    assert "cpi has no data for this year" in verdict.reason
 
 
 def test_market_hours_horizon_passes_far_from_the_verified_year_end() -> None:
@@ -202,3 +221,20 @@ def test_market_hours_horizon_fails_in_the_last_weeks_of_verified_data() -> None
     verdict = check_market_hours_horizon(clock=ManualClock(datetime(2027, 12, 1, 15, tzinfo=UTC)))
     assert not verdict.ok
     assert "VERIFIED_THROUGH_YEAR" in verdict.reason
+
+
+def test_event_calendar_horizon_counts_the_operator_overlay(tmp_path: Path) -> None:
+    days = tuple(OverlayDay(date=d, name="CPI") for d in CPI_2027)
+    entry = OverlayYear(kind="cpi", year=2027, source="test", imported_at=NOW, days=days)
+    overlay_file = tmp_path / "events_local.json"
+    save_overlay(overlay_file, Overlay(entries=(entry,)))
+    clock = ManualClock(datetime(2026, 12, 18, 15, tzinfo=UTC))
+
+    verdict = check_event_calendar_horizon(
+        clock=clock, calendar=EventCalendar(overlay_file=overlay_file)
+    )
+
+    assert not verdict.ok  # ppi, nfp and earnings still end 2026-12-31
+    assert "cpi ends" not in verdict.reason
+    assert "ppi ends 2026-12-31 (13 days)" in verdict.reason
+    assert verdict.details["covered_through"]["cpi"] == "2027-12-31"
