@@ -39,9 +39,7 @@ class AlertOutbox(Protocol):
 class AlertQueue:
     """Turns alerts into outbox rows for the configured destinations."""
 
-    def __init__(
-        self, destinations: Sequence[AlertDestination], *, repeat_window_s: float
-    ) -> None:
+    def __init__(self, destinations: Sequence[AlertDestination], *, repeat_window_s: float) -> None:
         if repeat_window_s <= 0:
             raise ValueError(f"repeat_window_s must be positive, got {repeat_window_s}")
         self._destinations = tuple(destinations)

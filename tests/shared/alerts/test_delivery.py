@@ -64,9 +64,7 @@ def test_an_alert_reaches_a_real_smtp_server_through_apprise(
     assert len(smtp_inbox.received) == 1
 
 
-def test_an_alert_reaches_telegram_through_apprise(
-    journal: Journal, telegram: TelegramApi
-) -> None:
+def test_an_alert_reaches_telegram_through_apprise(journal: Journal, telegram: TelegramApi) -> None:
     queue_for("telegram").put(journal, stuck_close())
 
     result = AlertSender(journal=journal, urls={"telegram": TELEGRAM_URL}).flush()
