@@ -15,6 +15,10 @@ from shared.alerts.model import Alert, Severity
 
 logging.getLogger("apprise").setLevel(logging.WARNING)
 
+# Real seconds one delivery may take in all (apprise reports a slower service as failed), so a
+# hung service delays the next alerts, never the sender thread's stop for long.
+SEND_TIMEOUT_S = 30.0
+
 _NOTIFY_TYPES = {
     Severity.INFO: apprise.NotifyType.INFO,
     Severity.WARNING: apprise.NotifyType.WARNING,
@@ -27,7 +31,7 @@ class DeliveryError(RuntimeError):
 
 
 def send(destination: str, url: str, alert: Alert) -> None:
-    """Deliver `alert` to `url` now (blocking: network I/O, apprise's own timeouts).
+    """Deliver `alert` to `url` now (blocking: network I/O, at most `SEND_TIMEOUT_S`).
 
     Raises DeliveryError when apprise does not understand the URL or the service refused or
     could not be reached. A fresh apprise object per call: no state (or throttle) is shared.
@@ -36,7 +40,10 @@ def send(destination: str, url: str, alert: Alert) -> None:
     if not notifier.add(url):
         raise DeliveryError(f"destination {destination}: its URL is not one apprise understands")
     sent = notifier.notify(
-        title=alert.subject(), body=alert.body, notify_type=_NOTIFY_TYPES[alert.severity]
+        title=alert.subject(),
+        body=alert.body,
+        notify_type=_NOTIFY_TYPES[alert.severity],
+        timeout=SEND_TIMEOUT_S,
     )
     if not sent:
         raise DeliveryError(f"destination {destination}: the service refused or was unreachable")
