@@ -122,3 +122,23 @@ def fast_worker(journal_path: Path, urls: dict[str, str], clock: ManualClock) ->
         outage_backoff_s=0.05,
         outage_backoff_max_s=0.1,
     )
+
+
+def test_alerts_for_a_destination_without_url_wait_without_holding_back_the_others(
+    journal: Journal, smtp_inbox: Inbox
+) -> None:
+    alerts = queue_for("removed", "email")
+    for number in range(2):
+        alerts.put(journal, messages.safety_event(BOT, f"drill_{number}", "x", {}, T0))
+    sender = AlertSender(journal=journal, urls={"email": smtp_inbox.url}, batch=1)
+
+    results = [sender.flush() for _ in range(5)]
+
+    assert all(result.ok for result in results)  # a config problem, not an outage
+    assert sum(result.delivered for result in results) == 2
+    assert results[-1].considered == 0
+    assert len(smtp_inbox.received) == 2
+    waiting = journal.outbox_pending(10, ALERT_CHANNEL)
+    assert [row.payload["destination"] for row in waiting] == ["removed"] * 2
+    assert {row.attempts for row in waiting} == {1}
+    assert waiting[0].last_error == "destination removed is not configured or its secret is missing"
