@@ -56,7 +56,7 @@ from tests.runtime.test_sheets_integration import (
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TELEGRAM_URL = f"tgram://{BOT_TOKEN}/-1001234567890"
 SEND_MESSAGE = f"https://api.telegram.org/bot{BOT_TOKEN}/sendMessage"
-STALL_S = 1.0  # real seconds each Telegram request hangs during the outage
+STALL_S = 2.0  # real seconds each Telegram request hangs during the outage
 SENDER_THREAD = f"alerts-sender-{BOT}"
 PHONE = AlertDestination(name="telegram", url_secret="calypso-alerts-telegram", min_severity="info")
 
@@ -179,13 +179,14 @@ def test_a_telegram_outage_leaves_the_trade_cycle_unchanged_and_alerts_arrive_on
         cycle = full_cycle(run, START)
         until(lambda: api.requests >= 2, 20, "the sender to try Telegram")
 
-        # Unchanged timing (simulated seconds; a loop waiting on Telegram would add minutes).
-        assert cycle.entry_s == pytest.approx(baseline.entry_s, abs=20)
-        assert cycle.hold_s == pytest.approx(baseline.hold_s, abs=20)
-        assert HOLD_MINUTES * 60 <= cycle.hold_s < HOLD_MINUTES * 60 + 30
         # The loop never called Telegram, and no pass lasted as long as one stalled request.
         assert set(api.threads) == {SENDER_THREAD}
         assert max(seconds for _, seconds in run.passes) < STALL_S
+        # Unchanged timing: entry and hold match the Telegram-up run (simulated seconds, with
+        # room for a loaded machine's real-time jitter at this clock speed).
+        assert cycle.entry_s == pytest.approx(baseline.entry_s, abs=30)
+        assert cycle.hold_s == pytest.approx(baseline.hold_s, abs=30)
+        assert HOLD_MINUTES * 60 <= cycle.hold_s < HOLD_MINUTES * 60 + 30
         assert api.texts == []
         waiting = pending(run)
         assert sorted(row["topic"] for row in waiting) == [
