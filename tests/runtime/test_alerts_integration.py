@@ -208,3 +208,61 @@ def test_a_telegram_outage_leaves_the_trade_cycle_unchanged_and_alerts_arrive_on
     closed = next(text for text in api.texts if "closed" in text)
     assert f"P&L ${cycle.pnl_usd:,.2f}".replace("$-", "-$") in closed
     assert all(BOT_TOKEN not in text for text in api.texts)
+
+
+def test_the_runtime_alerts_the_trade_it_opens_and_closes_and_the_day_that_ended(
+    tmp_path: Path,
+) -> None:
+    """Runtime wiring without a simulator: an in-memory market under the dry-run broker; the
+    sender thread has no URL, so every alert stays queued for inspection."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from benchmarks.runtime_bench import MemoryData  # the benchmark's fixed in-memory market
+    from shared.brokers.dry_run import DryRunBroker
+    from shared.clock import ManualClock
+    from shared.testing.probe_strategy import ProbeStrategy
+
+    new_york = ZoneInfo("America/New_York")
+    clock = ManualClock(datetime(2026, 3, 2, 15, 0, tzinfo=new_york))  # Monday afternoon
+    path = tmp_path / "j.sqlite"
+    worker = AlertWorker(bot=BOT, journal_path=path, urls={}, clock=clock)
+    with Journal.open(path, clock=clock) as journal:
+        runtime = BotRuntime(
+            bot=BOT,
+            strategy=ProbeStrategy(bot=BOT, settings=ProbeSettings(hold_minutes=10)),
+            broker=DryRunBroker(MemoryData(clock), clock=clock),  # type: ignore[arg-type]
+            journal=journal,
+            clock=clock,
+            breaker=CircuitBreaker(BOT, BreakerSettings(), clock=clock, store=MemoryBreakerStore()),
+            loop=LoopSection(),
+            market_data=MarketDataSection(),
+            execution=ExecutionSettings(),
+            calendar=EventCalendar(),
+            use_stream=False,
+            alerts=AlertChannel(AlertQueue((PHONE,), repeat_window_s=1800.0), worker),
+        )
+        runtime.start()
+        try:
+            runtime.iteration()  # enters
+            clock.advance(timedelta(minutes=11))
+            runtime.iteration()  # closes after the hold
+            runtime.iteration()
+            clock.set(datetime(2026, 3, 3, 9, 35, tzinfo=new_york))  # Tuesday, session open
+            runtime.iteration()
+        finally:
+            assert runtime.alerts.stop(5.0)
+        rows = [row.payload for row in journal.outbox_pending(100, ALERT_CHANNEL)]
+        (trade,) = journal.trades()
+        monday = journal.daily_pnl(trade.opened_at.astimezone(new_york).date())
+
+    assert [row["topic"] for row in rows] == ["trade_opened", "trade_closed", "daily_summary"]
+    opened, closed, summary = rows
+    assert f"trade {trade.trade_id} opened" in opened["body"]
+    opening_fees = sum(f.commission_usd for f in trade.fills if f.open_close.value == "open")
+    assert f"commissions ${opening_fees:,.2f}" in opened["body"]
+    assert f"P&L ${trade.net_cash_usd:,.2f}".replace("$-", "-$") in closed["body"]
+    assert summary["title"] == "daily summary 2026-03-02"
+    assert "1 trades closed" in summary["body"]
+    assert f"P&L ${monday.realized_pnl_usd:,.2f}".replace("$-", "-$") in summary["body"]
+    assert "state " in summary["body"]

@@ -15,6 +15,7 @@ from shared.alerts.config import AlertDestination, AlertsSection
 from shared.alerts.hook import AlertHook
 from shared.alerts.queue import ALERT_CHANNEL, AlertQueue
 from shared.alerts.worker import AlertChannel, AlertWorker
+from shared.circuit_breaker import BreakerSettings, CircuitBreaker
 from shared.clock import ManualClock
 from shared.config.errors import ConfigError
 from shared.config_loader import parse_bot_config
@@ -145,3 +146,27 @@ def test_alerts_enabled_need_a_destination_and_unique_names() -> None:
         AlertsSection(enabled=True)
     with pytest.raises(ValidationError, match="repeated: phone"):
         AlertsSection(destinations=(destination("phone"), destination("phone")))
+
+
+def test_a_breaker_trip_and_its_reset_are_alerted(journal: Journal, clock: ManualClock) -> None:
+    channel = AlertChannel(
+        queue(destination("phone", "info")),
+        AlertWorker(bot=BOT, journal_path=journal.path, urls={}, clock=clock),
+    )
+    hook = AlertHook(bot=BOT, clock=clock, channel=channel)
+    breaker = CircuitBreaker(BOT, BreakerSettings(consecutive_failures=2), clock=clock,
+                             store=journal)  # fmt: skip
+    breaker.on_change = lambda state, why: hook.breaker_changed(journal, state, why)
+
+    breaker.record_failure("order rejected")
+    breaker.record_failure("order rejected")  # trips
+    clock.advance(timedelta(minutes=6))  # past the cooldown: half-open
+    assert breaker.allows_new_entries()
+    breaker.record_success()  # the probe succeeded: reset
+
+    rows = journal.outbox_pending(10, ALERT_CHANNEL)
+    assert [(r.payload["title"], r.payload["severity"]) for r in rows] == [
+        ("circuit breaker tripped: no new entries", "warning"),
+        ("circuit breaker reset: entries allowed", "info"),
+    ]
+    assert "2 consecutive failures" in rows[0].payload["body"]
