@@ -11,7 +11,8 @@ set -euo pipefail
 
 BOTS=(iron_fly_0dte delta_neutral rolling_put_diagonal)
 UNITS=(iron_fly_0dte.service delta_neutral.service rolling_put_diagonal.service
-  calypso-token-keeper.service calypso-health.service calypso-health.timer)
+  calypso-token-keeper.service calypso-health.service calypso-health.timer
+  calypso-alert@.service)
 ENABLE=(iron_fly_0dte.service delta_neutral.service rolling_put_diagonal.service
   calypso-token-keeper.service calypso-health.timer)
 

@@ -23,6 +23,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared import market_hours
+from shared.alerts.hook import AlertHook
+from shared.alerts.worker import AlertChannel
 from shared.broker import Broker, PriceFeed
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import Clock, WallClock
@@ -96,6 +98,7 @@ class BotRuntime:
         mirror: MirrorControl | None = None,
         environment: str = "",
         vix_fallback: PriceFallback | None = None,
+        alerts: AlertChannel | None = None,
     ) -> None:
         self.bot = bot
         self.strategy = strategy
@@ -114,6 +117,9 @@ class BotRuntime:
         self.sheets = SheetsFeed(
             bot=bot, journal=journal, clock=clock, mirror=mirror, environment=environment
         )
+        # Alerts: queued in the journal with the fact; the sender's own thread delivers them.
+        self.alerts = AlertHook(bot=bot, clock=clock, channel=alerts)
+        breaker.on_change = lambda state, why: self.alerts.breaker_changed(journal, state, why)
         self.recorder = Recorder(
             journal,
             bot,
@@ -121,6 +127,7 @@ class BotRuntime:
             clock=clock,
             on_outbox=self.sheets.notify,
             assumed_commission_per_contract_usd=execution.assumed_commission_per_contract_usd,
+            alerts=self.alerts,
         )
         self._entry_legs: dict[str, tuple[LegSpec, ...]] = {}
         self.reconciler = Reconciler(broker=broker, recorder=self.recorder, clock=clock)
@@ -186,6 +193,7 @@ class BotRuntime:
         now = self.clock.now()
         logger.info(kv("runtime_start", bot=self.bot, simulated=self.broker.simulated))
         self.sheets.start()  # no network call on this thread; rows queued from now on flow
+        self.alerts.start()
         if self._use_stream:
             self.feed = self.broker.open_price_feed(self.ticks.put)
             self.builder.feed = self.feed
@@ -233,6 +241,7 @@ class BotRuntime:
         self.sheets.notify()
         left = deadline + SHEETS_STOP_MAX_S - real.monotonic()  # never past ~9.5 s in all
         self.sheets.stop(min(SHEETS_STOP_MAX_S, max(0.1, left)))
+        self.alerts.stop(min(1.0, max(0.1, deadline + SHEETS_STOP_MAX_S - real.monotonic())))
         logger.info(kv("runtime_stopped", bot=self.bot, state=self.strategy.state_name()))
 
     # --- the loop ------------------------------------------------------------------------
@@ -434,6 +443,7 @@ class BotRuntime:
             if report.status == "filled":
                 legs = self._entry_legs.pop(report.intent_id, ())
                 self.sheets.entry_filled(report.intent_id, legs)
+                self.alerts.trade_opened(self.journal, report.intent_id, legs)
             elif report.status in ("failed", "unwound"):
                 self._entry_legs.pop(report.intent_id, None)
             self.sheets.touch()  # Dashboard and Positions at the next refresh, not in 30 s
@@ -465,6 +475,7 @@ class BotRuntime:
             logger.info(kv("day_rollover", bot=self.bot, previous=self._day, new=today,
                            realized_pnl_usd=pnl.realized_pnl_usd))  # fmt: skip
             self.sheets.day_closed(self._day)
+            self.alerts.day_closed(self.journal, self._day, self.strategy.state_name())
         self._day = today
 
     def _market_closed(self, now: datetime) -> bool:

@@ -139,6 +139,8 @@ class CircuitBreaker:
         self._trip_day: date | None = None
         self._halted_day: date | None = None
         self._last_reason: str | None = None
+        # Told (state value, reason) after a trip, a halt or a reset (the runtime alerts).
+        self.on_change: Callable[[str, str], None] | None = None
         self._restore()
 
     # ---- public API -------------------------------------------------------------------------
@@ -264,6 +266,7 @@ class CircuitBreaker:
                     reason=why,
                 )
             )
+            self._changed(why)
             return
         self._state = BreakerState.OPEN
         self._opened_at = now
@@ -276,6 +279,7 @@ class CircuitBreaker:
                 reason=why,
             )
         )
+        self._changed(why)
 
     def _close(self, why: str) -> None:
         self._state = BreakerState.CLOSED
@@ -284,6 +288,15 @@ class CircuitBreaker:
         self._opened_at = None
         self._halted_day = None
         logger.info(kv("circuit_breaker_closed", bot=self._bot, reason=why))
+        self._changed(why)
+
+    def _changed(self, why: str) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(self._state.value, why)
+        except Exception:  # a listener must never break the breaker
+            logger.exception(kv("circuit_breaker_listener_failed", bot=self._bot))
 
     # ---- persistence ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "status_cmd",
     "health_cmd",
     "sheets_cmd",
+    "alerts_cmd",
     "run_cmd",
     "demo_cmd",
 )

@@ -13,6 +13,7 @@ from typing import ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
+from shared.alerts.config import AlertsSection
 from shared.circuit_breaker import BreakerSettings
 from shared.config.base import SecretName, ShortText, StrictModel
 from shared.config.secret_names import ACCOUNT_CONFIG, SAXO_CREDENTIALS
@@ -321,6 +322,7 @@ class BotConfigBase(StrictModel, Generic[StrategyT]):
     loop: LoopSection = LoopSection()
     market_data: MarketDataSection = MarketDataSection()
     sheets: SheetsSection = SheetsSection()
+    alerts: AlertsSection = AlertsSection()
     logging: LoggingSection = LoggingSection()
 
     @field_validator("bot")

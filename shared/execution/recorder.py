@@ -1,6 +1,7 @@
 """The executor's journal writes: intent + state in one transaction, fills, trade closes and
-safety events each with their Sheets row (`shared.sheets` Trades / Safety Events kinds) queued in
-the outbox in the same transaction (delivered to Sheets later by the mirror)."""
+safety events each with their Sheets row (`shared.sheets` Trades / Safety Events kinds) and their
+alert (`shared.alerts`) queued in the outbox in the same transaction (delivered later by the
+mirror and the alert sender threads)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from shared.alerts import messages as alert_messages
+from shared.alerts.hook import AlertHook
 from shared.clock import Clock, WallClock
 from shared.execution.model import DEFAULT_ASSUMED_COMMISSION_USD
 from shared.journal import Journal, JournalTx, OpenClose, TradeRecord
@@ -36,6 +39,7 @@ class Recorder:
         clock: Clock | None = None,
         on_outbox: Callable[[], None] | None = None,
         assumed_commission_per_contract_usd: Decimal = DEFAULT_ASSUMED_COMMISSION_USD,
+        alerts: AlertHook | None = None,
     ) -> None:
         self.journal = journal
         self.bot = bot
@@ -44,6 +48,8 @@ class Recorder:
         self._assumed_commission = assumed_commission_per_contract_usd
         # Called after a committed transaction queued a Sheets row (wakes the mirror).
         self.on_outbox = on_outbox
+        # Alerts of trade closes and safety events, queued in the same transaction as the fact.
+        self.alerts = alerts or AlertHook(bot=bot, clock=clock or WallClock())
 
     def intent(
         self,
@@ -188,9 +194,12 @@ class Recorder:
         with self.journal.transaction() as tx:
             record = tx.close_trade(trade_id, exit_reason, closed_at)
             queued = self._queue(tx, "trade_close", lambda: trade_close_item(self.bot, record))
+            alerted = self.alerts.queue_in(tx, "trade_closed", lambda: alert_messages.trade_closed(
+                self.bot, record, closed_at))  # fmt: skip
             name, state = self._state()
             tx.save_state(self.bot, name, state)
         self._queued(queued)
+        self.alerts.wake(alerted)
         pnl = record.net_cash_usd
         logger.info(
             kv("trade_closed", bot=self.bot, trade_id=trade_id, reason=exit_reason, pnl_usd=pnl)
@@ -213,7 +222,10 @@ class Recorder:
             queued = self._queue(tx, "safety_event", lambda: safety_item(
                 self.bot, event_id=event_id, event=event, description=description,
                 details=details or {}, at=at or WallClock().now()))  # fmt: skip
+            alerted = self.alerts.queue_in(tx, "safety_event", lambda: alert_messages.safety_event(
+                self.bot, event, description, details or {}, at or WallClock().now()))  # fmt: skip
         self._queued(queued)
+        self.alerts.wake(alerted)
         logger.warning(kv("safety_event", bot=self.bot, kind=event, description=description))
         return event_id
 

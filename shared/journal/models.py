@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class JournalError(RuntimeError):
@@ -227,9 +227,13 @@ class SafetyEvent:
     occurred_at: datetime
 
 
+# Who delivers an outbox row: the Google Sheets mirror or the alert sender (shared.alerts).
+OutboxChannel = Literal["sheets", "alerts"]
+
+
 @dataclass(frozen=True)
 class OutboxRow:
-    """A row waiting for the Google Sheets mirror; `delivered_at` None until delivered."""
+    """A row waiting for its channel's sender; `delivered_at` None until delivered."""
 
     outbox_id: int
     kind: str

@@ -19,6 +19,7 @@ from shared.journal.models import (
     JournalError,
     OpenClose,
     OrderIntent,
+    OutboxChannel,
     OutboxRow,
     PositionSnapshot,
     RealizedTotals,
@@ -335,13 +336,16 @@ def _outbox(row: Sequence[Any]) -> OutboxRow:
     )
 
 
-def outbox_pending(conn: sqlite3.Connection, limit: int) -> list[OutboxRow]:
-    """Undelivered outbox rows in insertion order, at most `limit` (> 0)."""
+def outbox_pending(
+    conn: sqlite3.Connection, limit: int, channel: OutboxChannel = "sheets"
+) -> list[OutboxRow]:
+    """Undelivered outbox rows of `channel` in insertion order, at most `limit` (> 0)."""
     if limit <= 0:
         raise ValueError(f"outbox limit must be positive, got {limit}")
     rows = conn.execute(
-        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?",
-        (limit,),
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE delivered_at IS NULL AND channel = ? "
+        "ORDER BY id LIMIT ?",
+        (channel, limit),
     ).fetchall()
     return [_outbox(row) for row in rows]
 

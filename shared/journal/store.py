@@ -25,6 +25,7 @@ from shared.journal.models import (
     IntentStatus,
     JournalError,
     OrderIntent,
+    OutboxChannel,
     OutboxRow,
     PositionSnapshot,
     RealizedTotals,
@@ -251,6 +252,7 @@ class Journal(JournalWrites):
     def safety_events(self, since: datetime | None = None) -> list[SafetyEvent]:
         return queries.safety_events(self._conn, since)
 
-    def outbox_pending(self, limit: int) -> list[OutboxRow]:
-        """Undelivered outbox rows, oldest first, at most `limit`."""
-        return queries.outbox_pending(self._conn, limit)
+    def outbox_pending(self, limit: int, channel: OutboxChannel = "sheets") -> list[OutboxRow]:
+        """Undelivered outbox rows of `channel` (Sheets unless told), oldest first, at most
+        `limit`."""
+        return queries.outbox_pending(self._conn, limit, channel)

@@ -21,6 +21,7 @@ from shared.journal.models import (
     JournalError,
     OpenClose,
     OrderIntent,
+    OutboxChannel,
     PositionSnapshot,
     TradeRecord,
 )
@@ -317,18 +318,26 @@ class JournalWrites:
         assert event_id is not None
         return event_id
 
-    def enqueue_outbox(self, kind: str, payload: Mapping[str, Any], idempotency_key: str) -> bool:
-        """Queue a row for the Sheets mirror; False (nothing written) when the key exists."""
+    def enqueue_outbox(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        idempotency_key: str,
+        channel: OutboxChannel = "sheets",
+    ) -> bool:
+        """Queue a row for `channel`'s sender (the Sheets mirror unless told otherwise);
+        False (nothing written) when the key exists."""
         body = codec.json_to_text(payload, name=f"outbox payload ({kind})")
         with self._writing() as conn:
             cursor = conn.execute(
-                "INSERT INTO outbox (kind, payload, idempotency_key, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                "INSERT INTO outbox (kind, payload, idempotency_key, created_at, channel) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
                 (
                     codec.require_text(kind, "kind"),
                     body,
                     codec.require_text(idempotency_key, "idempotency_key"),
                     self._now_text(None),
+                    channel,
                 ),
             )
             return cursor.rowcount == 1

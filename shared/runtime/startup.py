@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import paths
+from shared.alerts.worker import build_alerts
 from shared.broker import Broker
 from shared.brokers.dry_run import DryRunBroker
 from shared.brokers.saxo_broker import SaxoBroker
@@ -198,6 +199,7 @@ def _run_locked(
     mirror = None
     if loaded is not None:
         mirror = build_mirror(loaded, clock=clock, journal_path=journal_file)
+    alerts = build_alerts(config.alerts, bot=bot, clock=clock, journal_path=journal_file)
     runtime = BotRuntime(
         bot=bot,
         strategy=strategy,
@@ -215,6 +217,7 @@ def _run_locked(
         mirror=mirror,
         environment=f"{env} dry-run" if dry_run else env,
         vix_fallback=vix_fallback_for(getattr(config, "strategy", None), clock=clock),
+        alerts=alerts,
     )
     try:
         return runtime.run()

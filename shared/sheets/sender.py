@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from shared.clock import Clock
 from shared.journal import Journal, OutboxRow
+from shared.journal.outbox_worker import SenderStopped
 from shared.sheets.client import Rows, SheetsApiError, SheetsBackend, quote_title
 from shared.sheets.columns import WorksheetSpec, WriteMode, worksheets_for
 from shared.sheets.payloads import PayloadError, Rendered, decode, render
@@ -58,10 +59,6 @@ class FlushResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-class SenderStopped(Exception):
-    """The sender was asked to stop while waiting; nothing more was sent."""
 
 
 class _GiveUp(Exception):
