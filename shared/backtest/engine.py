@@ -4,7 +4,8 @@ Per trading day: load the day's ticks, then step through the session. While the 
 asks for ticks (`DataRequest.tick_uics`), holds or builds a position, or the executor works an
 order, every tick is a pass (15 s apart: a minute's open, extremes and close); otherwise one
 pass per minute (`IDLE_STEP`: the live loop polls more often, but an idle strategy only needs
-to see the clock reach its next time rule, and minute bars are the data's resolution). A pass is what the live loop does, minus I/O: step the
+to see the clock reach its next time rule, and minute bars are the data's resolution).
+A pass is what the live loop does, minus I/O: step the
 executor, deliver its reports, build the snapshot the strategy asked for (`SnapshotBuilder`
 over the in-process market), `decide`, hand the actions to the executor. Orders fill through
 `DryRunBroker` at the modelled bid/ask (less `slippage_ticks`) with the configured commission;
@@ -147,7 +148,7 @@ class BacktestEngine:
             return
         self.days += 1
         self.model.load_day(market_day.ticks, session.open, market_day.vix_open)
-        self.market.new_day(day)
+        self.market.new_day(day, keep_listings=bool(self.broker.positions()))
         at = session.open
         while at < session.close:
             self.clock.set(at)

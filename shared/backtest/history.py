@@ -82,7 +82,7 @@ def load_arch_history() -> DailyHistory:
     frame = sp500.load()
     bars = tuple(
         _checked_bar(stamp.date(), float(row.Open), float(row.High), float(row.Low),
-                     float(row.Close), "arch sp500")  # fmt: skip
+                     float(row.Close), "arch sp500")
         for stamp, row in zip(frame.index, frame.itertuples(index=False), strict=True)
     )
     vix_frame = vix.load()
@@ -105,7 +105,7 @@ def load_csv_history(folder: Path) -> DailyHistory:
             bars.append(
                 _checked_bar(date.fromisoformat(row["date"]), float(row["open"]),
                              float(row["high"]), float(row["low"]), float(row["close"]),
-                             f"{spx}:{line}")  # fmt: skip
+                             f"{spx}:{line}")
             )
         except ValueError as exc:
             raise HistoryError(f"{spx}:{line}: {exc}") from None
@@ -127,8 +127,7 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
             raise HistoryError(f"{path}: missing columns {missing} (needs {', '.join(columns)})")
-        for index, row in enumerate(reader, start=2):
-            yield index, row
+        yield from enumerate(reader, start=2)
 
 
 def _checked_bar(day: date, o: float, h: float, lo: float, c: float, where: str) -> DailyBar:

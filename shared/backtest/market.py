@@ -112,9 +112,12 @@ class MarketData:
         self._pricing = PricingEngine(cast(MarketModel, model), self._catalog)
         self._day: date | None = None
 
-    def new_day(self, day: date) -> None:
-        """Forget yesterday's listings (called before the day's first quote)."""
+    def new_day(self, day: date, *, keep_listings: bool = False) -> None:
+        """Forget yesterday's listings (called before the day's first quote), unless
+        `keep_listings` (a position is still held: its contracts must stay quotable)."""
         self._day = day
+        if keep_listings:
+            return
         self._catalog = InstrumentCatalog(self.model.seed)
         self._pricing = PricingEngine(cast(MarketModel, self.model), self._catalog)
 
@@ -153,7 +156,7 @@ class MarketData:
         contracts = tuple(
             OptionContract(uic=c.uic, root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,
                            underlying_uic=c.underlying_uic, expiry=c.expiry, strike=c.strike,
-                           put_call=PutCall(c.put_call.lower()))  # fmt: skip
+                           put_call=PutCall(c.put_call.lower()))
             for c in listed
         )
         return OptionChain(root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,

@@ -11,6 +11,7 @@ never leaves the day's range. Pure numpy; the same (seed, day, bar) gives the sa
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -56,7 +57,7 @@ def bridged_day(seed: int, bar: DailyBar, minutes: int) -> DayTicks:
     day_sd = max(math.log(bar.high / bar.low), 1e-6) / 2.0
     anchors = _anchors(rng, minutes, bar)
     path = np.empty(minutes + 1)
-    for (i, start), (j, end) in zip(anchors, anchors[1:], strict=False):
+    for (i, start), (j, end) in itertools.pairwise(anchors):
         increments = day_sd * np.sqrt(variances[i:j]) * z[i:j]
         log_start, log_end = math.log(start), math.log(end)
         path[i : j + 1] = log_start + bridge(increments, variances[i:j], log_end - log_start)

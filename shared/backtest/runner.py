@@ -94,8 +94,9 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
         yield MarketDay(bridged_day(seed, bar, minutes), vix)
 
 
-def run_backtest(spec: BacktestSpec, history: DailyHistory, *,
-                 progress: Progress | None = None) -> tuple[BacktestEngine, BacktestResult]:  # fmt: skip
+def run_backtest(
+    spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None
+) -> tuple[BacktestEngine, BacktestResult]:
     """Run `spec` over `history`; returns the engine (its journal open: `close()` it) and the
     result. Raises ConfigError, StrategyNotImplemented."""
     config = parse_bot_config(spec.bot, spec.config_text, file=Path(spec.config_file))
