@@ -39,6 +39,7 @@ class BacktestSpec:
     seed: int = 1
     missing_events: MissingEvents = "skip-days"
     slippage_ticks: int = 0
+    overrides: tuple[tuple[str, Any], ...] = ()  # the sweep's strategy keys, for its table
 
 
 def config_text(bot: str, path: Path | None) -> tuple[str, Path]:

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sheets_cmd",
     "run_cmd",
     "demo_cmd",
+    "backtest_cmd",
 )
 
 
