@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import csv
+import gzip
+import importlib.util
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,29 +71,44 @@ class DailyHistory:
 
 
 def load_arch_history() -> DailyHistory:
-    """S&P 500 OHLC and VIX closes from the installed `arch` package.
+    """S&P 500 OHLC and VIX closes from the data files of the installed `arch` package (read
+    directly: importing `arch` itself pulls scipy and statsmodels and takes seconds).
 
     Raises BacktestExtraMissing (naming the install command) when `arch` is not installed.
     """
-    try:
-        from arch.data import sp500, vix
-    except ImportError as exc:
+    spec = importlib.util.find_spec("arch")
+    if spec is None or not spec.submodule_search_locations:
         raise BacktestExtraMissing(
             f"calypso backtest needs the optional backtest dependencies: {INSTALL_HINT}"
-        ) from exc
-    frame = sp500.load()
-    bars = tuple(
-        _checked_bar(stamp.date(), float(row.Open), float(row.High), float(row.Low),
-                     float(row.Close), "arch sp500")
-        for stamp, row in zip(frame.index, frame.itertuples(index=False), strict=True)
-    )
-    vix_frame = vix.load()
-    closes = {
-        stamp.date(): float(value)
-        for stamp, value in vix_frame["vix"].items()
-        if math.isfinite(float(value)) and float(value) > 0
-    }
-    return DailyHistory(bars=bars, vix_close=closes, source=ARCH_SOURCE)
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    bars = []
+    for line, row in _gzip_rows(folder / "sp500" / "sp500.csv.gz"):
+        day = _us_date(row["Date"])
+        o, h, lo, c = (float(row[key]) for key in ("Open", "High", "Low", "Close"))
+        bars.append(_checked_bar(day, o, h, lo, c, f"arch sp500:{line}"))
+    closes: dict[date, float] = {}
+    for _line, row in _gzip_rows(folder / "vix" / "vix.csv.gz"):
+        try:
+            value = float(row["vix"])
+        except ValueError:  # the file marks days without a close with "."
+            continue
+        if math.isfinite(value) and value > 0:
+            closes[_us_date(row["Date"])] = value
+    return DailyHistory(bars=tuple(bars), vix_close=closes, source=ARCH_SOURCE)
+
+
+def _gzip_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+            yield from enumerate(csv.DictReader(handle), start=2)
+    except FileNotFoundError:
+        raise HistoryError(f"{path}: missing from the installed arch package") from None
+
+
+def _us_date(text: str) -> date:
+    month, day, year = (int(part) for part in text.split("/"))
+    return date(year, month, day)
 
 
 def load_csv_history(folder: Path) -> DailyHistory:
