@@ -65,6 +65,13 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     # The strategy's per-trade INFO/WARNING lines would drown the report; the journal has them.
     logging.disable(logging.WARNING)
+    try:
+        return _run(args)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _run(args: argparse.Namespace) -> int:
     sweeping = args.bot == "sweep"
     bot = args.sweep_bot if sweeping else args.bot
     try:
