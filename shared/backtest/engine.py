@@ -33,6 +33,7 @@ from shared.backtest.paths import TICK_SECONDS, DayTicks
 from shared.brokers.dry_run import DryRunBroker
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import ManualClock
+from shared.domain import Position
 from shared.execution import ExecutionSettings, Executor, Recorder
 from shared.journal import Journal, TradeRecord
 from shared.logger_service import kv
@@ -109,6 +110,7 @@ class BacktestEngine:
         self.builder = SnapshotBuilder(broker=self.market, calendar=self.calendar,
                                        stale_s=config.market_data.stream_stale_seconds)  # fmt: skip
         self.skipped: dict[str, int] = {}
+        self.expired_legs = 0
         self.days = 0
 
     def _state(self) -> tuple[str, dict[str, Any]]:
@@ -148,7 +150,8 @@ class BacktestEngine:
             return
         self.days += 1
         self.model.load_day(market_day.ticks, session.open, market_day.vix_open)
-        self.market.new_day(day, keep_listings=bool(self.broker.positions()))
+        held = self._drop_expired(day)
+        self.market.new_day(day, keep_listings=bool(held))
         at = session.open
         while at < session.close:
             self.clock.set(at)
@@ -157,6 +160,20 @@ class BacktestEngine:
             busy = self.executor.busy or self.strategy.in_position()
             wants_ticks = busy or bool(self.strategy.data_request(at).tick_uics)
             at += timedelta(seconds=TICK_SECONDS) if wants_ticks else IDLE_STEP
+
+    def _drop_expired(self, day: date) -> list[Position]:
+        """Options that expired before `day` leave the broker's positions, as at a real broker
+        (cash settlement). One that is still held then is a leg the strategy could not close
+        (e.g. a long wing with no bid): counted in `expired_legs`, its trade stays open in the
+        journal and out of the report's closed trades."""
+        held = self.broker.positions()
+        kept = [p for p in held if (self.market.expiry_of(p.uic) or day) >= day]
+        if len(kept) != len(held):
+            expired = len(held) - len(kept)
+            self.expired_legs += expired
+            logger.info(kv("backtest_legs_expired", day=day, legs=expired))
+            self.broker.seed_positions(kept)
+        return kept
 
     def _skip(self, why: str) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + 1

@@ -121,6 +121,11 @@ class MarketData:
         self._catalog = InstrumentCatalog(self.model.seed)
         self._pricing = PricingEngine(cast(MarketModel, self.model), self._catalog)
 
+    def expiry_of(self, uic: int) -> date | None:
+        """The expiry of a contract listed (and kept) so far, or None."""
+        contract = self._catalog.option(uic)
+        return None if contract is None else contract.expiry
+
     def quotes(self, uics: Sequence[int], asset_type: str) -> dict[int, Quote]:
         now = self.model.now()
         found: dict[int, Quote] = {}

@@ -109,6 +109,8 @@ def _single(spec: BacktestSpec, history: DailyHistory, args: argparse.Namespace)
     try:
         summary = report.summarise(result, days)
         header = _header(spec, history, result.skipped)
+        header["trades_left_open"] = len(engine.journal.open_trades())
+        header["legs_expired_unclosed"] = engine.expired_legs
         if args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "trades.csv").write_text(report.trades_csv(result.trades), "utf-8")
