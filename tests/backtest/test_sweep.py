@@ -15,7 +15,7 @@ BOT = "iron_fly_0dte"
 
 def _base() -> BacktestSpec:
     text, file = config_text(BOT, None)
-    return BacktestSpec(BOT, text, str(file), date(2015, 1, 5), date(2015, 1, 6), seed=4)
+    return BacktestSpec(BOT, text, str(file), date(2015, 1, 6), date(2015, 1, 6), seed=1)
 
 
 def test_the_grid_expands_to_every_combination_with_json_values() -> None:
