@@ -21,7 +21,8 @@ from pathlib import Path
 INSTALL_HINT = 'pip install "calypso[backtest]"'
 ARCH_SOURCE = (
     "S&P 500 daily OHLC and VIX daily close shipped with the `arch` package "
-    "(example data; SPX itself, SPY = SPX / 10, QQQ = NASDAQ Composite scaled)"
+    "(example data; SPX itself. SPY = SPX / 10 and QQQ from the NASDAQ Composite, which the "
+    "other bots will need, are not served yet)"
 )
 
 
