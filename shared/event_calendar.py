@@ -66,6 +66,8 @@ KINDS_OF_IMPORT: Mapping[ImportKind, tuple[EventKind, ...]] = {
     "earnings": ("earnings",),
 }
 FOMC_DECISION_NAME = "FOMC decision: statement 14:00 ET, press conference 14:30 ET"
+# Past years for backtests, kept apart from the current files; optional in a test `data_dir`.
+HISTORY_FILES: tuple[str, ...] = ("events_history_fomc.json", "events_history_macro.json")
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,7 @@ def _collect(folder: Traversable) -> tuple[list[MarketEvent], dict[EventKind, fr
             if kind in coverage:
                 raise CalendarDataError(f"{filename}: coverage for {kind!r} is given twice")
             coverage[kind] = frozenset(listed_years)
+    events += _add_history(folder, coverage)
     missing = set(EVENT_KINDS) - set(coverage)
     if missing:
         raise CalendarDataError(f"no data file declares coverage for {sorted(missing)}")
@@ -274,6 +277,34 @@ def _merged(base: _CalendarData, overlay: Overlay) -> _CalendarData:
     events += [e for e in added if (e.day, e.kind, e.symbol) not in known]
     coverage = {k: base.coverage[k] | frozenset(years.get(k, ())) for k in base.coverage}
     return _index(events, coverage)
+
+
+def _add_history(
+    folder: Traversable, coverage: dict[EventKind, frozenset[int]]
+) -> list[MarketEvent]:
+    """Events of the history files in `folder` (those present); their years join `coverage`
+    (a year claimed by two files is an error)."""
+    events: list[MarketEvent] = []
+    fomc_file = HISTORY_FILES[0]
+    for filename in HISTORY_FILES:
+        if not (folder / filename).is_file():
+            continue
+        data: _DataFile
+        if filename == fomc_file:
+            fomc = _read(folder, filename, _FomcFile)
+            events += _fomc_events(fomc)
+            data = fomc
+        else:
+            macro = _read(folder, filename, _MacroFile)
+            events += [MarketEvent(r.date, r.kind, r.name) for r in macro.releases]
+            data = macro
+        for kind, listed_years in data.coverage.items():
+            twice = coverage.get(kind, frozenset()) & set(listed_years)
+            if twice:
+                raise CalendarDataError(f"{filename}: coverage for {kind!r} {sorted(twice)} "
+                                        "is given twice")  # fmt: skip
+            coverage[kind] = coverage.get(kind, frozenset()) | frozenset(listed_years)
+    return events
 
 
 @functools.cache

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alerts_cmd",
     "run_cmd",
     "demo_cmd",
+    "backtest_cmd",
 )
 
 

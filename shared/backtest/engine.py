@@ -1,0 +1,211 @@
+"""The backtest engine: one strategy, the shared executor and journal, a clock that jumps.
+
+Per trading day: load the day's ticks, then step through the session. While the strategy
+asks for ticks (`DataRequest.tick_uics`), holds or builds a position, or the executor works an
+order, every tick is a pass (15 s apart: a minute's open, extremes and close); otherwise one
+pass per minute (`IDLE_STEP`: the live loop polls more often, but an idle strategy only needs
+to see the clock reach its next time rule, and minute bars are the data's resolution).
+A pass is what the live loop does, minus I/O: step the
+executor, deliver its reports, build the snapshot the strategy asked for (`SnapshotBuilder`
+over the in-process market), `decide`, hand the actions to the executor. Orders fill through
+`DryRunBroker` at the modelled bid/ask (less `slippage_ticks`) with the configured commission;
+fills, trades and P&L go to the bot's journal schema, a SQLite file in a private temporary
+folder (on tmpfs when there is one), copied out by `save_journal` and removed by `close`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shared import market_hours
+from shared.backtest.events import BacktestCalendar, MissingEvents
+from shared.backtest.market import HistoricalModel, MarketData, SlippedMarketData
+from shared.backtest.paths import TICK_SECONDS, DayTicks
+from shared.brokers.dry_run import DryRunBroker
+from shared.circuit_breaker import CircuitBreaker
+from shared.clock import ManualClock
+from shared.domain import Position
+from shared.execution import ExecutionSettings, Executor, Recorder
+from shared.journal import Journal, TradeRecord
+from shared.logger_service import kv
+from shared.runtime.snapshot import SnapshotBuilder
+from shared.strategy_contract import (
+    AbortEntry,
+    Action,
+    ClosePosition,
+    OpenPosition,
+    RecordEvent,
+    Strategy,
+)
+
+logger = logging.getLogger(__name__)
+
+IDLE_STEP = timedelta(minutes=1)
+_TMPFS = Path("/dev/shm")  # fsyncs of the journal's durable commits cost nothing there
+
+
+@dataclass(frozen=True)
+class MarketDay:
+    """One day to trade: its ticks and the VIX level known at its open."""
+
+    ticks: DayTicks
+    vix_open: float
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """What a run produced: closed trades (journal order), days traded and skipped."""
+
+    trades: tuple[TradeRecord, ...]
+    days: int
+    skipped: dict[str, int]
+
+
+Progress = Callable[[date], None]
+
+
+class BacktestEngine:
+    """Runs `strategy` over market days; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        strategy: Strategy,
+        config: Any,
+        seed: int,
+        missing_events: MissingEvents = "skip-days",
+        slippage_ticks: int = 0,
+    ) -> None:
+        self.strategy = strategy
+        self.bot = strategy.bot
+        self.calendar = BacktestCalendar(missing_events)
+        self.model = HistoricalModel(seed)
+        self.market = MarketData(self.model)
+        self.clock = ManualClock(datetime(1990, 1, 1, tzinfo=market_hours.NY))
+        base = _TMPFS if _TMPFS.is_dir() and os.access(_TMPFS, os.W_OK) else None
+        self._folder = Path(tempfile.mkdtemp(prefix="calypso-backtest-", dir=base))
+        self.journal = Journal.open(self._folder / f"{self.bot}.sqlite", clock=self.clock)
+        self.broker = DryRunBroker(
+            SlippedMarketData(self.market, slippage_ticks),
+            clock=self.clock,
+            commission_per_contract_usd=config.execution.assumed_commission_per_contract_usd,
+        )
+        settings = ExecutionSettings.from_section(config.execution)
+        self.recorder = Recorder(self.journal, self.bot, self._state, clock=self.clock,
+                                 assumed_commission_per_contract_usd=settings.
+                                 assumed_commission_per_contract_usd)  # fmt: skip
+        breaker = CircuitBreaker(self.bot, config.circuit_breaker.breaker_settings(),
+                                 clock=self.clock, store=self.journal)  # fmt: skip
+        self.executor = Executor(broker=self.broker, recorder=self.recorder, clock=self.clock,
+                                 settings=settings, breaker=breaker)  # fmt: skip
+        self.builder = SnapshotBuilder(broker=self.market, calendar=self.calendar,
+                                       stale_s=config.market_data.stream_stale_seconds)  # fmt: skip
+        self.skipped: dict[str, int] = {}
+        self.expired_legs = 0
+        self.days = 0
+
+    def _state(self) -> tuple[str, dict[str, Any]]:
+        return self.strategy.state_name(), {"strategy": self.strategy.export_state()}
+
+    def run(self, days: Iterable[MarketDay], progress: Progress | None = None) -> BacktestResult:
+        """Trade every day in order; returns the closed trades. The journal stays open."""
+        for market_day in days:
+            self.run_day(market_day)
+            if progress is not None:
+                progress(market_day.ticks.day)
+        trades = tuple(t for t in self.journal.trades() if not t.is_open)
+        return BacktestResult(trades, self.days, dict(self.skipped))
+
+    def save_journal(self, target: Path) -> None:
+        """Copy the journal (a consistent SQLite backup) to `target`."""
+        target.unlink(missing_ok=True)
+        source = sqlite3.connect(str(self._folder / f"{self.bot}.sqlite"))
+        dest = sqlite3.connect(str(target))
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+            source.close()
+
+    def close(self) -> None:
+        """Close the journal and remove the temporary folder."""
+        self.journal.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def run_day(self, market_day: MarketDay) -> None:
+        """One session, open to close (index options hours)."""
+        day = market_day.ticks.day
+        session = market_hours.session(day, "index_options")
+        if session is None:
+            self._skip("not a trading day")
+            return
+        self.days += 1
+        self.model.load_day(market_day.ticks, session.open, market_day.vix_open)
+        held = self._drop_expired(day)
+        self.market.new_day(day, keep_listings=bool(held))
+        at = session.open
+        while at < session.close:
+            self.clock.set(at)
+            self.model.now_at = at
+            self._pass(at)
+            busy = self.executor.busy or self.strategy.in_position()
+            wants_ticks = busy or bool(self.strategy.data_request(at).tick_uics)
+            at += timedelta(seconds=TICK_SECONDS) if wants_ticks else IDLE_STEP
+
+    def _drop_expired(self, day: date) -> list[Position]:
+        """Options that expired before `day` leave the broker's positions, as at a real broker
+        (cash settlement). One that is still held then is a leg the strategy could not close
+        (e.g. a long wing with no bid): counted in `expired_legs`, its trade stays open in the
+        journal and out of the report's closed trades."""
+        held = self.broker.positions()
+        kept = [p for p in held if (self.market.expiry_of(p.uic) or day) >= day]
+        if len(kept) != len(held):
+            expired = len(held) - len(kept)
+            self.expired_legs += expired
+            logger.info(kv("backtest_legs_expired", day=day, legs=expired))
+            self.broker.seed_positions(kept)
+        return kept
+
+    def _skip(self, why: str) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + 1
+
+    def _pass(self, now: datetime) -> None:
+        self.executor.step()
+        self._deliver()
+        request = self.strategy.data_request(now)
+        snapshot = self.builder.build(
+            request,
+            now=now,
+            positions=self.broker.positions(),
+            breaker_allows_entries=self.executor.entry_blocked_reason() is None,
+        )
+        if now.second % 60:
+            snapshot = replace(snapshot, triggered_by_tick=True)
+        self._act(self.strategy.decide(snapshot))
+        self._deliver()
+
+    def _act(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, OpenPosition | ClosePosition):
+                self.executor.submit(action)
+            elif isinstance(action, AbortEntry):
+                self.executor.abort_entries(action.reason, intent_id=action.intent_id)
+                self.executor.step()
+            elif isinstance(action, RecordEvent) and action.kind == "safety_event":
+                name = str(action.payload.get("event", action.key))
+                self.recorder.safety_event(name, str(action.payload.get("description", name)),
+                                           action.payload)  # fmt: skip
+
+    def _deliver(self) -> None:
+        for report in self.executor.drain_reports():
+            logger.debug(kv("backtest_report", intent=report.intent_id, status=report.status))
+            self._act(self.strategy.on_execution(report, self.clock.now()))

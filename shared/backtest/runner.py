@@ -1,0 +1,112 @@
+"""One backtest from a bot name, a config and a date range: what `calypso backtest` and the
+sweep workers call. Strategies are found like `calypso run` finds them (`bots.<bot>.main`), so a
+bot whose strategy does not exist yet gets `StrategyNotImplemented` with its reason."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from shared import paths
+from shared.backtest.engine import BacktestEngine, BacktestResult, MarketDay, Progress
+from shared.backtest.events import MissingEvents
+from shared.backtest.history import DailyHistory
+from shared.backtest.paths import bridged_day
+from shared.config.errors import ConfigError
+from shared.config_loader import parse_bot_config
+from shared.event_calendar import EventCalendar
+from shared.market_hours import session
+from shared.runtime.startup import StrategyNotImplemented
+from shared.strategy_contract import Strategy
+
+BOTS = ("iron_fly_0dte", "delta_neutral", "rolling_put_diagonal")
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """Everything one run needs besides the history (picklable, for sweep workers)."""
+
+    bot: str
+    config_text: str
+    config_file: str
+    start: date
+    end: date
+    seed: int = 1
+    missing_events: MissingEvents = "skip-days"
+    slippage_ticks: int = 0
+    overrides: tuple[tuple[str, Any], ...] = ()  # the sweep's strategy keys, for its table
+
+
+def config_text(bot: str, path: Path | None) -> tuple[str, Path]:
+    """The config JSON to use: `path`, else the bot's shipped example (reproducible runs)."""
+    file = path if path is not None else paths.bot_example_config_path(bot)
+    try:
+        return file.read_text(encoding="utf-8"), file
+    except OSError as exc:
+        raise ConfigError.single(file, f"cannot read the config: {exc.strerror}") from None
+
+
+def with_overrides(bot: str, text: str, file: Path, overrides: Mapping[str, Any]) -> str:
+    """`text` with dotted `strategy` keys replaced (e.g. {"max_hold_minutes": 30}), validated
+    by the bot's config model; ConfigError names the key."""
+    data = json.loads(text)
+    for dotted, value in overrides.items():
+        node = data.setdefault("strategy", {})
+        *parents, leaf = dotted.removeprefix("strategy.").split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    merged = json.dumps(data, indent=2, sort_keys=True)
+    parse_bot_config(bot, merged, file=file)
+    return merged
+
+
+def build_strategy(bot: str, config: Any) -> Strategy:
+    """The bot's strategy for `config`; StrategyNotImplemented when it does not exist yet."""
+    if bot not in BOTS:
+        raise StrategyNotImplemented(f"unknown bot {bot!r} (bots: {', '.join(BOTS)})")
+    main = importlib.import_module(f"bots.{bot}.main")
+    factory = getattr(main, "strategy_factory", None)
+    if factory is None:
+        raise StrategyNotImplemented(f"the {bot} strategy is not implemented yet")
+    strategy: Strategy = factory(config, EventCalendar())
+    return strategy
+
+
+def market_days(history: DailyHistory, seed: int, start: date, end: date,
+                skipped: dict[str, int]) -> Iterator[MarketDay]:  # fmt: skip
+    """The bridged days of `history` in start..end; days without a VIX level are counted in
+    `skipped` (the model prices options off VIX)."""
+    for bar in history.between(start, end):
+        nyse = session(bar.day, "nyse")
+        if nyse is None:
+            skipped["not a trading day"] = skipped.get("not a trading day", 0) + 1
+            continue
+        vix = history.vix_before(bar.day)
+        if vix is None:
+            skipped["no VIX data"] = skipped.get("no VIX data", 0) + 1
+            continue
+        minutes = int((nyse.close - nyse.open).total_seconds() // 60)
+        yield MarketDay(bridged_day(seed, bar, minutes), vix)
+
+
+def run_backtest(
+    spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None
+) -> tuple[BacktestEngine, BacktestResult]:
+    """Run `spec` over `history`; returns the engine (its journal open: `close()` it) and the
+    result. Raises ConfigError, StrategyNotImplemented."""
+    config = parse_bot_config(spec.bot, spec.config_text, file=Path(spec.config_file))
+    strategy = build_strategy(spec.bot, config)
+    engine = BacktestEngine(strategy=strategy, config=config, seed=spec.seed,
+                            missing_events=spec.missing_events,
+                            slippage_ticks=spec.slippage_ticks)  # fmt: skip
+    skipped: dict[str, int] = {}
+    result = engine.run(market_days(history, spec.seed, spec.start, spec.end, skipped), progress)
+    for why, count in skipped.items():
+        result.skipped[why] = result.skipped.get(why, 0) + count
+    return engine, result
