@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from bots.delta_neutral._toolkit_pending import (
     NO_CASH,
@@ -126,11 +126,11 @@ class OptionPair:
     def expiry(self) -> date:
         return self.legs[0].expiry
 
-    def with_fills(self, fills: Iterable[LegFill]) -> OptionPair:
+    def with_fills(self, fills: Iterable[LegFill]) -> Self:
         """This pair with `fills` added to its cash flow (a new object)."""
         return replace(self, cash=self.cash + cash_flow(fills))
 
-    def without(self, uic: int) -> OptionPair:
+    def without(self, uic: int) -> Self:
         """This pair without the leg `uic` (e.g. assigned or closed)."""
         return replace(
             self,

@@ -13,9 +13,7 @@ from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "delta_neutral"
 
-strategy_factory = strategy_factory_for(
-    BOT, "bots.delta_neutral.strategy", "DeltaNeutralStrategy"
-)
+strategy_factory = strategy_factory_for(BOT, "bots.delta_neutral.strategy", "DeltaNeutralStrategy")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -321,3 +321,26 @@ def _strangle(
         premium_usd=_premium_usd(call, put, contracts),
         mode=mode,
     )
+
+
+def third_friday(year: int, month: int) -> date:
+    """The third Friday of `month` (the standard monthly option expiry)."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(FRIDAY - first.weekday()) % 7 + 14)
+
+
+def monthly_expiry_near(today: date, target_dte: int) -> date:
+    """The monthly (third-Friday) expiry nearest `target_dte` days after `today`: the long
+    straddle's expiry to ask the broker for (its listed expiries are not in the snapshot)."""
+    aim = today + timedelta(days=target_dte)
+    candidates = []
+    for shift in (-1, 0, 1):
+        month_index = aim.year * 12 + aim.month - 1 + shift
+        candidates.append(third_friday(month_index // 12, month_index % 12 + 1))
+    return long_straddle_expiry(candidates, today, target_dte) or candidates[1]
+
+
+def next_friday_at_least(today: date, min_dte: int) -> date:
+    """The first Friday at least `min_dte` days after `today` (the shorts' weekly expiry)."""
+    earliest = today + timedelta(days=min_dte)
+    return earliest + timedelta(days=(FRIDAY - earliest.weekday()) % 7)

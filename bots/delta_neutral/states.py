@@ -54,6 +54,7 @@ class Trigger(StrEnum):
     EXIT = "exit"
     STUCK = "stuck"
     EXPIRED = "expired"
+    LEG_LOST = "leg_lost"  # a held leg vanished at the broker (assignment, manual trade)
     RESTORE_HOLDING = "restore_holding"
     RESTORE_PARTIAL = "restore_partial"
     RESTORE_CLOSE = "restore_close"
@@ -86,6 +87,8 @@ STRADDLE_TRANSITIONS: dict[tuple[StraddleState, Trigger], StraddleState] = {
     (D.CLOSING, T.STUCK): D.CLOSE_STUCK,
     (D.CLOSE_STUCK, T.STUCK): D.CLOSE_STUCK,
     (D.CLOSE_STUCK, T.CLOSED): D.FLAT,
+    (D.HOLDING, T.LEG_LOST): D.PARTIAL,
+    (D.PARTIAL, T.LEG_LOST): D.FLAT,
     # restore() starts from a fresh FLAT machine
     (D.FLAT, T.RESTORE_HOLDING): D.HOLDING,
     (D.FLAT, T.RESTORE_PARTIAL): D.PARTIAL,
@@ -111,6 +114,7 @@ STRANGLE_TRANSITIONS: dict[tuple[StrangleState, Trigger], StrangleState] = {
     (G.CLOSING, T.STUCK): G.CLOSE_STUCK,
     (G.CLOSE_STUCK, T.STUCK): G.CLOSE_STUCK,
     (G.CLOSE_STUCK, T.CLOSED): G.NONE,
+    (G.HOLDING, T.LEG_LOST): G.CLOSING,  # never keep a naked short
     (G.NONE, T.RESTORE_HOLDING): G.HOLDING,
     (G.NONE, T.RESTORE_CLOSE): G.CLOSING,
 }

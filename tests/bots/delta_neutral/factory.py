@@ -52,3 +52,22 @@ def fixed_chain(
             contracts.append(contract(uic, strike, put_call, expiry))
             quotes[uic] = quote(uic, bid, str(Decimal(bid) + Decimal("0.04")))
     return contracts, quotes
+
+
+LONG_EXPIRY = date(2026, 10, 16)  # the monthly expiry nearest 120 days after 2026-06-04
+SPY_UIC, VIX_UIC = 36590, 10606
+
+
+def long_chain(
+    spot: Decimal = SPOT, expiry: date = LONG_EXPIRY, theta: float = -0.05
+) -> tuple[list[OptionContract], dict[int, Quote]]:
+    """ATM-ish calls and puts (1 USD strikes, spot +/- 3) with tight spreads and theta."""
+    contracts: list[OptionContract] = []
+    quotes: dict[int, Quote] = {}
+    for offset in range(-3, 4):
+        strike = spot.to_integral_value() + offset
+        for put_call, uic_base in ((PutCall.CALL, 50000), (PutCall.PUT, 60000)):
+            uic = uic_base + int(strike)
+            contracts.append(contract(uic, strike, put_call, expiry))
+            quotes[uic] = quote(uic, "11.98", "12.02", theta=theta)
+    return contracts, quotes

@@ -1,0 +1,160 @@
+"""DeltaNeutralStrategy driven through its lifecycles with hand-built snapshots (pure, fast)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bots.delta_neutral.states import StraddleState, StrangleState
+from shared.domain import PutCall, Side
+from shared.strategy_contract import ClosePosition, OpenPosition
+from tests.bots.delta_neutral.driver import (
+    Market,
+    decisions,
+    et,
+    fills_for,
+    make_strategy,
+    of,
+    only,
+    positions_after,
+    report,
+    snapshot,
+)
+from tests.bots.delta_neutral.factory import LONG_EXPIRY, SHORT_EXPIRY, fixed_chain, long_chain
+
+THURSDAY = date(2026, 6, 4)
+D, G = StraddleState, StrangleState
+
+
+def market() -> Market:
+    return Market(chains={LONG_EXPIRY: long_chain(), SHORT_EXPIRY: fixed_chain()})
+
+
+def holding_straddle_and_strangle() -> tuple[Any, Market, OpenPosition, OpenPosition]:
+    """Enter the straddle (fills 12.00 / 11.50) and the first strangle on Thursday 10:00 ET."""
+    strategy, mkt = make_strategy(), market()
+    now = et(THURSDAY, 10)
+    entry = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    fills = fills_for(entry, {"long_call": "12.00", "long_put": "11.50"}, now)
+    strategy.on_execution(report(entry, "filled", fills), now)
+    mkt.positions = positions_after(entry, fills)
+    shorts = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    short_fills = fills_for(shorts, {"short_call": "0.38", "short_put": "0.70"}, now)
+    strategy.on_execution(report(shorts, "filled", short_fills), now)
+    mkt.positions += positions_after(shorts, short_fills)
+    return strategy, mkt, entry, shorts
+
+
+def test_waits_while_vix_is_at_the_maximum() -> None:
+    strategy, mkt = make_strategy(), market()
+    mkt.vix = Decimal(18)
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 10)))
+    assert of(actions, OpenPosition) == []
+    assert strategy.straddle.state is D.WAITING_ENTRY
+    assert decisions(actions) == ["straddle_entry_waits"]
+
+
+def test_waits_within_the_fomc_blackout() -> None:
+    strategy, mkt = make_strategy(), market()
+    actions = strategy.decide(snapshot(mkt, et(date(2026, 6, 15), 10)))  # decision on 06-17
+    assert of(actions, OpenPosition) == []
+    assert strategy.straddle.state is D.WAITING_ENTRY
+
+
+def test_no_entry_in_the_open_delay() -> None:
+    strategy, mkt = make_strategy(), market()
+    assert strategy.decide(snapshot(mkt, et(THURSDAY, 9, 31))) == []
+
+
+def test_entry_buys_the_atm_straddle_at_the_expiry_nearest_120_days() -> None:
+    strategy = make_strategy()
+    entry = only(strategy.decide(snapshot(market(), et(THURSDAY, 10))), OpenPosition)
+    assert [(leg.leg, leg.side, leg.strike, leg.expiry) for leg in entry.legs] == [
+        ("long_call", Side.BUY, Decimal(600), LONG_EXPIRY),
+        ("long_put", Side.BUY, Decimal(600), LONG_EXPIRY),
+    ]
+
+
+def test_first_strangle_is_the_hand_computed_mode_a_choice() -> None:
+    # Straddle cost from the fills: (12.00 + 11.50) x 100 = 2,350 USD; theta 0.05 + 0.05 per
+    # day -> 70 USD a week; fees 4 USD: the same inputs as test_selection's 1 % case.
+    strategy, _, _, shorts = holding_straddle_and_strangle()
+    assert [(leg.leg, leg.side, leg.strike) for leg in shorts.legs] == [
+        ("short_call", Side.SELL, Decimal(612)),
+        ("short_put", Side.SELL, Decimal(590)),
+    ]
+    assert strategy.strangle.held is not None
+    assert strategy.strangle.held.premium_usd == Decimal("108.00")
+    assert (strategy.straddle.state, strategy.strangle.state) == (D.HOLDING, G.HOLDING)
+
+
+def test_recenter_closes_the_straddle_and_rebuys_at_the_same_expiry_keeping_the_shorts() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    now = et(THURSDAY, 11)
+    mkt.spot = Decimal(605)
+    mkt.chains[LONG_EXPIRY] = long_chain(Decimal(605))
+    close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
+    close_fills = fills_for(close, {"long_call": "14.00", "long_put": "9.60"}, now)
+    strategy.on_execution(report(close, "closed", close_fills), now)
+    mkt.positions = [p for p in mkt.positions if p.amount < 0]
+    # 23.60 - 23.50 = +10 USD less 4 x 0.65 commissions
+    assert strategy._m.ledger.straddle_realized_usd == Decimal("7.40")
+    rebuy = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    assert {(leg.strike, leg.expiry) for leg in rebuy.legs} == {(Decimal(605), LONG_EXPIRY)}
+    assert strategy.strangle.state is G.HOLDING
+
+
+def test_challenged_call_closes_the_shorts_at_once() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    mkt.spot = Decimal("610.20")  # within 0.3 % (1.836) of the 612 call; recenter on cooldown
+    strategy._m.cooldown_until["straddle"] = et(THURSDAY, 16)
+    close = only(strategy.decide(snapshot(mkt, et(THURSDAY, 11))), ClosePosition)
+    assert close.exit_reason == "challenged_call"
+    assert {leg.side for leg in close.legs} == {Side.BUY}
+
+
+def test_emergency_move_closes_shorts_first_then_the_straddle() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    now = et(date(2026, 6, 5), 11)  # the next day: SPY 600 after a 632 close, -5.06 %
+    mkt.spot, mkt.previous_close = Decimal(600), Decimal(632)
+    actions = strategy.decide(snapshot(mkt, now))
+    first = only(actions, ClosePosition)
+    assert "emergency_move" in decisions(actions)
+    assert {leg.leg for leg in first.legs} == {"short_call", "short_put"}
+    fills = fills_for(first, {"short_call": "0.01", "short_put": "2.10"}, now)
+    strategy.on_execution(report(first, "closed", fills), now)
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    second = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert {leg.leg for leg in second.legs} == {"long_call", "long_put"}
+    strategy.on_execution(report(second, "closed", ()), now)
+    mkt.positions = []
+    strategy.decide(snapshot(mkt, now))
+    assert (strategy.straddle.state, strategy.strangle.state) == (D.FLAT, G.NONE)
+
+
+def test_half_filled_strangle_closes_its_naked_short() -> None:
+    strategy, mkt = make_strategy(), market()
+    now = et(THURSDAY, 10)
+    entry = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    fills = fills_for(entry, {"long_call": "12.00", "long_put": "11.50"}, now)
+    strategy.on_execution(report(entry, "filled", fills), now)
+    mkt.positions = positions_after(entry, fills)
+    shorts = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    half = fills_for(shorts, {"short_call": "0.38"}, now)
+    strategy.on_execution(report(shorts, "failed", half), now)
+    mkt.positions += positions_after(shorts, half)
+    close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert [(leg.leg, leg.side) for leg in close.legs] == [("short_call", Side.BUY)]
+    assert strategy.straddle.state is D.HOLDING
+
+
+def test_early_assigned_short_raises_a_safety_event_and_closes_the_other_short() -> None:
+    strategy, mkt, _, shorts = holding_straddle_and_strangle()
+    put_uic = next(leg.uic for leg in shorts.legs if leg.put_call is PutCall.PUT)
+    mkt.positions = [p for p in mkt.positions if p.uic != put_uic]
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11)))
+    assert "strangle_leg_gone" in decisions(actions)
+    close = only(actions, ClosePosition)
+    assert [leg.leg for leg in close.legs] == ["short_call"]
