@@ -33,13 +33,13 @@ def quote(
 
 
 def fixed_chain(
-    scale: Decimal = Decimal(1), expiry: date = SHORT_EXPIRY
+    scale: Decimal = Decimal(1), expiry: date = SHORT_EXPIRY, uic_base: int = 1000
 ) -> tuple[list[OptionContract], dict[int, Quote]]:
     """The fixed chain around SPOT: strikes at SPOT +/- offset x `scale`; scaling the ATM mids
     by `scale` too scales the expected move, so the same multiples land on wider strikes."""
     contracts: list[OptionContract] = []
     quotes: dict[int, Quote] = {}
-    uic = 1000
+    uic = uic_base
     atm_bid = Decimal("3.98") * scale
     for put_call in (PutCall.CALL, PutCall.PUT):
         uic += 1

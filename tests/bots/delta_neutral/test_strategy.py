@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from bots.delta_neutral.states import StraddleState, StrangleState
-from shared.domain import PutCall, Side
+from shared.domain import Position, PutCall, Side
 from shared.strategy_contract import ClosePosition, OpenPosition
 from tests.bots.delta_neutral.driver import (
     Market,
@@ -21,7 +21,13 @@ from tests.bots.delta_neutral.driver import (
     report,
     snapshot,
 )
-from tests.bots.delta_neutral.factory import LONG_EXPIRY, SHORT_EXPIRY, fixed_chain, long_chain
+from tests.bots.delta_neutral.factory import (
+    LONG_EXPIRY,
+    SHORT_EXPIRY,
+    fixed_chain,
+    long_chain,
+    quote,
+)
 
 THURSDAY = date(2026, 6, 4)
 D, G = StraddleState, StrangleState
@@ -158,3 +164,116 @@ def test_early_assigned_short_raises_a_safety_event_and_closes_the_other_short()
     assert "strangle_leg_gone" in decisions(actions)
     close = only(actions, ClosePosition)
     assert [leg.leg for leg in close.legs] == ["short_call"]
+
+
+def shorts_expiring_tomorrow(close_ask: str) -> tuple[Any, Market]:
+    """A restart on Thursday 15:30 ET holding the straddle and shorts that expire Friday,
+    whose asks are `close_ask` each; the new week's chain is the fixed chain (108 USD)."""
+    strategy, mkt = make_strategy(), market()
+    old_expiry = date(2026, 6, 5)
+    old_chain, old_quotes = fixed_chain(expiry=old_expiry, uic_base=3000)
+    call = next(c for c in old_chain if c.put_call is PutCall.CALL and c.strike == 612)
+    put = next(c for c in old_chain if c.put_call is PutCall.PUT and c.strike == 590)
+    for leg in (call, put):
+        old_quotes[leg.uic] = quote(leg.uic, "0.01", close_ask)
+    mkt.chains[old_expiry] = ([call, put], {u: old_quotes[u] for u in (call.uic, put.uic)})
+    long_call, long_put = (c for c in long_chain()[0] if c.strike == 600)
+    mkt.positions = [
+        Position(
+            "a",
+            long_call.uic,
+            "StockOption",
+            Decimal(1),
+            Decimal(12),
+            strike=Decimal(600),
+            expiry=LONG_EXPIRY,
+            put_call=PutCall.CALL,
+        ),
+        Position(
+            "b",
+            long_put.uic,
+            "StockOption",
+            Decimal(1),
+            Decimal("11.50"),
+            strike=Decimal(600),
+            expiry=LONG_EXPIRY,
+            put_call=PutCall.PUT,
+        ),
+        Position(
+            "c",
+            call.uic,
+            "StockOption",
+            Decimal(-1),
+            Decimal("0.40"),
+            strike=Decimal(612),
+            expiry=old_expiry,
+            put_call=PutCall.CALL,
+        ),
+        Position(
+            "d",
+            put.uic,
+            "StockOption",
+            Decimal(-1),
+            Decimal("0.70"),
+            strike=Decimal(590),
+            expiry=old_expiry,
+            put_call=PutCall.PUT,
+        ),
+    ]
+    assert strategy.restore(None, mkt.positions, et(THURSDAY, 15, 30)) == []
+    return strategy, mkt
+
+
+def test_scheduled_roll_goes_ahead_for_a_net_credit() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")  # 20 USD to close < 108 USD
+    now = et(THURSDAY, 15, 30)
+    close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert close.exit_reason.startswith("scheduled_roll credit 88")
+    strategy.on_execution(report(close, "closed", ()), now)
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    new = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    assert {(leg.strike, leg.expiry) for leg in new.legs} == {
+        (Decimal(612), SHORT_EXPIRY),
+        (Decimal(590), SHORT_EXPIRY),
+    }
+    assert strategy._m.ledger.rolls == 1
+
+
+def test_roll_refused_for_a_debit_keeps_the_shorts() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.60")  # 120 USD to close > 108 USD
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 15, 30)))
+    assert of(actions, ClosePosition) == [] and of(actions, OpenPosition) == []
+    assert decisions(actions) == ["roll_refused_debit"]
+    assert strategy.strangle.state is G.HOLDING
+
+
+def test_no_roll_before_thursday_1500() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    assert strategy.decide(snapshot(mkt, et(THURSDAY, 14, 59))) == []
+
+
+def test_dte_exit_closes_the_straddle_once_below_60_days() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # the shorts expired 06-05
+    close = only(strategy.decide(snapshot(mkt, et(date(2026, 8, 18), 10))), ClosePosition)
+    assert close.exit_reason == "long_dte_exit"  # 59 days to 2026-10-16
+    assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
+    assert strategy.strangle.state is G.NONE
+
+
+def test_proactive_restart_when_new_shorts_would_outlive_the_dte_exit() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    strategy.strangle.held = None
+    strategy.strangle.state = G.NONE
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    # 2026-08-10: 67 days left; next Friday >= 7 days out is 08-21, after the 08-17 exit date.
+    close = only(strategy.decide(snapshot(mkt, et(date(2026, 8, 10), 10))), ClosePosition)
+    assert close.exit_reason == "proactive_restart"
+    assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
+
+
+def test_restart_keeps_the_money_only_from_the_broker_open_prices() -> None:
+    strategy, _ = shorts_expiring_tomorrow(close_ask="0.10")
+    assert strategy.straddle.held is not None and strategy.strangle.held is not None
+    assert strategy.straddle.held.cost_usd == Decimal("2350.00")
+    assert strategy.strangle.held.premium_usd == Decimal("110.00")
