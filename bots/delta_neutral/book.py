@@ -235,6 +235,22 @@ class Ledger:
     recenters: int = 0
     rolls: int = 0
 
+    def booked(
+        self, lifecycle: str, realized_usd: Decimal, *, recenter: bool, roll: bool
+    ) -> Ledger:
+        """This ledger with a closed position of `lifecycle` ("straddle" or "strangle")."""
+        if lifecycle == "straddle":
+            return replace(
+                self,
+                straddle_realized_usd=self.straddle_realized_usd + realized_usd,
+                recenters=self.recenters + int(recenter),
+            )
+        return replace(
+            self,
+            strangle_realized_usd=self.strangle_realized_usd + realized_usd,
+            rolls=self.rolls + int(roll),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "straddle_realized_usd": str(self.straddle_realized_usd),

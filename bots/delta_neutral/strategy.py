@@ -10,46 +10,32 @@ logic is America/New_York. No I/O, no sleeping.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bots.delta_neutral import rules, selection
-from bots.delta_neutral._toolkit_pending import read_book
-from bots.delta_neutral.book import OPTION_ASSET_TYPE, ROOT, Straddle, Strangle
+from bots.delta_neutral import market_view, restoring, rules, selection
+from bots.delta_neutral.book import Straddle, Strangle
 from bots.delta_neutral.config import BOT_NAME, DeltaNeutralStrategyConfig
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, logger
-from bots.delta_neutral.memory import (
-    Memory,
-    decision_event,
-    leg_of,
-    safety_event,
-    weekly_theta_usd,
-)
+from bots.delta_neutral.memory import Memory, decision_event, leg_of, safety_event
 from bots.delta_neutral.states import StraddleState, StrangleState, Trigger
 from shared import market_hours
-from shared.domain import Position, PutCall
+from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.market_hours import NY
-from shared.options_math import expected_move_from_vix
 from shared.strategy_contract import (
     Action,
-    BarRequest,
     DataRequest,
     ExecutionReport,
     InstrumentRef,
     JsonDict,
-    OptionWindow,
     Snapshot,
 )
 
 D, G = StraddleState, StrangleState
-LONG_WINDOW_STRIKES = 3  # strikes each side of spot for the ATM straddle
-SHORT_WINDOW_MIN_STRIKES = 10
 OPENING_STATES = frozenset({D.OPENING, D.RECENTER_OPENING, G.OPENING, G.ROLL_OPENING})
 
 
@@ -81,26 +67,15 @@ class DeltaNeutralStrategy:
         )
 
     def data_request(self, now: datetime) -> DataRequest:
-        """SPY and VIX always; the legs held or in flight; the chains a next step needs; the
-        last daily bar once a day (the previous close)."""
-        today = now.astimezone(NY).date()
-        legs = [*self._legs(self.straddle), *self._legs(self.strangle)]
-        quotes = [self._spy, self._vix_ref, *(InstrumentRef(u, OPTION_ASSET_TYPE) for u in legs)]
-        windows = []
-        if self._wants_long_chain():
-            expiry = self._long_expiry(today)
-            windows.append(OptionWindow(ROOT, expiry, self._spy.uic, LONG_WINDOW_STRIKES))
-        if self._wants_short_chain(now):
-            expiry = selection.next_friday_at_least(today, self._cfg.short_target_dte)
-            windows.append(OptionWindow(ROOT, expiry, self._spy.uic, self._short_strikes(now)))
-        bars = () if self._m.day == today else (BarRequest(self._spy.uic, self._spy.asset_type, 1),)
-        ticking = frozenset({self._spy.uic}) if self.in_position() else frozenset()
-        return DataRequest(
-            quotes=tuple(quotes),
-            option_windows=tuple(windows),
-            daily_bars=bars,
-            vix=True,
-            tick_uics=ticking,
+        return market_view.build_request(
+            self._cfg,
+            self.straddle,
+            self.strangle,
+            now=now,
+            need_previous_close=self._m.day != now.astimezone(NY).date(),
+            in_position=self.in_position(),
+            last_spot=self._last_spot,
+            last_vix=self._last_vix,
         )
 
     def decide(self, snapshot: Snapshot) -> Sequence[Action]:
@@ -113,11 +88,8 @@ class DeltaNeutralStrategy:
         if actions or self._order_in_flight() or self._m.exit_reason is not None:
             return actions
         session = market_hours.session(snapshot.calendar.day)
-        blocked = rules.session_block(
-            now=snapshot.now,
-            session=session,
-            open_delay_minutes=self._cfg.market_open_delay_minutes,
-        )
+        delay = self._cfg.market_open_delay_minutes
+        blocked = rules.session_block(now=snapshot.now, session=session, open_delay_minutes=delay)
         if blocked is not None or session is None or not snapshot.breaker_allows_entries:
             return actions
         self._manage_straddle(snapshot, spot, session, actions)
@@ -159,39 +131,19 @@ class DeltaNeutralStrategy:
     def restore(
         self, saved: Mapping[str, Any] | None, positions: Sequence[Position], now: datetime
     ) -> Sequence[Action]:
-        """Saved money and reasons where they still match the broker; the legs themselves
-        from the broker's positions (STATE-001/002): longs are the straddle, shorts the
-        strangle; a lone short is closed at once; anything else is an orphan (safety event)."""
-        if saved:
-            self.straddle.load(saved.get("straddle"), StraddleState)
-            self.strangle.load(saved.get("strangle"), StrangleState)
-            self._m.load(saved.get("memory"))
-        book = read_book(positions)
-        longs = [leg for leg in book.legs if leg.amount > 0]
-        shorts = [leg for leg in book.legs if leg.amount < 0]
-        actions: list[Action] = []
-        self.straddle.adopt(longs)
-        self.strangle.adopt(shorts)
-        if self.strangle.held is not None and not self.strangle.held.complete:
-            actions.append(
-                self.strangle.close(
-                    self._intent("close_naked_short", now), "naked_short_on_restart", None
-                )
-            )
-        for orphan in book.other:
-            self._safety(actions, now, "orphan_position", f"uic {orphan.uic} {orphan.amount}")
-        return actions
+        """See `restoring.restore`: legs from the broker, money from the saved state."""
+        return restoring.restore(self.straddle, self.strangle, self._m, saved, positions, now)
 
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:
         cfg, now, m = self._cfg, snap.now, self._m
         if self.strangle.held is not None and self.strangle.held.expiry < snap.calendar.day:
             self.strangle.expire(now)
-        self._check_book(snap, actions)
+        actions.extend(restoring.check_book(self.straddle, self.strangle, self._m, snap))
         for cycle in (self.strangle, self.straddle):  # shorts first
-            if cycle.closing_without_order and not self._cooling(now, cycle.name):
+            if cycle.closing_without_order and not self._m.cooling(now, cycle.name):
                 reason = cycle.close_reason or "close_due"
-                actions.append(cycle.close(self._intent("close", now), reason, None))
+                actions.append(cycle.close(self._m.next_intent("close", now), reason, None))
                 return
         shorts = self.strangle.held
         straddle = self.straddle.held
@@ -228,47 +180,25 @@ class DeltaNeutralStrategy:
                 m.challenged_close_cost_usd = shorts.close_cost_estimate_usd(snap.quotes)
                 actions.append(
                     self.strangle.close(
-                        self._intent("challenged", now), f"challenged_{side.value}", Trigger.EXIT
+                        self._m.next_intent("challenged", now),
+                        f"challenged_{side.value}",
+                        Trigger.EXIT,
                     )
                 )
-
-    def _check_book(self, snap: Snapshot, actions: list[Action]) -> None:
-        """Legs the broker no longer shows (POS-002/003) and positions that are no leg of
-        ours (POS-005: shares from an assignment, a manual trade) raise safety events."""
-        book = read_book(snap.positions)
-        present = frozenset(leg.uic for leg in book.legs)
-        for cycle in (self.strangle, self.straddle):
-            lost = cycle.lose_legs(present)
-            if lost:
-                self._safety(
-                    actions,
-                    snap.now,
-                    f"{cycle.name}_leg_gone",
-                    f"uics {sorted(lost)} missing at the broker (assignment or manual)",
-                )
-        ours = self.straddle.held.uics if self.straddle.held else frozenset()
-        ours |= self.strangle.held.uics if self.strangle.held else frozenset()
-        strays: list[Any] = [*book.other] + [
-            leg for leg in book.legs if leg.uic not in ours and not self._order_in_flight()
-        ]
-        if strays and "orphan_position" not in self._m.decisions_today:
-            self._m.decisions_today.add("orphan_position")
-            self._safety(
-                actions,
-                snap.now,
-                "orphan_position",
-                ", ".join(f"uic {p.uic} amount {p.amount}" for p in strays),
-            )
 
     def _continue_exit(self, now: datetime, actions: list[Action]) -> None:
         """Shorts first, then the straddle; done when both are flat."""
         reason = self._m.exit_reason or "exit"
         if self.strangle.held is not None and self.strangle.state is G.HOLDING:
-            actions.append(self.strangle.close(self._intent("exit", now), reason, Trigger.EXIT))
+            actions.append(
+                self.strangle.close(self._m.next_intent("exit", now), reason, Trigger.EXIT)
+            )
         elif self.strangle.held is not None and self.strangle.state is G.CLOSING:
-            actions.append(self.strangle.close(self._intent("exit", now), reason, None))
+            actions.append(self.strangle.close(self._m.next_intent("exit", now), reason, None))
         elif self.straddle.held is not None and self.straddle.state in (D.HOLDING, D.PARTIAL):
-            actions.append(self.straddle.close(self._intent("exit", now), reason, Trigger.EXIT))
+            actions.append(
+                self.straddle.close(self._m.next_intent("exit", now), reason, Trigger.EXIT)
+            )
         elif self.strangle.held is None and self.straddle.held is None:
             logger.info(kv("exit_done", reason=reason))
             self._m.exit_reason = None
@@ -304,7 +234,7 @@ class DeltaNeutralStrategy:
                 cycle.fire(Trigger.GATE_CLEARED, "gates clear")
             self._open_straddle(snap, spot, actions, "straddle_entry", Trigger.ORDER_SENT)
         elif cycle.state is D.PARTIAL and cycle.held is not None:
-            self._complete_partial(snap, spot, cycle.held, actions)
+            self._complete_partial(snap, cycle.held, actions)
         elif cycle.state is D.HOLDING and cycle.held is not None:
             distance = cfg.recenter_distance_usd(cycle.held.strike)
             if (
@@ -312,12 +242,12 @@ class DeltaNeutralStrategy:
                     spot=spot, straddle_strike=cycle.held.strike, distance_usd=distance
                 )
                 and not rules.past_cutoff(now, session, cfg.recenter_cutoff_minutes_before_close)
-                and not self._cooling(now, "straddle")
+                and not self._m.cooling(now, "straddle")
             ):
                 self._m.recenter_expiry = cycle.held.expiry
                 actions.append(
                     cycle.close(
-                        self._intent("recenter", now),
+                        self._m.next_intent("recenter", now),
                         f"recenter spot {spot} strike {cycle.held.strike}",
                         Trigger.RECENTER,
                     )
@@ -336,33 +266,28 @@ class DeltaNeutralStrategy:
         purpose: str,
         trigger: Trigger | None,
     ) -> None:
-        chosen = self._choose_straddle(snap, spot)
+        chosen = market_view.choose_straddle(
+            self._cfg,
+            snap,
+            spot,
+            self._m.recenter_expiry or market_view.long_expiry(self._cfg, snap.calendar.day),
+        )
         if isinstance(chosen, selection.NotYet):
             self._decision(actions, snap.now, f"{purpose}_not_yet", chosen.reason)
             return
         qty = self._cfg.position_size_contracts
         pair = Straddle(leg_of(chosen.call, qty), leg_of(chosen.put, qty))
-        actions.append(self.straddle.open(pair, self._intent(purpose, snap.now), purpose, trigger))
-
-    def _complete_partial(
-        self, snap: Snapshot, spot: Decimal, held: Straddle, actions: list[Action]
-    ) -> None:
-        have = held.legs[0]
-        wanted = PutCall.PUT if have.put_call is PutCall.CALL else PutCall.CALL
-        options = selection.usable_options(
-            snap.chains.get((ROOT, have.expiry), ()), snap.quotes, snap.now
+        actions.append(
+            self.straddle.open(pair, self._m.next_intent(purpose, snap.now), purpose, trigger)
         )
-        match = [o for o in options if o.strike == have.strike and o.contract.put_call is wanted]
-        if not match:
-            self._decision(
-                actions,
-                snap.now,
-                "partial_straddle_waits",
-                f"no usable {wanted.value} {have.strike} {have.expiry}",
-            )
+
+    def _complete_partial(self, snap: Snapshot, held: Straddle, actions: list[Action]) -> None:
+        leg = market_view.missing_leg(snap, held)
+        if isinstance(leg, str):
+            self._decision(actions, snap.now, "partial_straddle_waits", leg)
             return
-        leg = leg_of(match[0], have.quantity)
-        actions.append(self.straddle.missing_leg_order(leg, self._intent("complete", snap.now)))
+        intent = self._m.next_intent("complete", snap.now)
+        actions.append(self.straddle.missing_leg_order(leg, intent))
 
     # --- strangle --------------------------------------------------------------------------
     def _manage_strangle(
@@ -387,7 +312,7 @@ class DeltaNeutralStrategy:
             ):
                 self._try_roll(snap, spot, straddle, cycle.held, actions)
             return
-        if cycle.state not in (G.NONE, G.ROLL_OPENING) or self._cooling(now, "strangle"):
+        if cycle.state not in (G.NONE, G.ROLL_OPENING) or self._m.cooling(now, "strangle"):
             return
         block = rules.shorts_entry_block(
             vix=self._vix(snap), max_vix_new_shorts=cfg.max_vix_new_shorts
@@ -402,26 +327,23 @@ class DeltaNeutralStrategy:
             self._m.exit_reason = "proactive_restart"
             self._continue_exit(now, actions)
             return
-        chosen = self._choose_strangle(snap, spot, straddle, expiry)
+        chosen = market_view.choose_strangle(self._cfg, snap, spot, straddle, expiry)
         if isinstance(chosen, selection.NotYet):
             self._decision(actions, now, "shorts_not_yet", chosen.reason)
             return
         floor = self._m.challenged_close_cost_usd
+        premium = chosen.premium_usd  # a re-sale after a challenged close must be a credit
         if floor is not None and not rules.roll_is_credit(
-            close_cost_usd=floor, new_premium_usd=chosen.premium_usd
+            close_cost_usd=floor, new_premium_usd=premium
         ):
-            self._decision(
-                actions,
-                now,
-                "challenged_resale_refused_debit",
-                f"premium {chosen.premium_usd} <= close cost {floor}",
-            )
+            detail = f"premium {chosen.premium_usd} <= close cost {floor}"
+            self._decision(actions, now, "challenged_resale_refused_debit", detail)
             return
         qty = cfg.position_size_contracts
         pair = Strangle(leg_of(chosen.call, qty), leg_of(chosen.put, qty))
         trigger = None if cycle.state is G.ROLL_OPENING else Trigger.ORDER_SENT
         actions.append(
-            cycle.open(pair, self._intent("shorts", now), f"shorts_{chosen.mode}", trigger)
+            cycle.open(pair, self._m.next_intent("shorts", now), f"shorts_{chosen.mode}", trigger)
         )
 
     def _try_roll(
@@ -433,100 +355,34 @@ class DeltaNeutralStrategy:
         actions: list[Action],
     ) -> None:
         """Roll only for a net credit: the candidate is priced without touching `held`."""
-        today = snap.calendar.day
-        expiry = selection.next_friday_at_least(today, self._cfg.short_target_dte)
-        candidate = self._choose_strangle(snap, spot, straddle, expiry)
-        cost = held.close_cost_estimate_usd(snap.quotes)
-        if isinstance(candidate, selection.NotYet) or cost is None:
-            why = candidate.reason if isinstance(candidate, selection.NotYet) else "no close quote"
-            self._decision(actions, snap.now, "roll_not_priced", why)
+        credit, detail = market_view.roll_credit(self._cfg, snap, spot, straddle, held)
+        if credit is None or credit <= 0:
+            name = "roll_not_priced" if credit is None else "roll_refused_debit"
+            self._decision(actions, snap.now, name, detail)
             return
-        if not rules.roll_is_credit(close_cost_usd=cost, new_premium_usd=candidate.premium_usd):
-            self._decision(
-                actions,
-                snap.now,
-                "roll_refused_debit",
-                f"new premium {candidate.premium_usd} <= close cost {cost}",
-            )
-            return
-        actions.append(
-            self.strangle.close(
-                self._intent("roll", snap.now),
-                f"scheduled_roll credit {candidate.premium_usd - cost}",
-                Trigger.ROLL,
-            )
-        )
-
-    # --- choices ---------------------------------------------------------------------------
-    def _choose_straddle(
-        self, snap: Snapshot, spot: Decimal
-    ) -> selection.StraddleChoice | selection.NotYet:
-        expiry = self._m.recenter_expiry or self._long_expiry(snap.calendar.day)
-        options = selection.usable_options(
-            snap.chains.get((ROOT, expiry), ()), snap.quotes, snap.now
-        )
-        return selection.choose_straddle(options, spot, self._cfg.max_entry_spread_percent)
-
-    def _choose_strangle(
-        self, snap: Snapshot, spot: Decimal, straddle: Straddle, expiry: date
-    ) -> selection.StrangleChoice | selection.NotYet:
-        cfg, qty = self._cfg, self._cfg.position_size_contracts
-        options = selection.usable_options(
-            snap.chains.get((ROOT, expiry), ()), snap.quotes, snap.now
-        )
-        if cfg.weekly_target_return_percent == 0:
-            return selection.choose_strangle_by_multiple(
-                options,
-                spot,
-                contracts=qty,
-                min_multiple=cfg.strangle_multiplier_min,
-                max_multiple=cfg.strangle_multiplier_max,
-            )
-        target = selection.StrangleTarget(
-            straddle_cost_usd=straddle.cost_usd,
-            target_percent=cfg.weekly_target_return_percent,
-            weekly_theta_usd=weekly_theta_usd(snap, straddle),
-            fees_usd=cfg.short_entry_fee_usd_per_leg * 2 * qty,
-        )
-        return selection.choose_strangle_for_target(
-            options, spot, target=target, contracts=qty, cap_multiple=cfg.strangle_multiplier_max
-        )
+        intent = self._m.next_intent("roll", snap.now)
+        actions.append(self.strangle.close(intent, f"scheduled_roll {detail}", Trigger.ROLL))
 
     # --- helpers -----------------------------------------------------------------------------
     def _new_day(self, snap: Snapshot) -> None:
-        day = snap.calendar.day
-        if self._m.day != day:
-            self._m.new_day(day)
+        if self._m.day != snap.calendar.day:
+            self._m.new_day(snap.calendar.day)
         if self._m.previous_close is None:
-            bars = snap.bars.get(self._spy.uic, ())
-            completed = [b for b in bars if b.time.astimezone(NY).date() < day]
-            if completed:
-                self._m.previous_close = Decimal(str(completed[-1].close))
+            self._m.previous_close = market_view.previous_close(snap, self._spy.uic)
 
     def _spot(self, snap: Snapshot) -> Decimal | None:
         quote = snap.quotes.get(self._spy.uic)
         spot = None if quote is None else quote.price
-        if spot is not None:
-            self._last_spot = spot
+        self._last_spot = spot or self._last_spot
         return spot
 
     def _vix(self, snap: Snapshot) -> Decimal | None:
-        quote = snap.quotes.get(self._vix_ref.uic)
-        level = quote.price if quote is not None and quote.price is not None else None
-        if level is None and self._cfg.vix_fallback_yahoo:
-            level = snap.vix
-        if level is not None:
-            self._last_vix = level
+        level = market_view.vix_level(snap, self._vix_ref.uic, self._cfg.vix_fallback_yahoo)
+        self._last_vix = level or self._last_vix
         return level
 
     def _order_in_flight(self) -> bool:
         return any(c.intent_id is not None for c in (self.straddle, self.strangle))
-
-    def _cooling(self, now: datetime, action: str) -> bool:
-        return self._m.cooling(now, action)
-
-    def _intent(self, purpose: str, now: datetime) -> str:
-        return self._m.next_intent(purpose, now)
 
     def _decision(self, actions: list[Action], now: datetime, name: str, detail: str) -> None:
         event = decision_event(self._m, now, name, detail)
@@ -537,69 +393,6 @@ class DeltaNeutralStrategy:
         actions.append(safety_event(now, name, description, self.state_name()))
 
     def _book_realized(self, name: str, realized_usd: Decimal, was: object) -> None:
-        ledger = self._m.ledger
-        if name == "straddle":
-            ledger = replace(
-                ledger,
-                straddle_realized_usd=ledger.straddle_realized_usd + realized_usd,
-                recenters=ledger.recenters + (was is D.RECENTER_CLOSING),
-            )
-        else:
-            ledger = replace(
-                ledger,
-                strangle_realized_usd=ledger.strangle_realized_usd + realized_usd,
-                rolls=ledger.rolls + (was is G.ROLL_CLOSING),
-            )
-        self._m.ledger = ledger
-        logger.info(
-            kv(
-                "realized",
-                lifecycle=name,
-                usd=realized_usd,
-                total_straddle_usd=ledger.straddle_realized_usd,
-                total_strangle_usd=ledger.strangle_realized_usd,
-            )
-        )
-
-    @staticmethod
-    def _legs(cycle: StraddleLifecycle | StrangleLifecycle) -> list[int]:
-        uics: set[int] = set()
-        for pair in (cycle.held, cycle.pending):
-            if pair is not None:
-                uics |= pair.uics
-        return sorted(uics)
-
-    def _long_expiry(self, today: date) -> date:
-        return selection.monthly_expiry_near(today, self._cfg.long_straddle_target_dte)
-
-    def _wants_long_chain(self) -> bool:
-        return self.straddle.state in (D.FLAT, D.WAITING_ENTRY, D.PARTIAL, D.RECENTER_OPENING)
-
-    def _wants_short_chain(self, now: datetime) -> bool:
-        """The weekly chain when shorts may be sold, or priced for a scheduled roll."""
-        if self.straddle.state is not D.HOLDING:
-            return False
-        held = self.strangle.held
-        if self.strangle.state is G.HOLDING and held is not None:
-            cfg = self._cfg
-            return rules.scheduled_roll_due(
-                now=now,
-                short_expiry=held.expiry,
-                thursday_from_et=cfg.roll_start_thursday_et,
-                friday_from_et=cfg.roll_start_friday_et,
-            )
-        return self.strangle.state in (G.NONE, G.ROLL_OPENING)
-
-    def _short_strikes(self, now: datetime) -> int:
-        """Strikes each side of spot for the weekly chain: the multiplier cap times the
-        VIX-implied move to expiry, plus margin (SPY strikes are 1 USD apart near the money)."""
-        spot, vix = self._last_spot, self._last_vix
-        if spot is None or vix is None or vix <= 0:
-            return 4 * SHORT_WINDOW_MIN_STRIKES
-        today = now.astimezone(NY).date()
-        expiry = selection.next_friday_at_least(today, self._cfg.short_target_dte)
-        trading_days = max((expiry - today).days * 5 / 7, 1.0)
-        move = expected_move_from_vix(float(spot), float(vix), trading_days)
-        return max(
-            SHORT_WINDOW_MIN_STRIKES, math.ceil(move * self._cfg.strangle_multiplier_max * 1.5) + 2
-        )
+        recenter, roll = was is D.RECENTER_CLOSING, was is G.ROLL_CLOSING
+        self._m.ledger = self._m.ledger.booked(name, realized_usd, recenter=recenter, roll=roll)
+        logger.info(kv("realized", lifecycle=name, usd=realized_usd, recenter=recenter, roll=roll))

@@ -228,7 +228,7 @@ def test_scheduled_roll_goes_ahead_for_a_net_credit() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")  # 20 USD to close < 108 USD
     now = et(THURSDAY, 15, 30)
     close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
-    assert close.exit_reason.startswith("scheduled_roll credit 88")
+    assert close.exit_reason.startswith("scheduled_roll credit 88.00 (premium 108.00")
     strategy.on_execution(report(close, "closed", ()), now)
     mkt.positions = [p for p in mkt.positions if p.amount > 0]
     new = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
