@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from shared import market_hours
 from shared.domain import OptionContract, PutCall, Quote, quote_problems
 
 CONTRACT_MULTIPLIER = 100  # SPY option: 100 shares per contract
@@ -323,10 +324,18 @@ def _strangle(
     )
 
 
+def on_or_before_trading_day(day: date) -> date:
+    """`day`, or the trading day before it when the exchange is shut (a Friday expiry on a
+    holiday such as Juneteenth or Good Friday moves to the Thursday)."""
+    while not market_hours.is_trading_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def third_friday(year: int, month: int) -> date:
-    """The third Friday of `month` (the standard monthly option expiry)."""
+    """The monthly option expiry of `month`: its third Friday, or the trading day before."""
     first = date(year, month, 1)
-    return first + timedelta(days=(FRIDAY - first.weekday()) % 7 + 14)
+    return on_or_before_trading_day(first + timedelta(days=(FRIDAY - first.weekday()) % 7 + 14))
 
 
 def monthly_expiry_near(today: date, target_dte: int) -> date:
@@ -341,6 +350,7 @@ def monthly_expiry_near(today: date, target_dte: int) -> date:
 
 
 def next_friday_at_least(today: date, min_dte: int) -> date:
-    """The first Friday at least `min_dte` days after `today` (the shorts' weekly expiry)."""
+    """The first weekly expiry at least `min_dte` days after `today`: a Friday, or the trading
+    day before it when that Friday is a holiday."""
     earliest = today + timedelta(days=min_dte)
-    return earliest + timedelta(days=(FRIDAY - earliest.weekday()) % 7)
+    return on_or_before_trading_day(earliest + timedelta(days=(FRIDAY - earliest.weekday()) % 7))

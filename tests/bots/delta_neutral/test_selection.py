@@ -119,3 +119,12 @@ def test_straddle_at_the_money_and_refused_on_a_wide_spread() -> None:
     assert chosen.call.contract.put_call == PutCall.CALL
     refused = selection.choose_straddle(options(), SPOT, max_spread_percent=0.5)
     assert isinstance(refused, NotYet) and "spread 1.00% > 0.5%" in refused.reason
+
+
+def test_monthly_expiry_on_a_holiday_friday_moves_to_the_thursday() -> None:
+    # 2026-03-02 + 120 days -> June; its third Friday 06-19 is Juneteenth (exchange shut).
+    assert selection.monthly_expiry_near(date(2026, 3, 2), 120) == date(2026, 6, 18)
+
+
+def test_weekly_expiry_on_good_friday_moves_to_the_thursday() -> None:
+    assert selection.next_friday_at_least(date(2026, 3, 27), 7) == date(2026, 4, 2)
