@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from bots.delta_neutral.states import StraddleState, StrangleState
 from shared.domain import Position, PutCall, Side
 from shared.strategy_contract import ClosePosition, OpenPosition
@@ -23,6 +25,7 @@ from tests.bots.delta_neutral.driver import (
 )
 from tests.bots.delta_neutral.factory import (
     LONG_EXPIRY,
+    NOW,
     SHORT_EXPIRY,
     fixed_chain,
     long_chain,
@@ -277,3 +280,141 @@ def test_restart_keeps_the_money_only_from_the_broker_open_prices() -> None:
     assert strategy.straddle.held is not None and strategy.strangle.held is not None
     assert strategy.straddle.held.cost_usd == Decimal("2350.00")
     assert strategy.strangle.held.premium_usd == Decimal("110.00")
+
+
+def entered_straddle_only(
+    call_price: str | None, put_price: str | None, status: str = "failed"
+) -> tuple[Any, Market]:
+    """Thursday 10:00 ET: the straddle entry reports `status` with the legs priced here."""
+    strategy, mkt = make_strategy(), market()
+    now = et(THURSDAY, 10)
+    entry = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    prices = {k: v for k, v in (("long_call", call_price), ("long_put", put_price)) if v}
+    fills = fills_for(entry, prices, now)
+    strategy.on_execution(report(entry, status, fills), now)
+    mkt.positions = positions_after(entry, fills)
+    return strategy, mkt
+
+
+def test_partial_straddle_without_shorts_buys_the_missing_leg() -> None:
+    strategy, mkt = entered_straddle_only("12.00", None)
+    assert strategy.straddle.state is D.PARTIAL
+    order = only(strategy.decide(snapshot(mkt, et(THURSDAY, 10, 5))), OpenPosition)
+    assert [(leg.leg, leg.strike, leg.side) for leg in order.legs] == [
+        ("long_put", Decimal(600), Side.BUY)
+    ]
+    strategy.on_execution(
+        report(order, "filled", fills_for(order, {"long_put": "11.50"}, NOW)), NOW
+    )
+    assert strategy.straddle.state is D.HOLDING
+    assert strategy.straddle.held is not None and strategy.straddle.held.cost_usd == Decimal(2350)
+
+
+def test_partial_straddle_with_shorts_goes_flat_shorts_first() -> None:
+    strategy, mkt, entry, _ = holding_straddle_and_strangle()
+    put_uic = next(leg.uic for leg in entry.legs if leg.put_call is PutCall.PUT)
+    mkt.positions = [p for p in mkt.positions if p.uic != put_uic]  # a long leg vanished
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11)))
+    close = only(actions, ClosePosition)
+    assert close.exit_reason == "partial_straddle_with_shorts"
+    assert {leg.leg for leg in close.legs} == {"short_call", "short_put"}
+
+
+def test_stuck_close_is_reissued_after_the_cooldown() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    mkt.spot = Decimal("610.20")
+    strategy._m.cooldown_until["straddle"] = et(THURSDAY, 16)
+    close = only(strategy.decide(snapshot(mkt, et(THURSDAY, 11))), ClosePosition)
+    strategy.on_execution(report(close, "stuck"), et(THURSDAY, 11))
+    assert strategy.strangle.state is G.CLOSE_STUCK
+    assert of(strategy.decide(snapshot(mkt, et(THURSDAY, 11, 5))), ClosePosition) == []
+    again = only(strategy.decide(snapshot(mkt, et(THURSDAY, 11, 16))), ClosePosition)
+    assert again.intent_id != close.intent_id and {leg.leg for leg in again.legs} == {
+        "short_call",
+        "short_put",
+    }
+
+
+def test_nothing_new_after_1245_on_a_half_day() -> None:
+    strategy, mkt = make_strategy(), market()
+    half_day = date(2026, 11, 27)
+    mkt.chains = {}
+    assert strategy.decide(snapshot(mkt, et(half_day, 12, 45))) == []
+    assert strategy.straddle.state is D.FLAT
+
+
+def test_vix_spike_blocks_new_shorts_but_keeps_the_straddle() -> None:
+    strategy, mkt = entered_straddle_only("12.00", "11.50", status="filled")
+    mkt.vix = Decimal(26)
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 10, 5)))
+    assert of(actions, OpenPosition) == [] and of(actions, ClosePosition) == []
+    assert decisions(actions) == ["shorts_wait"]
+
+
+def test_no_usable_quotes_means_no_entry_and_a_reason() -> None:
+    strategy, mkt = make_strategy(), market()
+    mkt.chains = {}
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 10)))
+    assert of(actions, OpenPosition) == []
+    assert decisions(actions) == ["straddle_entry_not_yet"]
+
+
+def test_expired_shorts_are_dropped_the_next_day() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # settled by the broker
+    strategy.decide(snapshot(mkt, et(date(2026, 6, 8), 9, 31)))
+    assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
+
+
+def test_restart_with_extra_straddle_legs_flags_the_orphans() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    extra = mkt.positions[0]
+    mkt.positions.append(
+        Position(
+            "x",
+            extra.uic + 1,
+            "StockOption",
+            Decimal(1),
+            Decimal(12),
+            strike=Decimal(601),
+            expiry=LONG_EXPIRY,
+            put_call=PutCall.CALL,
+        )
+    )
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11)))
+    assert "orphan_position" in decisions(actions)
+
+
+def test_restart_with_a_lone_short_closes_it_at_once() -> None:
+    strategy = make_strategy()
+    lone = Position(
+        "s",
+        1007,
+        "StockOption",
+        Decimal(-1),
+        Decimal("0.38"),
+        strike=Decimal(612),
+        expiry=SHORT_EXPIRY,
+        put_call=PutCall.CALL,
+    )
+    (close,) = strategy.restore(None, [lone], et(THURSDAY, 11))
+    assert isinstance(close, ClosePosition)
+    assert [(leg.uic, leg.side) for leg in close.legs] == [(1007, Side.BUY)]
+
+
+def test_saved_state_round_trips_through_a_restart() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    saved = strategy.export_state()
+    again = make_strategy()
+    assert again.restore(saved, mkt.positions, et(THURSDAY, 12)) == []
+    assert again.straddle.held == strategy.straddle.held
+    assert again.strangle.held == strategy.strangle.held
+    assert again.state_name() == "straddle:holding/strangle:holding"
+
+
+def test_corrupt_saved_state_is_refused_naming_the_field() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    saved = strategy.export_state()
+    saved["straddle"]["state"] = "sideways"
+    with pytest.raises(ValueError, match=r"straddle\.state invalid: 'sideways'"):
+        make_strategy().restore(saved, mkt.positions, et(THURSDAY, 12))
