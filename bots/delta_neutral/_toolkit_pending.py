@@ -1,15 +1,17 @@
 """Generic strategy pieces the delta neutral bot needs before the shared toolkit lands.
 
 Moves to the shared strategy toolkit (`shared/strategy/`, issue 12) once it is on main: the
-saved-state codec (Decimals as strings, ISO dates), cash flows from verified fills, and the
-broker-book reading on restart. Nothing here knows about straddles or strangles.
+saved-state codec (Decimals as strings, ISO dates), cash flows from verified fills, the
+broker-book reading on restart and the flash-move monitor. Nothing here knows about straddles
+or strangles.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -129,3 +131,35 @@ def read_book(positions: Sequence[Position]) -> BrokerBook:
             )
         )
     return BrokerBook(tuple(legs), tuple(other))
+
+
+# ------------------------------------------------------------------------------ flash move
+
+
+class FlashMonitor:
+    """Prices of the last `window` (UTC times), at most one a second; `move_percent` is the
+    largest |latest - earlier| / earlier x 100 within it (0 without history)."""
+
+    def __init__(self, window: timedelta) -> None:
+        self._window = window
+        self._points: deque[tuple[datetime, Decimal]] = deque()
+        self._latest: Decimal | None = None
+
+    def add(self, at: datetime, price: Decimal) -> None:
+        self._latest = price
+        if not self._points or at - self._points[-1][0] >= timedelta(seconds=1):
+            self._points.append((at, price))
+        while self._points and at - self._points[0][0] > self._window:
+            self._points.popleft()
+
+    def move_percent(self) -> Decimal:
+        latest = self._latest
+        if latest is None:
+            return Decimal(0)
+        return max(
+            (abs(latest - p) / p * 100 for _, p in self._points if p > 0), default=Decimal(0)
+        )
+
+    def clear(self) -> None:
+        self._points.clear()
+        self._latest = None

@@ -33,7 +33,13 @@ from bots.delta_neutral.states import (
 )
 from shared.domain import PutCall
 from shared.logger_service import kv
-from shared.strategy_contract import ClosePosition, ExecutionReport, LegFill, OpenPosition
+from shared.strategy_contract import (
+    ClosePosition,
+    ExecutionReport,
+    LegFill,
+    OpenPosition,
+    OrderStyle,
+)
 
 logger = logging.getLogger("bots.delta_neutral.strategy")
 
@@ -79,14 +85,21 @@ class _Lifecycle(Generic[PairT, StateT]):
         )
 
     def open(
-        self, pair: PairT, intent_id: str, reason: str, trigger: Trigger | None = Trigger.ORDER_SENT
+        self,
+        pair: PairT,
+        intent_id: str,
+        reason: str,
+        trigger: Trigger | None = Trigger.ORDER_SENT,
+        order_style: OrderStyle = OrderStyle.MARKET,
     ) -> OpenPosition:
         """Send the opening orders of `pair` (call, then put). `trigger` None: the state
         already says an entry is due (the second half of a recenter or roll)."""
         self.pending, self.intent_id = pair, intent_id
         if trigger is not None:
             self.fire(trigger, reason)
-        return OpenPosition(intent_id=intent_id, legs=pair.entry_legs(), reason=reason)
+        return OpenPosition(
+            intent_id=intent_id, legs=pair.entry_legs(), reason=reason, order_style=order_style
+        )
 
     def close(self, intent_id: str, reason: str, trigger: Trigger | None) -> ClosePosition:
         """Close everything held (urgent: market orders, verified until flat). `trigger` None:
@@ -97,6 +110,12 @@ class _Lifecycle(Generic[PairT, StateT]):
         if trigger is not None:
             self.fire(trigger, reason)
         return ClosePosition(intent_id=intent_id, legs=self.held.close_legs(), exit_reason=reason)
+
+    def on_report(self, report: ExecutionReport) -> Booked | None:
+        """Book the report of this lifecycle's order in flight (an entry or a close)."""
+        if self.state.value in ("opening", "recenter_opening", "roll_opening"):
+            return self.on_open_report(report)
+        return self.on_close_report(report)
 
     def on_open_report(self, report: ExecutionReport) -> Booked | None:
         """Book an entry's outcome. A partial fill keeps the filled leg(s) in `held`."""
@@ -226,11 +245,11 @@ class StraddleLifecycle(_Lifecycle[Straddle, StraddleState]):
     def __init__(self) -> None:
         super().__init__(StraddleState.FLAT)
 
-    def missing_leg_order(self, leg: Leg, intent_id: str) -> OpenPosition:
+    def missing_leg_order(self, leg: Leg, intent_id: str, order_style: OrderStyle) -> OpenPosition:
         """Buy the one leg a partial straddle lacks (ORDER-001, no shorts against it)."""
         is_call = self.held is not None and self.held.call is None
         pair = Straddle(leg if is_call else None, None if is_call else leg)
-        return self.open(pair, intent_id, "complete_partial_straddle")
+        return self.open(pair, intent_id, "complete_partial_straddle", order_style=order_style)
 
 
 class StrangleLifecycle(_Lifecycle[Strangle, StrangleState]):

@@ -8,7 +8,7 @@ snapshot's chains. Time is UTC in, America/New_York for dates.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bots.delta_neutral import rules, selection
@@ -18,6 +18,7 @@ from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle
 from bots.delta_neutral.memory import leg_of, weekly_theta_usd
 from bots.delta_neutral.states import StraddleState, StrangleState
 from shared.domain import PutCall
+from shared.event_calendar import EventCalendar
 from shared.market_hours import NY
 from shared.options_math import expected_move_from_vix
 from shared.strategy_contract import (
@@ -196,3 +197,18 @@ def roll_credit(
         return None, "no ask to buy back a short"
     credit = candidate.premium_usd - cost
     return credit, f"credit {credit} (premium {candidate.premium_usd}, close cost {cost})"
+
+
+def straddle_entry_block(
+    cfg: DeltaNeutralStrategyConfig, calendar: EventCalendar, snap: Snapshot, vix: Decimal | None
+) -> str | None:
+    """Why no long straddle may be bought today (VIX, the FOMC blackout), or None."""
+    today = snap.calendar.day
+    next_fomc = calendar.next_event(today - timedelta(days=1), "fomc_decision")
+    return rules.straddle_entry_block(
+        vix=vix,
+        max_vix_entry=cfg.max_vix_entry,
+        today=today,
+        next_fomc_decision=None if next_fomc is None else next_fomc.day,
+        fomc_blackout_days=cfg.fomc_blackout_days,
+    )

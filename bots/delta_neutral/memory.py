@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bots.delta_neutral._toolkit_pending import FlashMonitor
 from bots.delta_neutral.book import CONTRACT_MULTIPLIER, Ledger, Leg, Straddle
-from bots.delta_neutral.config import BOT_NAME
+from bots.delta_neutral.config import BOT_NAME, DeltaNeutralStrategyConfig
 from bots.delta_neutral.selection import PricedOption
 from shared.logger_service import kv
 from shared.market_hours import NY
@@ -53,6 +54,15 @@ class Memory:
         self.intent_seq += 1
         local = now.astimezone(NY)
         return f"{BOT_NAME}:{purpose}:{local:%Y-%m-%d}:{self.intent_seq}-{local:%H%M%S}"
+
+    def book(self, lifecycle: str, realized_usd: Decimal, closed_from: str) -> None:
+        """Add a closed position's P&L (USD, net of commissions) to the ledger; a close from
+        `recenter_closing` counts a recenter, from `roll_closing` a roll."""
+        recenter, roll = closed_from == "recenter_closing", closed_from == "roll_closing"
+        self.ledger = self.ledger.booked(lifecycle, realized_usd, recenter=recenter, roll=roll)
+        logger.info(
+            kv("realized", lifecycle=lifecycle, usd=realized_usd, recenter=recenter, roll=roll)
+        )
 
     def cooling(self, now: datetime, action: str) -> bool:
         until = self.cooldown_until.get(action)
@@ -123,3 +133,21 @@ def weekly_theta_usd(snap: Snapshot, straddle: Straddle) -> Decimal:
             continue
         total += Decimal(str(abs(theta))) * CONTRACT_MULTIPLIER * leg.quantity * DAYS_PER_WEEK
     return total
+
+
+def flash_event(
+    monitor: FlashMonitor,
+    cfg: DeltaNeutralStrategyConfig,
+    now: datetime,
+    spot: Decimal,
+    state: str,
+) -> RecordEvent | None:
+    """A `flash_move` safety event when SPY moved `flash_move_percent` within the window
+    (MKT-002: the breaker and the operator see it; the bot's own exits are unchanged)."""
+    monitor.add(now, spot)
+    move = monitor.move_percent()
+    if move < Decimal(str(cfg.flash_move_percent)):
+        return None
+    monitor.clear()
+    detail = f"SPY moved {move:.2f}% within {cfg.flash_move_window_minutes} min"
+    return safety_event(now, "flash_move", detail, state)

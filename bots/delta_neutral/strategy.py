@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from bots.delta_neutral import market_view, restoring, rules, selection
+from bots.delta_neutral._toolkit_pending import FlashMonitor
 from bots.delta_neutral.book import Straddle, Strangle
-from bots.delta_neutral.config import BOT_NAME, DeltaNeutralStrategyConfig
+from bots.delta_neutral.config import BOT_NAME, DeltaNeutralConfig, DeltaNeutralStrategyConfig
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, logger
-from bots.delta_neutral.memory import Memory, decision_event, leg_of, safety_event
+from bots.delta_neutral.memory import Memory, decision_event, flash_event, leg_of, safety_event
 from bots.delta_neutral.states import StraddleState, StrangleState, Trigger
 from shared import market_hours
 from shared.domain import Position
@@ -32,11 +33,11 @@ from shared.strategy_contract import (
     ExecutionReport,
     InstrumentRef,
     JsonDict,
+    OrderStyle,
     Snapshot,
 )
 
 D, G = StraddleState, StrangleState
-OPENING_STATES = frozenset({D.OPENING, D.RECENTER_OPENING, G.OPENING, G.ROLL_OPENING})
 
 
 class DeltaNeutralStrategy:
@@ -45,8 +46,22 @@ class DeltaNeutralStrategy:
 
     bot = BOT_NAME
 
-    def __init__(self, *, config: DeltaNeutralStrategyConfig, calendar: EventCalendar) -> None:
+    @classmethod
+    def from_bot_config(cls, config: DeltaNeutralConfig) -> DeltaNeutralStrategy:
+        """Build from the whole validated config file (strategy and execution sections)."""
+        style = OrderStyle(config.execution.order_style)
+        return cls(config=config.strategy, calendar=EventCalendar(), order_style=style)
+
+    def __init__(
+        self,
+        *,
+        config: DeltaNeutralStrategyConfig,
+        calendar: EventCalendar,
+        order_style: OrderStyle = OrderStyle.MARKET,
+    ) -> None:
         self._cfg = config
+        self._order_style = order_style
+        self._flash = FlashMonitor(timedelta(minutes=config.flash_move_window_minutes))
         self._calendar = calendar
         self.straddle = StraddleLifecycle()
         self.strangle = StrangleLifecycle()
@@ -102,22 +117,17 @@ class DeltaNeutralStrategy:
             if cycle.intent_id != report.intent_id:
                 continue
             was = cycle.state
-            booked = (
-                cycle.on_open_report(report)
-                if was in OPENING_STATES
-                else cycle.on_close_report(report)
-            )
+            booked = cycle.on_report(report)
             if booked is not None and booked.realized_usd is not None:
-                self._book_realized(cycle.name, booked.realized_usd, was)
+                self._m.book(cycle.name, booked.realized_usd, was.value)
             if booked is not None and booked.trigger in (Trigger.FAILED, Trigger.STUCK):
-                self._m.cooldown_until[cycle.name] = now + timedelta(
-                    minutes=self._cfg.failed_action_cooldown_minutes
-                )
+                minutes = self._cfg.failed_action_cooldown_minutes
+                self._m.cooldown_until[cycle.name] = now + timedelta(minutes=minutes)
                 if was is G.OPENING and self._m.challenged_close_cost_usd is not None:
                     self._m.exit_reason = "challenged_roll_failed"
             return ()
         logger.warning(
-            kv("execution_report_unknown_intent", intent=report.intent_id, status=report.status)
+            kv("execution_report_unknown", intent=report.intent_id, status=report.status)
         )
         return ()
 
@@ -140,6 +150,8 @@ class DeltaNeutralStrategy:
         if self.strangle.held is not None and self.strangle.held.expiry < snap.calendar.day:
             self.strangle.expire(now)
         actions.extend(restoring.check_book(self.straddle, self.strangle, self._m, snap))
+        flash = flash_event(self._flash, cfg, now, spot, self.state_name())
+        actions.extend([flash] if flash is not None else [])
         for cycle in (self.strangle, self.straddle):  # shorts first
             if cycle.closing_without_order and not self._m.cooling(now, cycle.name):
                 reason = cycle.close_reason or "close_due"
@@ -216,16 +228,7 @@ class DeltaNeutralStrategy:
     ) -> None:
         cfg, now, cycle = self._cfg, snap.now, self.straddle
         if cycle.state in (D.FLAT, D.WAITING_ENTRY) and self._m.exited_on != snap.calendar.day:
-            next_fomc = self._calendar.next_event(
-                snap.calendar.day - timedelta(days=1), "fomc_decision"
-            )
-            block = rules.straddle_entry_block(
-                vix=self._vix(snap),
-                max_vix_entry=cfg.max_vix_entry,
-                today=snap.calendar.day,
-                next_fomc_decision=None if next_fomc is None else next_fomc.day,
-                fomc_blackout_days=cfg.fomc_blackout_days,
-            )
+            block = market_view.straddle_entry_block(cfg, self._calendar, snap, self._vix(snap))
             if block is not None:
                 cycle.fire(Trigger.GATE_BLOCKED, block)
                 self._decision(actions, now, "straddle_entry_waits", block)
@@ -278,7 +281,9 @@ class DeltaNeutralStrategy:
         qty = self._cfg.position_size_contracts
         pair = Straddle(leg_of(chosen.call, qty), leg_of(chosen.put, qty))
         actions.append(
-            self.straddle.open(pair, self._m.next_intent(purpose, snap.now), purpose, trigger)
+            self.straddle.open(
+                pair, self._m.next_intent(purpose, snap.now), purpose, trigger, self._order_style
+            )
         )
 
     def _complete_partial(self, snap: Snapshot, held: Straddle, actions: list[Action]) -> None:
@@ -287,7 +292,7 @@ class DeltaNeutralStrategy:
             self._decision(actions, snap.now, "partial_straddle_waits", leg)
             return
         intent = self._m.next_intent("complete", snap.now)
-        actions.append(self.straddle.missing_leg_order(leg, intent))
+        actions.append(self.straddle.missing_leg_order(leg, intent, self._order_style))
 
     # --- strangle --------------------------------------------------------------------------
     def _manage_strangle(
@@ -342,18 +347,11 @@ class DeltaNeutralStrategy:
         qty = cfg.position_size_contracts
         pair = Strangle(leg_of(chosen.call, qty), leg_of(chosen.put, qty))
         trigger = None if cycle.state is G.ROLL_OPENING else Trigger.ORDER_SENT
-        actions.append(
-            cycle.open(pair, self._m.next_intent("shorts", now), f"shorts_{chosen.mode}", trigger)
-        )
+        intent, reason = self._m.next_intent("shorts", now), f"shorts_{chosen.mode}"
+        actions.append(cycle.open(pair, intent, reason, trigger, self._order_style))
 
-    def _try_roll(
-        self,
-        snap: Snapshot,
-        spot: Decimal,
-        straddle: Straddle,
-        held: Strangle,
-        actions: list[Action],
-    ) -> None:
+    def _try_roll(self, snap: Snapshot, spot: Decimal, straddle: Straddle, held: Strangle,
+                  actions: list[Action]) -> None:  # fmt: skip
         """Roll only for a net credit: the candidate is priced without touching `held`."""
         credit, detail = market_view.roll_credit(self._cfg, snap, spot, straddle, held)
         if credit is None or credit <= 0:
@@ -391,8 +389,3 @@ class DeltaNeutralStrategy:
 
     def _safety(self, actions: list[Action], now: datetime, name: str, description: str) -> None:
         actions.append(safety_event(now, name, description, self.state_name()))
-
-    def _book_realized(self, name: str, realized_usd: Decimal, was: object) -> None:
-        recenter, roll = was is D.RECENTER_CLOSING, was is G.ROLL_CLOSING
-        self._m.ledger = self._m.ledger.booked(name, realized_usd, recenter=recenter, roll=roll)
-        logger.info(kv("realized", lifecycle=name, usd=realized_usd, recenter=recenter, roll=roll))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bots.delta_neutral.config import DeltaNeutralStrategyConfig
 from bots.delta_neutral.states import StraddleState, StrangleState
+from bots.delta_neutral.strategy import DeltaNeutralStrategy
 from shared.domain import Position, PutCall, Side
-from shared.strategy_contract import ClosePosition, OpenPosition
+from shared.event_calendar import EventCalendar
+from shared.strategy_contract import ClosePosition, OpenPosition, OrderStyle
 from tests.bots.delta_neutral.driver import (
     Market,
     decisions,
@@ -418,3 +422,56 @@ def test_corrupt_saved_state_is_refused_naming_the_field() -> None:
     saved["straddle"]["state"] = "sideways"
     with pytest.raises(ValueError, match=r"straddle\.state invalid: 'sideways'"):
         make_strategy().restore(saved, mkt.positions, et(THURSDAY, 12))
+
+
+def test_flash_move_raises_a_safety_event() -> None:
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    strategy._m.cooldown_until["straddle"] = et(THURSDAY, 16)  # no recenter in this test
+    strategy.decide(snapshot(mkt, et(THURSDAY, 11)))
+    mkt.spot = Decimal("612.30")  # +2.05 % within two minutes
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11, 2)))
+    assert "flash_move" in decisions(actions)
+
+
+def test_breaker_blocks_new_entries_not_protection() -> None:
+    strategy, mkt = make_strategy(), market()
+    blocked = replace(snapshot(mkt, et(THURSDAY, 10)), breaker_allows_entries=False)
+    assert strategy.decide(blocked) == []
+    held, mkt2, _, _ = holding_straddle_and_strangle()
+    mkt2.spot, mkt2.previous_close = Decimal(600), Decimal(640)
+    emergency = replace(snapshot(mkt2, et(date(2026, 6, 5), 11)), breaker_allows_entries=False)
+    assert of(held.decide(emergency), ClosePosition)
+
+
+def test_rejected_entry_returns_to_flat_and_is_tried_again() -> None:
+    strategy, mkt = entered_straddle_only(None, None)
+    assert strategy.straddle.state is D.FLAT
+    assert of(strategy.decide(snapshot(mkt, et(THURSDAY, 10, 5))), OpenPosition)
+
+
+def test_no_new_decision_while_an_order_is_in_flight() -> None:
+    strategy, mkt = make_strategy(), market()
+    only(strategy.decide(snapshot(mkt, et(THURSDAY, 10))), OpenPosition)
+    assert strategy.decide(snapshot(mkt, et(THURSDAY, 10, 1))) == []
+
+
+def test_restart_with_one_straddle_leg_buys_the_other() -> None:
+    long_call = next(c for c in long_chain()[0] if c.strike == 600 and c.put_call is PutCall.CALL)
+    strategy, mkt = make_strategy(), market()
+    mkt.positions = [
+        Position("a", long_call.uic, "StockOption", Decimal(1), Decimal(12), strike=Decimal(600),
+                 expiry=LONG_EXPIRY, put_call=PutCall.CALL)
+    ]  # fmt: skip
+    assert strategy.restore(None, mkt.positions, et(THURSDAY, 10)) == []
+    assert strategy.straddle.state is D.PARTIAL
+    order = only(strategy.decide(snapshot(mkt, et(THURSDAY, 10))), OpenPosition)
+    assert [leg.leg for leg in order.legs] == ["long_put"]
+
+
+def test_orders_follow_the_configured_order_style() -> None:
+    strategy = DeltaNeutralStrategy(
+        config=DeltaNeutralStrategyConfig(), calendar=EventCalendar(),
+        order_style=OrderStyle.LIMIT_LADDER,
+    )  # fmt: skip
+    entry = only(strategy.decide(snapshot(market(), et(THURSDAY, 10))), OpenPosition)
+    assert entry.order_style is OrderStyle.LIMIT_LADDER
