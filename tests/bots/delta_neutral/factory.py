@@ -59,7 +59,7 @@ SPY_UIC, VIX_UIC = 36590, 10606
 
 
 def long_chain(
-    spot: Decimal = SPOT, expiry: date = LONG_EXPIRY, theta: float = -0.05
+    spot: Decimal = SPOT, expiry: date = LONG_EXPIRY, theta: float | None = -0.05
 ) -> tuple[list[OptionContract], dict[int, Quote]]:
     """ATM-ish calls and puts (1 USD strikes, spot +/- 3) with tight spreads and theta."""
     contracts: list[OptionContract] = []

@@ -475,3 +475,17 @@ def test_orders_follow_the_configured_order_style() -> None:
     )  # fmt: skip
     entry = only(strategy.decide(snapshot(market(), et(THURSDAY, 10))), OpenPosition)
     assert entry.order_style is OrderStyle.LIMIT_LADDER
+
+
+def test_mode_a_without_greeks_counts_no_theta() -> None:
+    # No theta: 23.50 target + 4 fees = 27.50 USD, bids >= 0.275: 616 call + 584 put (0.28)
+    # reach it at 2.0 expected moves, the cap.
+    strategy, mkt = make_strategy(), market()
+    mkt.chains[LONG_EXPIRY] = long_chain(theta=None)
+    now = et(THURSDAY, 10)
+    entry = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    fills = fills_for(entry, {"long_call": "12.00", "long_put": "11.50"}, now)
+    strategy.on_execution(report(entry, "filled", fills), now)
+    mkt.positions = positions_after(entry, fills)
+    shorts = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    assert [leg.strike for leg in shorts.legs] == [Decimal(616), Decimal(584)]
