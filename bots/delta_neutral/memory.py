@@ -2,8 +2,8 @@
 
 Memory holds what belongs to neither lifecycle: the trading day, the previous close, an exit in
 progress, action cooldowns (UTC), the intent sequence and the realized results. Records are
-`RecordEvent`s: decisions (once per day and name, so a waiting bot does not flood the journal)
-and safety events (each one, for the breaker and the operator).
+`RecordEvent`s: decision lines (`bot_log`, once per day and name, so a waiting bot does not
+flood the journal) and safety events (each one, for the breaker and the operator).
 """
 
 from __future__ import annotations
@@ -94,15 +94,22 @@ class Memory:
 
 
 def decision_event(memory: Memory, now: datetime, name: str, detail: str) -> RecordEvent | None:
-    """A decision record, the first time `name` happens today (None after that)."""
+    """A decision line for the journal (the Sheets "Bot Logs" row kind `bot_log`), the first
+    time `name` happens today (None after that)."""
     if name in memory.decisions_today:
         return None
     memory.decisions_today.add(name)
-    logger.info(kv("decision", name=name, detail=detail))
+    message = kv("decision", name=name, detail=detail)
+    logger.info(message)
     return RecordEvent(
-        kind="decision",
+        kind="bot_log",
         key=f"{memory.day}:{name}",
-        payload={"timestamp": now.astimezone(UTC).isoformat(), "decision": name, "detail": detail},
+        payload={
+            "timestamp": now.astimezone(UTC).isoformat(),
+            "level": "INFO",
+            "component": BOT_NAME,
+            "message": message,
+        },
     )
 
 

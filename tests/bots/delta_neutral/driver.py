@@ -148,4 +148,11 @@ def positions_after(order: OpenPosition, fills: Sequence[LegFill]) -> list[Posit
 
 
 def decisions(actions: Sequence[Action]) -> list[str]:
-    return [a.payload.get("decision") or a.payload.get("event") for a in of(actions, RecordEvent)]
+    """Names of the decision lines and safety events among `actions`."""
+    names = []
+    for event in of(actions, RecordEvent):
+        if event.kind == "safety_event":
+            names.append(str(event.payload["event"]))
+        else:
+            names.append(str(event.key).split(":", 1)[1])
+    return names
