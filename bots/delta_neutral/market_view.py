@@ -43,6 +43,7 @@ def build_request(
     now: datetime,
     need_previous_close: bool,
     in_position: bool,
+    recenter_expiry: date | None,
     last_spot: Decimal | None,
     last_vix: Decimal | None,
 ) -> DataRequest:
@@ -57,7 +58,7 @@ def build_request(
     quotes += [InstrumentRef(uic, OPTION_ASSET_TYPE) for uic in legs]
     windows = []
     if straddle.state in (D.FLAT, D.WAITING_ENTRY, D.PARTIAL, D.RECENTER_OPENING):
-        expiry = long_expiry(cfg, today)
+        expiry = straddle_expiry(cfg, straddle, recenter_expiry, today)
         windows.append(OptionWindow(ROOT, expiry, spy.uic, LONG_WINDOW_STRIKES))
     if _wants_short_chain(cfg, straddle, strangle, now):
         expiry = selection.next_friday_at_least(today, cfg.short_target_dte)
@@ -72,7 +73,19 @@ def build_request(
     )
 
 
-def long_expiry(cfg: DeltaNeutralStrategyConfig, today: date) -> date:
+def straddle_expiry(
+    cfg: DeltaNeutralStrategyConfig,
+    straddle: StraddleLifecycle,
+    recenter_expiry: date | None,
+    today: date,
+) -> date:
+    """The expiry of the straddle to buy: a partial straddle's own, the old one while
+    recentering (the shorts are kept against it), else the monthly expiry nearest
+    `long_straddle_target_dte`."""
+    if straddle.state is D.PARTIAL and straddle.held is not None:
+        return straddle.held.expiry
+    if straddle.state is D.RECENTER_OPENING and recenter_expiry is not None:
+        return recenter_expiry
     return selection.monthly_expiry_near(today, cfg.long_straddle_target_dte)
 
 

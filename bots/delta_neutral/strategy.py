@@ -89,6 +89,7 @@ class DeltaNeutralStrategy:
             now=now,
             need_previous_close=self._m.day != now.astimezone(NY).date(),
             in_position=self.in_position(),
+            recenter_expiry=self._m.recenter_expiry,
             last_spot=self._last_spot,
             last_vix=self._last_vix,
         )
@@ -273,7 +274,9 @@ class DeltaNeutralStrategy:
             self._cfg,
             snap,
             spot,
-            self._m.recenter_expiry or market_view.long_expiry(self._cfg, snap.calendar.day),
+            market_view.straddle_expiry(
+                self._cfg, self.straddle, self._m.recenter_expiry, snap.calendar.day
+            ),
         )
         if isinstance(chosen, selection.NotYet):
             self._decision(actions, snap.now, f"{purpose}_not_yet", chosen.reason)

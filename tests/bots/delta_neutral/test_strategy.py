@@ -489,3 +489,26 @@ def test_mode_a_without_greeks_counts_no_theta() -> None:
     mkt.positions = positions_after(entry, fills)
     shorts = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
     assert [leg.strike for leg in shorts.legs] == [Decimal(616), Decimal(584)]
+
+
+def test_a_recenter_days_later_rebuys_at_the_old_expiry_not_a_new_target() -> None:
+    # Entered 2026-06-04 at the 10-16 expiry; a recenter on 07-20 (+120 days = 11-17, whose
+    # nearest monthly is 11-20) must ask for and buy the 10-16 straddle again.
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # the shorts expired 06-12
+    later = et(date(2026, 7, 20), 11)  # +120 days = 11-17: the monthly target is 11-20
+    mkt.spot = Decimal(606)
+    mkt.chains[LONG_EXPIRY] = long_chain(Decimal(606))
+    close = only(strategy.decide(snapshot(mkt, later)), ClosePosition)
+    strategy.on_execution(report(close, "closed", ()), later)
+    mkt.positions = []
+    windows = strategy.data_request(later).option_windows
+    assert [w.expiry for w in windows] == [LONG_EXPIRY]
+    rebuy = only(strategy.decide(snapshot(mkt, later)), OpenPosition)
+    assert {leg.expiry for leg in rebuy.legs} == {LONG_EXPIRY}
+
+
+def test_a_partial_straddle_asks_for_its_own_expiry() -> None:
+    strategy, _ = entered_straddle_only("12.00", None)
+    windows = strategy.data_request(et(date(2026, 7, 20), 11)).option_windows
+    assert [w.expiry for w in windows] == [LONG_EXPIRY]
