@@ -29,8 +29,10 @@ def test_an_existing_strategy_is_built_from_the_bot_config() -> None:
 
 @pytest.mark.parametrize(
     ("module", "cls"),
-    [("bots.delta_neutral.strategy", "DeltaNeutralStrategy"),
-     ("bots.iron_fly_0dte.strategy", "NoSuchStrategy")],
+    [
+        ("bots.delta_neutral.no_such_module", "DeltaNeutralStrategy"),
+        ("bots.iron_fly_0dte.strategy", "NoSuchStrategy"),
+    ],
 )
 def test_a_missing_strategy_says_not_implemented(module: str, cls: str) -> None:
     factory = strategy_factory_for("delta_neutral", module, cls)
