@@ -7,6 +7,8 @@ Keys of the earlier implementation that are NOT carried over, and why:
   and `roll_start_friday_et`, which the roll logic reads.
 - `short_strangle_max_multiplier`: documented as the cap but never used; the cap actually
   applied is `strangle_multiplier_max`.
+- `recenter_threshold_points`: now `recenter_threshold` with `recenter_threshold_unit`
+  (points or percent of the straddle strike).
 - `exit_dte_max`: renamed `long_exit_dte` (the old name read as a maximum; it is a floor).
 - `vix_defensive_threshold`: renamed `max_vix_new_shorts`.
 - `premarket_gap_threshold_percent`: the gap check only logged, against the wrong reference
@@ -32,6 +34,12 @@ from shared.config.envelope import BotConfigBase, LoopSection
 
 BOT_NAME = "delta_neutral"
 
+# Accepted recenter_threshold per unit, inclusive.
+RECENTER_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
+    "points": (Decimal("0.50"), Decimal(100)),
+    "percent": (Decimal("0.10"), Decimal(20)),
+}
+
 
 class DeltaNeutralInstruments(StrictModel):
     """Saxo identifiers of what the bot trades and watches."""
@@ -43,7 +51,7 @@ class DeltaNeutralInstruments(StrictModel):
     vix_uic: int = Field(default=10606, ge=1, description="UIC of VIX.I (StockIndex).")
 
 
-class DeltaNeutralStrategy(StrictModel):
+class DeltaNeutralStrategyConfig(StrictModel):
     """Long straddle entry and exit, recentering, and weekly short strangles. Times are ET."""
 
     instruments: DeltaNeutralInstruments = DeltaNeutralInstruments()
@@ -82,17 +90,23 @@ class DeltaNeutralStrategy(StrictModel):
         description="Close everything when the long straddle has fewer days to expiry.",
     )
     max_entry_spread_percent: float = Field(
-        default=0.5,
+        default=1.0,
         ge=0.05,
         le=50.0,
         description="No entry when a leg's (ask - bid) / mid exceeds this percent.",
     )
-    recenter_threshold_points: Decimal = Field(
+    recenter_threshold: Decimal = Field(
         default=Decimal("5.00"),
-        ge=Decimal("0.50"),
+        gt=Decimal(0),
         le=Decimal(100),
         decimal_places=2,
-        description="Recenter the straddle when SPY is this many USD from its strike.",
+        description="Recenter the straddle when SPY is this far from its strike, in "
+        "recenter_threshold_unit.",
+    )
+    recenter_threshold_unit: Literal["points", "percent"] = Field(
+        default="points",
+        description="points: USD per SPY share (0.50-100); percent: of the straddle strike "
+        "(0.1-20).",
     )
     recenter_cutoff_minutes_before_close: int = Field(
         default=15, ge=0, le=120, description="No recentering this close to the session close."
@@ -176,7 +190,7 @@ class DeltaNeutralStrategy(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> DeltaNeutralStrategy:
+    def _consistent(self) -> DeltaNeutralStrategyConfig:
         if self.long_exit_dte >= self.long_straddle_target_dte:
             raise ValueError(
                 f"long_exit_dte ({self.long_exit_dte}) must be below long_straddle_target_dte "
@@ -192,6 +206,12 @@ class DeltaNeutralStrategy(StrictModel):
                 f"strangle_multiplier_min ({self.strangle_multiplier_min}) must not exceed "
                 f"strangle_multiplier_max ({self.strangle_multiplier_max})"
             )
+        low, high = RECENTER_BOUNDS[self.recenter_threshold_unit]
+        if not low <= self.recenter_threshold <= high:
+            raise ValueError(
+                f"recenter_threshold ({self.recenter_threshold}) must be within {low}-{high} "
+                f"{self.recenter_threshold_unit}"
+            )
         if self.max_vix_new_shorts < self.max_vix_entry:
             raise ValueError(
                 f"max_vix_new_shorts ({self.max_vix_new_shorts}) must be at least "
@@ -199,8 +219,14 @@ class DeltaNeutralStrategy(StrictModel):
             )
         return self
 
+    def recenter_distance_usd(self, straddle_strike: Decimal) -> Decimal:
+        """SPY's distance from `straddle_strike` (USD per share) at which the straddle recenters."""
+        if self.recenter_threshold_unit == "points":
+            return self.recenter_threshold
+        return straddle_strike * self.recenter_threshold / Decimal(100)
 
-class DeltaNeutralConfig(BotConfigBase[DeltaNeutralStrategy]):
+
+class DeltaNeutralConfig(BotConfigBase[DeltaNeutralStrategyConfig]):
     """The delta neutral bot's config file. A slower loop than the 0DTE bot by default."""
 
     bot_name: ClassVar[str] = BOT_NAME
