@@ -33,6 +33,7 @@ import pandas_market_calendars as mcal
 import pandas_market_calendars.holidays.nyse as nyse_holidays
 
 from shared.clock import Clock, WallClock
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +134,9 @@ def _year_sessions(venue: Venue, year: int) -> Mapping[date, TradingSession]:
         raise ValueError(f"year {year} is outside the supported range {MIN_YEAR}-{MAX_YEAR}")
     if venue == "nyse":
         if year > VERIFIED_THROUGH_YEAR:
-            logger.warning(
-                "market_hours_unverified_year year=%d verified_through=%d",
-                year,
-                VERIFIED_THROUGH_YEAR,
-            )
+            logger.warning(kv(
+                "market_hours_unverified_year", year=year, verified_through=VERIFIED_THROUGH_YEAR
+            ))
         return MappingProxyType(_library_sessions("nyse", year))
     nyse = _year_sessions("nyse", year)
     aligned: dict[date, TradingSession] = {}
@@ -313,13 +312,13 @@ def known_horizon(*, clock: Clock | None = None) -> date:
     horizon = max(_year_sessions("nyse", VERIFIED_THROUGH_YEAR))
     days_left = (horizon - today).days
     if days_left < HORIZON_WARNING_DAYS:
-        logger.warning(
-            "market_hours_horizon_near horizon=%s days_left=%d today=%s verified_through=%d",
-            horizon.isoformat(),
-            days_left,
-            today.isoformat(),
-            VERIFIED_THROUGH_YEAR,
-        )
+        logger.warning(kv(
+            "market_hours_horizon_near",
+            horizon=horizon.isoformat(),
+            days_left=days_left,
+            today=today.isoformat(),
+            verified_through=VERIFIED_THROUGH_YEAR,
+        ))
     return horizon
 
 
@@ -361,12 +360,12 @@ def sleep_until_open(
     remaining = sleep_seconds_until_open(clock.now(), lead, venue=venue)
     if remaining <= 0:
         return
-    logger.info(
-        "market_closed_sleep venue=%s seconds=%.0f wake_at=%s",
-        venue,
-        remaining,
-        (clock.now() + timedelta(seconds=remaining)).astimezone(NY).isoformat(),
-    )
+    logger.info(kv(
+        "market_closed_sleep",
+        venue=venue,
+        seconds=remaining,
+        wake_at=(clock.now() + timedelta(seconds=remaining)).astimezone(NY).isoformat(),
+    ))
     chunk_seconds = max_chunk.total_seconds()
     while remaining > 0:
         clock.sleep(min(remaining, chunk_seconds))

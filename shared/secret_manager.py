@@ -19,6 +19,7 @@ import requests
 from filelock import FileLock, Timeout
 
 from shared import paths
+from shared.logger_service import kv
 from shared.private_file import write_private_json
 
 if TYPE_CHECKING:
@@ -87,15 +88,15 @@ def _probe_metadata(timeout_s: float) -> str | None:
             METADATA_PROJECT_URL, headers={"Metadata-Flavor": "Google"}, timeout=timeout_s
         )
     except requests.RequestException as exc:
-        logger.debug("gcp_metadata_probe result=unreachable error=%s", type(exc).__name__)
+        logger.debug(kv("gcp_metadata_probe", result="unreachable", error=type(exc).__name__))
         return None
     project = response.text.strip()
     if response.status_code != 200 or response.headers.get("Metadata-Flavor") != "Google":
-        logger.debug("gcp_metadata_probe result=not_gcp status=%s", response.status_code)
+        logger.debug(kv("gcp_metadata_probe", result="not_gcp", status=response.status_code))
         return None
     if not project:
         return None
-    logger.info("gcp_metadata_probe result=gcp project=%s", project)
+    logger.info(kv("gcp_metadata_probe", result="gcp", project=project))
     return project
 
 
@@ -171,7 +172,7 @@ class GoogleSecretStore:
         try:
             response = self._client().access_secret_version(name=path, timeout=self._timeout_s)
         except gexc.NotFound:
-            logger.info("secret_not_found store=gcp secret=%s", name)
+            logger.info(kv("secret_not_found", store="gcp", secret=name))
             return None
         except gexc.GoogleAPIError as exc:
             raise SecretStoreError(_gcp_failure("read", name, exc)) from None
@@ -193,7 +194,7 @@ class GoogleSecretStore:
             try:
                 client.add_secret_version(parent=parent, payload=payload, timeout=self._timeout_s)
             except gexc.NotFound:
-                logger.info("secret_create store=gcp secret=%s", name)
+                logger.info(kv("secret_create", store="gcp", secret=name))
                 client.create_secret(
                     parent=f"projects/{self.project_id}",
                     secret_id=name,
@@ -203,7 +204,7 @@ class GoogleSecretStore:
                 client.add_secret_version(parent=parent, payload=payload, timeout=self._timeout_s)
         except gexc.GoogleAPIError as exc:
             raise SecretStoreError(_gcp_failure("write", name, exc)) from None
-        logger.info("secret_version_added store=gcp secret=%s", name)
+        logger.info(kv("secret_version_added", store="gcp", secret=name))
 
 
 def _gcp_failure(action: str, name: str, exc: Exception) -> str:
@@ -268,7 +269,7 @@ class FileSecretStore:
                 self._write(data)
         except Timeout:
             raise SecretStoreError(f"secrets file {self.path}: lock busy, not written") from None
-        logger.info("secret_written store=file path=%s secret=%s", self.path, name)
+        logger.info(kv("secret_written", store="file", path=self.path, secret=name))
 
     def _read(self) -> dict[str, str]:
         try:
@@ -359,5 +360,5 @@ def default_secret_store(home: Path | None = None) -> SecretStore:
         stores.append(GoogleSecretStore())
     stores.append(EnvSecretStore())
     stores.append(FileSecretStore((home or paths.calypso_home()) / SECRETS_FILE_NAME))
-    logger.info("secret_store_chain stores=%s", ",".join(type(store).__name__ for store in stores))
+    logger.info(kv("secret_store_chain", stores=",".join(type(store).__name__ for store in stores)))
     return ChainSecretStore(stores)

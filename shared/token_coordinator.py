@@ -208,7 +208,7 @@ class TokenCoordinator:
                     self._write_entry(cached)
             if cached is not None and cached.access_token != rejected and not self._due(cached):
                 if self._tokens is None or cached.access_token != self._tokens.access_token:
-                    logger.info("token_adopted env=%s reason=%s", self.env, _reason(rejected))
+                    logger.info(kv("token_adopted", env=self.env, reason=_reason(rejected)))
                 self._tokens = cached
                 return cached
             # Refresh from the newest set we know: the file can lag memory after a failed write.
@@ -241,13 +241,13 @@ class TokenCoordinator:
             )
         fresh = self._refresher.refresh(source.refresh_token)
         self.refresh_count += 1
-        logger.info(
-            "token_refreshed env=%s lifetime_s=%.0f expires_at=%s pid=%d",
-            self.env,
-            fresh.lifetime_s,
-            fresh.access_expires_at.isoformat(),
-            os.getpid(),
-        )
+        logger.info(kv(
+            "token_refreshed",
+            env=self.env,
+            lifetime_s=fresh.lifetime_s,
+            expires_at=fresh.access_expires_at.isoformat(),
+            pid=os.getpid(),
+        ))
         return fresh
 
     @contextlib.contextmanager
@@ -305,12 +305,12 @@ class TokenCoordinator:
         try:
             self._secret_store.put(token_secret_name(self.env), json.dumps(payload))
         except Exception as exc:  # a failed write-back must not stop trading
-            logger.error(
-                "token_secret_write_failed env=%s secret=%s error=%s",
-                self.env,
-                token_secret_name(self.env),
-                type(exc).__name__,
-            )
+            logger.error(kv(
+                "token_secret_write_failed",
+                env=self.env,
+                secret=token_secret_name(self.env),
+                error=type(exc).__name__,
+            ))
 
     def _seed_from_secret_store(self) -> TokenSet | None:
         if self._secret_store is None:
@@ -318,7 +318,7 @@ class TokenCoordinator:
         try:
             raw = self._secret_store.get(token_secret_name(self.env))
         except Exception as exc:
-            logger.error("token_secret_read_failed env=%s error=%s", self.env, type(exc).__name__)
+            logger.error(kv("token_secret_read_failed", env=self.env, error=type(exc).__name__))
             return None
         if raw is None:
             return None
@@ -328,9 +328,9 @@ class TokenCoordinator:
                 return None
             tokens = TokenSet.from_json(data)
         except (json.JSONDecodeError, AttributeError, TokenError):
-            logger.error("token_secret_invalid env=%s", self.env)
+            logger.error(kv("token_secret_invalid", env=self.env))
             return None
-        logger.info("token_seeded_from_secret env=%s", self.env)
+        logger.info(kv("token_seeded_from_secret", env=self.env))
         return tokens
 
 

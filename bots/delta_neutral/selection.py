@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Literal
 
 from shared import market_hours
-from shared.domain import OptionContract, PutCall, Quote, quote_problems
+from shared.domain import OptionContract, PutCall, Quote
+from shared.strategy.quotes import quote_problems
 
 CONTRACT_MULTIPLIER = 100  # SPY option: 100 shares per contract
 QUOTE_MAX_AGE_S = 60.0  # DATA-001: an older quote is not traded on
@@ -100,7 +101,7 @@ def usable_options(
     priced: list[PricedOption] = []
     for contract in contracts:
         quote = quotes.get(contract.uic)
-        if quote is None or quote_problems(quote, now=now, max_age_s=QUOTE_MAX_AGE_S):
+        if quote is None or quote_problems(quote, quote.age_seconds(now), QUOTE_MAX_AGE_S):
             continue
         assert quote.bid is not None and quote.ask is not None  # checked by quote_problems
         theta = quote.greeks.theta if quote.greeks is not None else None

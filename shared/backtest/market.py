@@ -19,7 +19,7 @@ from typing import cast
 
 from shared import market_hours
 from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks
-from shared.broker import BrokerError, DailyBar, PriceFeed, TickCallback
+from shared.broker import BrokerError, DailyBar, OrderTicket, PriceFeed, TickCallback
 from shared.domain import (
     Balance,
     OptionChain,
@@ -151,6 +151,14 @@ class MarketData:
     def vix(self) -> Decimal | None:
         level = self.model.vix()
         return Decimal(repr(round(level, 2)))
+
+    def vix_instrument(self) -> tuple[int, str] | None:
+        """None: nothing is streamed in a backtest; VIX is read with `vix()`."""
+        return None
+
+    def precheck(self, ticket: OrderTicket) -> str | None:
+        """None (accepted): the backtest models no margin, so no entry is refused for it."""
+        return None
 
     def chain(self, root: str, expiry: date) -> OptionChain:
         root_id = ROOTS.get(root)

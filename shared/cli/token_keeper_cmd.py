@@ -14,7 +14,7 @@ import threading
 from types import FrameType
 
 from shared.clock import Clock, WallClock
-from shared.logger_service import configure_logging
+from shared.logger_service import configure_logging, kv
 from shared.saxo_client.client import default_stores, token_coordinator
 from shared.saxo_client.environments import ENV_NAMES
 from shared.saxo_client.errors import SaxoError
@@ -53,20 +53,18 @@ def keep_fresh(
             coordinator.current_tokens()
             failures = 0
         except RefreshRejected as exc:
-            logger.error("token_keeper_refresh_rejected env=%s error=%s", coordinator.env, exc)
+            logger.error(kv("token_keeper_refresh_rejected", env=coordinator.env, error=exc))
             return 1
         except SaxoError as exc:
             delay = ERROR_BACKOFF_S[min(failures, len(ERROR_BACKOFF_S) - 1)]
             failures += 1
-            logger.error(
-                "token_keeper_error env=%s error=%s retry_s=%.0f", coordinator.env, exc, delay
-            )
+            logger.error(kv("token_keeper_error", env=coordinator.env, error=exc, retry_s=delay))
             stop.wait(delay)
             continue
         due = coordinator.next_refresh_at()
         wait = max_sleep_s if due is None else (due - clock.now()).total_seconds()
         stop.wait(min(max_sleep_s, max(MIN_SLEEP_S, wait)))
-    logger.info("token_keeper_stopped env=%s", coordinator.env)
+    logger.info(kv("token_keeper_stopped", env=coordinator.env))
     return 0
 
 
@@ -87,5 +85,5 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    logger.info("token_keeper_started env=%s cache=%s", args.env, coordinator.cache_path)
+    logger.info(kv("token_keeper_started", env=args.env, cache=coordinator.cache_path))
     return keep_fresh(coordinator, clock=WallClock(), stop=stop, max_sleep_s=args.max_sleep)

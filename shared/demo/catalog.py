@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from shared import paths
 from shared.config_loader import ConfigError, load_bot_config
 from shared.event_calendar import EventCalendar
+from shared.logger_service import kv
 from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_factory
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def probe_bot(bot: str, calendar: EventCalendar | None = None) -> BotAvailabilit
     except ConfigError as exc:
         return BotAvailability(bot, False, f"its example config is invalid: {exc}")
     except Exception as exc:  # a broken factory must not hide the other bots
-        logger.warning("demo_probe_failed bot=%s error=%s", bot, exc)
+        logger.warning(kv("demo_probe_failed", bot=bot, error=exc))
         return BotAvailability(bot, False, f"its strategy factory failed: {exc!r}")
     return BotAvailability(bot, True)
 

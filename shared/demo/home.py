@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared import paths
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -89,4 +90,4 @@ class DemoHome:
         for bot in bots:
             paths.log_dir(bot, self.root).mkdir(parents=True, exist_ok=True)
         self.demo_log.parent.mkdir(parents=True, exist_ok=True)
-        logger.info("demo_home_prepared home=%s bots=%s", self.root, ",".join(bots))
+        logger.info(kv("demo_home_prepared", home=self.root, bots=",".join(bots)))

@@ -33,6 +33,7 @@ from shared.demo.home import DemoHome
 from shared.demo.process import BotProcess, StopResult
 from shared.demo.status import BotView, MarketView, read_bot, read_market
 from shared.demo.summary import BotSummary, DemoSummary, summarize_bot
+from shared.logger_service import kv
 from shared.market_hours import TradingSession, Venue, previous_session, session
 from shared.saxo_sim.config import SimConfig
 from shared.saxo_sim.server import SimServer
@@ -91,10 +92,14 @@ class DemoRun:
                       rate_limits=False)
         )  # fmt: skip
         server.start("127.0.0.1", 0)
-        logger.info(
-            "demo_started url=%s seed=%d speed=%g days=%d bots=%s",
-            server.base_url, options.seed, options.speed, options.days, ",".join(options.bots),
-        )  # fmt: skip
+        logger.info(kv(
+            "demo_started",
+            url=server.base_url,
+            seed=options.seed,
+            speed=options.speed,
+            days=options.days,
+            bots=",".join(options.bots),
+        ))  # fmt: skip
         ended_because = "interrupted"
         results: dict[str, StopResult] = {}
         try:
@@ -113,7 +118,7 @@ class DemoRun:
             self._refresh(server.base_url)
             server.stop()
             self._http.close()
-            logger.info("demo_ended because=%s", ended_because)
+            logger.info(kv("demo_ended", because=ended_because))
         return self._summary(ended_because, results)
 
     # --- watching ----------------------------------------------------------------------------
@@ -175,7 +180,7 @@ class DemoRun:
             f"{base_url}/sim/v1/clock", json={"now": target.isoformat()}, timeout=5.0
         )
         response.raise_for_status()
-        logger.info("demo_clock_jump to=%s", target.isoformat())
+        logger.info(kv("demo_clock_jump", to=target.isoformat()))
 
     def _settled(self, day: date) -> bool:
         running = [view for view in self._views if self._processes[view.bot].poll() is None]

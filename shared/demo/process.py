@@ -13,6 +13,7 @@ from typing import IO
 
 from shared import paths
 from shared.clock import Clock, WallClock
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class BotProcess:
         )
         self.pid = self._proc.pid
         self.result: StopResult | None = None
-        logger.info("demo_bot_started bot=%s pid=%d", bot, self.pid)
+        logger.info(kv("demo_bot_started", bot=bot, pid=self.pid))
 
     def poll(self) -> int | None:
         """The exit code if the process has ended (recorded), else None."""
@@ -70,7 +71,7 @@ class BotProcess:
         if code is not None and self.result is None:
             self.result = StopResult(code, None, killed=False)
             self._out.close()
-            logger.warning("demo_bot_exited bot=%s pid=%d exit_code=%d", self.bot, self.pid, code)
+            logger.warning(kv("demo_bot_exited", bot=self.bot, pid=self.pid, exit_code=code))
         return code
 
     def send_stop(self) -> float | None:
@@ -96,10 +97,14 @@ class BotProcess:
         took = self._clock.monotonic() - sent_at
         self.result = StopResult(code, took, killed)
         self._out.close()
-        logger.info(
-            "demo_bot_stopped bot=%s pid=%d exit_code=%d seconds=%.1f killed=%s",
-            self.bot, self.pid, code, took, killed,
-        )  # fmt: skip
+        logger.info(kv(
+            "demo_bot_stopped",
+            bot=self.bot,
+            pid=self.pid,
+            exit_code=code,
+            seconds=took,
+            killed=killed,
+        ))  # fmt: skip
         return self.result
 
     def tail(self, lines: int = 15) -> list[str]:

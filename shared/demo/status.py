@@ -22,6 +22,7 @@ from rich.table import Table
 from shared import paths
 from shared.health.journal_view import net_legs
 from shared.journal import Journal, JournalError
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def read_market(base_url: str, session: requests.Session | None = None) -> Marke
             f"{base_url}/sim/v1/market", timeout=MARKET_TIMEOUT_S
         ).json()
     except (requests.RequestException, ValueError) as exc:
-        logger.warning("demo_market_unavailable error=%s", exc)
+        logger.warning(kv("demo_market_unavailable", error=exc))
         return MarketView()
     spots = market.get("spots") or {}
     return MarketView(

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from shared.clock import Clock
 from shared.journal.store import Journal
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -154,15 +155,15 @@ class OutboxWorker:
             journal = Journal.open(self._journal_path, clock=self._clock)
             self._loop(journal, lock)
         except Exception:
-            logger.exception("%s_mirror_crashed bot=%s action=mirror_stopped", self.topic,
-                             self._bot)  # fmt: skip
+            logger.exception(kv(f"{self.topic}_mirror_crashed", bot=self._bot,
+                                action="mirror_stopped"))  # fmt: skip
         finally:
             if lock.is_locked:
                 lock.release()
             if journal is not None:
                 journal.close()
             self._update(running=False)
-            logger.info("%s_mirror_stopped bot=%s", self.topic, self._bot)
+            logger.info(kv(f"{self.topic}_mirror_stopped", bot=self._bot))
 
     def _loop(self, journal: Journal, lock: FileLock) -> None:
         sender: OutboxFlusher | None = None
@@ -231,7 +232,7 @@ class OutboxWorker:
             try:
                 lock.acquire()
             except Timeout:
-                logger.info("%s_lock_busy bot=%s holder=another_process", self.topic, self._bot)
+                logger.info(kv(f"{self.topic}_lock_busy", bot=self._bot, holder="another_process"))
                 return None
         return self._connect(journal)
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from shared.logger_service import kv
 from shared.saxo_client import parsing
 from shared.saxo_client.errors import SaxoPayloadError
 from shared.saxo_client.transport import SaxoTransport
@@ -85,8 +86,8 @@ class ChartService:
             params["Time"] = time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         body = self._transport.get("/chart/v3/charts", params).body
         rows = parse_chart(body, where=f"Chart(Uic={uic},{asset_type})")
-        logger.debug("chart_bars uic=%d horizon=%d count=%d got=%d", uic, horizon_minutes,
-                     count, len(rows))  # fmt: skip
+        logger.debug(kv("chart_bars", uic=uic, horizon=horizon_minutes, count=count,
+                        got=len(rows)))  # fmt: skip
         return rows
 
 

@@ -28,6 +28,7 @@ from shared.domain import (
     OrderStatus,
     Position,
 )
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -219,12 +220,12 @@ def priced(
         commission=final.commission if final else None,
         position_id=final.position_id if final else None,
     )
-    logger.info(
-        "order_filled order_id=%s status=%s price=%s amount=%s source=%s",
-        outcome.order_id,
-        outcome.status,
-        price,
-        amount,
-        source,
-    )
+    logger.info(kv(
+        "order_filled",
+        order_id=outcome.order_id,
+        status=outcome.status,
+        price=price,
+        amount=amount,
+        source=source,
+    ))
     return replace(outcome, fill=fill, filled_amount=amount)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 
+from shared.logger_service import kv
 from shared.saxo_client.errors import TokenError
 from shared.saxo_client.oauth import OAuthClient, TokenSet
 
@@ -99,7 +100,7 @@ def login(
             if response.status_code >= 400:
                 raise TokenError(f"authorize endpoint refused: status={response.status_code}")
         else:
-            logger.info("oauth_login_open_browser env=%s", oauth.env.name)
+            logger.info(kv("oauth_login_open_browser", env=oauth.env.name))
             if open_browser is not None:
                 open_browser(url)
         result = listener.wait(timeout_s)
@@ -111,5 +112,5 @@ def login(
     if not code:
         raise TokenError("OAuth redirect carried no code")
     tokens = oauth.exchange_code(code, redirect_uri=listener.redirect_uri)
-    logger.info("oauth_login_ok env=%s", oauth.env.name)
+    logger.info(kv("oauth_login_ok", env=oauth.env.name))
     return tokens

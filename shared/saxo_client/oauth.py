@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import requests
 
 from shared.clock import Clock
+from shared.logger_service import kv
 from shared.saxo_client.credentials import AppCredentials
 from shared.saxo_client.environments import SaxoEnvironment
 from shared.saxo_client.errors import SaxoPayloadError, TokenError
@@ -169,21 +170,18 @@ class OAuthClient:
             except ValueError:
                 raise TokenError(f"token endpoint env={self.env.name} answered non-JSON") from None
             tokens = token_set_from_response(body, now=self._clock.now())
-            logger.info(
-                "oauth_grant_ok env=%s grant=%s expires_in_s=%.0f",
-                self.env.name,
-                grant,
-                tokens.lifetime_s,
-            )
+            logger.info(kv(
+                "oauth_grant_ok", env=self.env.name, grant=grant, expires_in_s=tokens.lifetime_s
+            ))
             return tokens
         error = _oauth_error(response)
-        logger.error(
-            "oauth_grant_failed env=%s grant=%s status=%d error=%s",
-            self.env.name,
-            grant,
-            response.status_code,
-            error,
-        )
+        logger.error(kv(
+            "oauth_grant_failed",
+            env=self.env.name,
+            grant=grant,
+            status=response.status_code,
+            error=error,
+        ))
         message = (
             f"token endpoint env={self.env.name} grant={grant} refused: "
             f"status={response.status_code} error={error}"

@@ -34,6 +34,7 @@ from shared.domain import (
     Position,
     Side,
 )
+from shared.logger_service import kv
 from shared.saxo_client import fill_pricing, parsing, trading_parsing
 from shared.saxo_client.errors import (
     OrderRejected,
@@ -149,29 +150,26 @@ class OrderService:
             external_reference=reference,
             manual=request.manual,
         )
-        logger.info(
-            "order_send request_id=%s ref=%s uic=%d asset_type=%s side=%s amount=%s type=%s "
-            "price=%s",
-            request_id,
-            reference,
-            request.uic,
-            request.asset_type,
-            request.side,
-            request.amount,
-            request.order_type,
-            request.limit_price,
-        )
+        logger.info(kv(
+            "order_send",
+            request_id=request_id,
+            ref=reference,
+            uic=request.uic,
+            asset_type=request.asset_type,
+            side=request.side,
+            amount=request.amount,
+            type=request.order_type,
+            price=request.limit_price,
+        ))
         try:
             response = self._transport.send(
                 "POST", "/trade/v2/orders", json_body=body, is_order=True, request_id=request_id
             )
         except (SaxoTransportError, SaxoServerError) as exc:
-            logger.error(
-                "order_send_no_answer request_id=%s ref=%s error=%s; to be looked up",
-                request_id,
-                reference,
-                exc,
-            )
+            logger.error(kv(
+                "order_send_no_answer", request_id=request_id, ref=reference, error=exc,
+                next="look_up",
+            ))
             raise OrderStateUnknown(request_id, reference, type(exc).__name__) from exc
         except SaxoBadRequest as exc:
             raise OrderRejected(
@@ -187,9 +185,7 @@ class OrderService:
         order_id, legs = trading_parsing.placed_order_ids(response.body)
         if code is not None or order_id is None:
             raise OrderRejected(code or "Unknown", message or "no OrderId", request_id=request_id)
-        logger.info(
-            "order_placed order_id=%s request_id=%s ref=%s", order_id, request_id, reference
-        )
+        logger.info(kv("order_placed", order_id=order_id, request_id=request_id, ref=reference))
         return PlacedOrder(order_id, request_id, reference, legs)
 
     def precheck(self, request: OrderRequest) -> PrecheckAnswer:
@@ -225,17 +221,17 @@ class OrderService:
         the working orders, then the account's activities. None when neither lists it."""
         for order in self.open_orders():
             if order.external_reference == reference:
-                logger.info("order_found_open order_id=%s ref=%s", order.order_id, reference)
+                logger.info(kv("order_found_open", order_id=order.order_id, ref=reference))
                 return FoundOrder(order.order_id, rejected=False)
         for activity in self.activities(since=since):
             if activity.external_reference == reference:
                 rejected = (activity.sub_status or "").lower() == "rejected"
-                logger.info(
-                    "order_found_activity order_id=%s ref=%s rejected=%s",
-                    activity.order_id,
-                    reference,
-                    rejected,
-                )
+                logger.info(kv(
+                    "order_found_activity",
+                    order_id=activity.order_id,
+                    ref=reference,
+                    rejected=rejected,
+                ))
                 return FoundOrder(activity.order_id, rejected=rejected)
         return None
 
@@ -253,20 +249,18 @@ class OrderService:
                 is_order=True,
             )
         except SaxoNotFound:
-            logger.info("order_cancel_not_found order_id=%s", order_id)
+            logger.info(kv("order_cancel_not_found", order_id=order_id))
             return False
         except SaxoBadRequest as exc:
-            logger.warning(
-                "order_cancel_refused order_id=%s error_code=%s", order_id, exc.error_code
-            )
+            logger.warning(kv("order_cancel_refused", order_id=order_id, error_code=exc.error_code))
             return False
         code, message, _ = _error_info(response.body)
         if code is not None:
-            logger.warning(
-                "order_cancel_refused order_id=%s error_code=%s message=%s", order_id, code, message
-            )
+            logger.warning(kv(
+                "order_cancel_refused", order_id=order_id, error_code=code, message=message
+            ))
             return False
-        logger.info("order_cancel_sent order_id=%s", order_id)
+        logger.info(kv("order_cancel_sent", order_id=order_id))
         return True
 
     def status(self, order_id: str) -> Order | None:
@@ -349,7 +343,7 @@ class OrderService:
                     return found
             if self._wall.monotonic() >= deadline:
                 break
-            logger.info("fill_price_pending order_id=%s", order_id)
+            logger.info(kv("fill_price_pending", order_id=order_id))
             self._wall.sleep(self._timing.poll_interval_s)
             portfolio = self._portfolio()
         if not (zero and zero_checked is portfolio):  # else this view was just asked the same
@@ -405,7 +399,7 @@ class OrderService:
                 order_id, rows, outcome, portfolio, accept_zero=accept_zero
             )
         except SaxoError as exc:
-            logger.warning("fill_portfolio_lookup_failed order_id=%s error=%s", order_id, exc)
+            logger.warning(kv("fill_portfolio_lookup_failed", order_id=order_id, error=exc))
             return None
         return None if found is None else self._with_commission(found, portfolio)
 
@@ -421,11 +415,11 @@ class OrderService:
         try:
             commission = fill_pricing.commission_from_portfolio(fill, portfolio)
         except SaxoError as exc:
-            logger.warning("fill_commission_lookup_failed order_id=%s error=%s", fill.order_id, exc)
+            logger.warning(kv("fill_commission_lookup_failed", order_id=fill.order_id, error=exc))
             return outcome
         if commission is None:
             return outcome
-        logger.info("fill_commission order_id=%s commission=%s", fill.order_id, commission)
+        logger.info(kv("fill_commission", order_id=fill.order_id, commission=commission))
         return replace(outcome, fill=replace(fill, commission=commission))
 
 

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from shared.domain import Balance, ClosedPosition, Position
+from shared.logger_service import kv
 from shared.saxo_client import parsing, trading_parsing
 from shared.saxo_client.errors import SaxoPayloadError
 from shared.saxo_client.transport import SaxoTransport
@@ -51,11 +52,11 @@ class PortfolioService:
                     )
                 except KeyError as exc:
                     raise SaxoPayloadError(f"Accounts[0]: missing {exc.args[0]}") from None
-                logger.info(
-                    "saxo_account account_id=%s currency=%s",
-                    self._account.account_id,
-                    self._account.currency,
-                )
+                logger.info(kv(
+                    "saxo_account",
+                    account_id=self._account.account_id,
+                    currency=self._account.currency,
+                ))
             return self._account
 
     def positions(self) -> list[Position]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Final
 
 from shared.domain import Quote
+from shared.logger_service import kv
 from shared.saxo_client import parsing
 from shared.saxo_client.errors import SaxoPayloadError
 from shared.saxo_client.transport import SaxoTransport
@@ -70,7 +71,7 @@ class PriceService:
                 result[quote.uic] = quote
         missing = [uic for uic in unique if uic not in result]
         if missing:
-            logger.warning("info_prices_missing asset_type=%s uics=%s", asset_type, missing[:10])
+            logger.warning(kv("info_prices_missing", asset_type=asset_type, uics=missing[:10]))
         return result
 
     def vix(self) -> Decimal | None:

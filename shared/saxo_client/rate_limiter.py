@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from shared.clock import Clock
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class RateLimiter:
                 if delay <= 0:
                     self._record_locked(group, is_order)
                     return waited
-            logger.debug("rate_limit_wait group=%s seconds=%.3f order=%s", group, delay, is_order)
+            logger.debug(kv("rate_limit_wait", group=group, seconds=delay, order=is_order))
             self._clock.sleep(delay)
             waited += delay
 

@@ -14,6 +14,7 @@ from typing import Final
 
 from shared.clock import Clock
 from shared.domain import OptionChain
+from shared.logger_service import kv
 from shared.saxo_client import parsing
 from shared.saxo_client.errors import SaxoError, SaxoPayloadError
 from shared.saxo_client.transport import SaxoTransport
@@ -134,10 +135,10 @@ class ReferenceData:
             details = self.instrument_details(instrument.uic, instrument.asset_type)
             roots = parsing.option_root_ids(details)
             if roots:
-                logger.info("option_root_resolved root=%s root_id=%d", spec.root, roots[0])
+                logger.info(kv("option_root_resolved", root=spec.root, root_id=roots[0]))
                 return roots[0]
         except SaxoError as exc:
-            logger.warning("option_root_details_failed root=%s error=%s", spec.root, exc)
+            logger.warning(kv("option_root_details_failed", root=spec.root, error=exc))
         body = self._transport.get(
             "/ref/v1/instruments",
             {"Keywords": spec.root, "AssetTypes": spec.option_asset_type, "$top": 20},
@@ -146,7 +147,7 @@ class ReferenceData:
             symbol = str(row.get("Symbol", "")).split(":")[0].upper()
             if symbol == spec.root and row.get("Identifier") is not None:
                 root_id = int(row["Identifier"])
-                logger.info("option_root_found root=%s root_id=%d via=search", spec.root, root_id)
+                logger.info(kv("option_root_found", root=spec.root, root_id=root_id, via="search"))
                 return root_id
         raise SaxoPayloadError(f"no option root found for {spec.root}")
 
@@ -165,11 +166,11 @@ class ReferenceData:
                 f"OptionSpace(root={spec.root}): AssetType {chain.asset_type!r}, "
                 f"expected {spec.option_asset_type!r}"
             )
-        logger.debug(
-            "option_chain_loaded root=%s expiry=%s expiries=%d contracts=%d",
-            spec.root,
-            expiry,
-            len(chain.expiries),
-            len(chain.contracts),
-        )
+        logger.debug(kv(
+            "option_chain_loaded",
+            root=spec.root,
+            expiry=expiry,
+            expiries=len(chain.expiries),
+            contracts=len(chain.contracts),
+        ))
         return chain

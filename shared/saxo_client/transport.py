@@ -214,7 +214,7 @@ class SaxoTransport:
             self._limiter.acquire(group, is_order=is_order)
             response = self._once(method, path, params, json_body, headers, token, url)
             if response.status_code == 401 and not refreshed:
-                logger.warning("saxo_unauthorized_refresh method=%s path=%s", method, path)
+                logger.warning(kv("saxo_unauthorized_refresh", method=method, path=path))
                 token = self._tokens.force_refresh(token)
                 refreshed = True
                 continue
@@ -224,13 +224,9 @@ class SaxoTransport:
                 if wait is None:
                     wait = self._backoff(rate_limited) * 4
                 wait = min(wait, self._retry.max_rate_limit_wait_s)
-                logger.warning(
-                    "saxo_rate_limited method=%s path=%s wait_s=%.2f attempt=%d",
-                    method,
-                    path,
-                    wait,
-                    rate_limited,
-                )
+                logger.warning(kv(
+                    "saxo_rate_limited", method=method, path=path, wait_s=wait, attempt=rate_limited
+                ))
                 self._limiter.pause(group, wait)
                 continue
             return self._result(method, path, response)
@@ -266,15 +262,15 @@ class SaxoTransport:
             raise SaxoTransportError(
                 f"saxo {method} {path} transport error: {type(exc).__name__}"
             ) from None
-        logger.debug(
-            "saxo_http method=%s path=%s status=%d ms=%.1f correlation=%s request_id=%s",
-            method,
-            path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            response.headers.get("X-Correlation", "-"),
-            headers.get("X-Request-ID", "-"),
-        )
+        logger.debug(kv(
+            "saxo_http",
+            method=method,
+            path=path,
+            status=response.status_code,
+            ms=(time.perf_counter() - started) * 1000,
+            correlation=response.headers.get("X-Correlation", "-"),
+            request_id=headers.get("X-Request-ID", "-"),
+        ))
         return response
 
     def _result(self, method: str, path: str, response: requests.Response) -> SaxoResponse:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from shared.logger_service import kv
 from shared.saxo_sim.errors import SimApiError, empty_response, json_response, not_found_response
 from shared.saxo_sim.faults import FaultRule
 from shared.saxo_sim.routes import GRANT_KEY, STATE_KEY, get_state
@@ -116,7 +117,7 @@ async def saxo_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 body = await request.read()
                 request_id = request.headers.get("X-Request-ID")
                 if state.rate_limiter.is_duplicate_order(grant.session_id, body, request_id):
-                    logger.info("duplicate_order_rejected path=%s", path)
+                    logger.info(kv("duplicate_order_rejected", path=path))
                     response = empty_response(409)
                     return response
         response = await _call(handler, request)
@@ -144,7 +145,7 @@ async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
             return web.Response(status=exc.status, text=exc.reason, content_type="text/plain")
         raise
     except Exception:
-        logger.exception("handler_failed method=%s path=%s", request.method, request.path)
+        logger.exception(kv("handler_failed", method=request.method, path=request.path))
         return json_response(
             {"ErrorCode": "InternalServerError", "Message": "Simulator error (see the server log)"},
             status=500,
@@ -168,7 +169,7 @@ async def _market_loop(app: web.Application) -> AsyncIterator[None]:
             try:
                 state.step()
             except Exception:
-                logger.exception("market_step_failed")
+                logger.exception(kv("market_step_failed"))
             next_at += interval_s
             next_at = max(next_at, loop.time())
 
@@ -214,6 +215,6 @@ def _install_streaming(app: web.Application, state: SimState) -> None:
     try:
         from shared.saxo_sim.streaming import install_streaming
     except ImportError as exc:
-        logger.warning("streaming_unavailable reason=%s", exc)
+        logger.warning(kv("streaming_unavailable", reason=exc))
         return
     install_streaming(app, state)

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from shared.clock import Clock, WallClock
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class AuthService:
         code = secrets.token_hex(16)
         expires = self._real.monotonic() + self._code_lifetime_s
         self._codes[code] = _CodeGrant(secrets.token_hex(16), redirect_uri, expires)
-        logger.info("oauth_code_issued client_id=%s", client_id)
+        logger.info(kv("oauth_code_issued", client_id=client_id))
         return code
 
     def exchange_code(
@@ -121,7 +122,7 @@ class AuthService:
         if grant is None or grant.used or grant.expires_at_monotonic <= now:
             self.refresh_rejected += 1
             reason = "unknown" if grant is None else "used" if grant.used else "expired"
-            logger.warning("oauth_refresh_rejected reason=%s", reason)
+            logger.warning(kv("oauth_refresh_rejected", reason=reason))
             raise OAuthError(400, "invalid_grant", "refresh token is invalid, used or expired")
         if grant.session_id in self._revoked_sessions:
             self.refresh_rejected += 1
@@ -161,7 +162,7 @@ class AuthService:
         if include_refresh:
             for refresh in self._refresh.values():
                 refresh.expires_at_monotonic = min(refresh.expires_at_monotonic, now)
-        logger.info("oauth_tokens_expired count=%d include_refresh=%s", count, include_refresh)
+        logger.info(kv("oauth_tokens_expired", count=count, include_refresh=include_refresh))
         return count
 
     def end_session(self, session_id: str) -> None:
@@ -208,9 +209,9 @@ class AuthService:
             session_id, now + self.refresh_token_lifetime_s
         )
         self._forget_dead(now)
-        logger.info(
-            "oauth_tokens_issued session=%s expires_in_s=%d", session_id[:8], self.token_lifetime_s
-        )
+        logger.info(kv(
+            "oauth_tokens_issued", session=session_id[:8], expires_in_s=self.token_lifetime_s
+        ))
         return {
             "access_token": token,
             "token_type": "Bearer",

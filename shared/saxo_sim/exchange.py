@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any
 
+from shared.logger_service import kv
 from shared.market_hours import Venue
 from shared.saxo_sim import saxo_shapes
 from shared.saxo_sim.errors import SimApiError, order_rejected
@@ -103,16 +104,16 @@ class Exchange:
         except SimApiError as exc:
             self.counts["orders_rejected"] += 1
             self._log(order, "Placed", now, sub_status="Rejected", error_code=exc.error_code)
-            logger.info("order_rejected order_id=%s code=%s", order.order_id, exc.error_code)
+            logger.info(kv("order_rejected", order_id=order.order_id, code=exc.error_code))
             raise
         self.counts["orders_placed"] += 1
         self.orders[order.order_id] = order
         self._log(order, "Placed", now, sub_status="Confirmed")
-        logger.info(
-            "order_placed order_id=%s uic=%d %s %s type=%s price=%s duration=%s",
-            order.order_id, order.uic, order.buy_sell, order.amount, order.order_type,
-            order.price, order.duration,
-        )  # fmt: skip
+        logger.info(kv(
+            "order_placed", order_id=order.order_id, uic=order.uic, side=order.buy_sell,
+            amount=order.amount, type=order.order_type, price=order.price,
+            duration=order.duration,
+        ))
         self._execute(order, quote, now, at_placement=True)
         body: dict[str, Any] = {"OrderId": order.order_id}
         if ext:
@@ -242,13 +243,9 @@ class Exchange:
             execution_price=price,
             position_id=position_id,
         )
-        logger.info(
-            "order_fill order_id=%s amount=%s price=%s final=%s",
-            order.order_id,
-            amount,
-            price,
-            final,
-        )
+        logger.info(kv(
+            "order_fill", order_id=order.order_id, amount=amount, price=price, final=final
+        ))
         if final:
             self.orders.pop(order.order_id, None)
 
@@ -258,7 +255,7 @@ class Exchange:
         order.status = status
         self._log(order, status, now)
         self.counts[f"orders_{status.lower()}"] += 1
-        logger.info("order_%s order_id=%s", status.lower(), order.order_id)
+        logger.info(kv(f"order_{status.lower()}", order_id=order.order_id))
 
     def _commission(self, asset_type: str, amount: Decimal) -> Decimal:
         if asset_type in ("StockOption", "StockIndexOption"):

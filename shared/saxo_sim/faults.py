@@ -6,6 +6,8 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from shared.logger_service import kv
+
 logger = logging.getLogger(__name__)
 
 FaultKind = Literal["status", "timeout", "rate_limit"]
@@ -83,9 +85,7 @@ class FaultInjector:
         )
         self._next_id += 1
         self._rules.append(rule)
-        logger.info(
-            "fault_armed id=%d kind=%s prefix=%s count=%d", rule.fault_id, kind, path_prefix, count
-        )
+        logger.info(kv("fault_armed", id=rule.fault_id, kind=kind, prefix=path_prefix, count=count))
         return rule
 
     def take(self, method: str, path: str) -> FaultRule | None:
@@ -96,7 +96,7 @@ class FaultInjector:
                 if rule.remaining <= 0:
                     self._rules.remove(rule)
                 self.triggered += 1
-                logger.info("fault_triggered id=%d kind=%s path=%s", rule.fault_id, rule.kind, path)
+                logger.info(kv("fault_triggered", id=rule.fault_id, kind=rule.kind, path=path))
                 return rule
         return None
 

@@ -17,6 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
 from shared import market_hours
+from shared.logger_service import kv
 
 logger = logging.getLogger(__name__)
 
@@ -259,21 +260,18 @@ class InstrumentCatalog:
         listed = self._strikes.get(key)
         if listed is None:
             listed = self._list(root, expiry, wanted[0], wanted[1])
-            logger.debug(
-                "sim_chain_listed root=%s expiry=%s strikes=%d", root.symbol, expiry, len(listed)
-            )
+            logger.debug(kv(
+                "sim_chain_listed", root=root.symbol, expiry=expiry, strikes=len(listed)
+            ))
         else:
             inner = self._strike_span(root, reference_price, rules.strike_range / 2)
             low = wanted[0] if inner[0] < listed[0] else listed[0]
             high = wanted[1] if inner[1] > listed[-1] else listed[-1]
             if low < listed[0] or high > listed[-1]:
                 listed = self._list(root, expiry, low, high)
-                logger.info(
-                    "sim_chain_extended root=%s expiry=%s strikes=%d",
-                    root.symbol,
-                    expiry,
-                    len(listed),
-                )
+                logger.info(kv(
+                    "sim_chain_extended", root=root.symbol, expiry=expiry, strikes=len(listed)
+                ))
         self._strikes[key] = listed
         return [
             self._contracts[option_uic(root_id, expiry, strike, pc)]

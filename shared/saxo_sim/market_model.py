@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from shared import market_hours
+from shared.logger_service import kv
 from shared.market_hours import Venue
 from shared.saxo_sim.instruments import SPY_UIC, US500_UIC, VIX_UIC, InstrumentCatalog
 from shared.saxo_sim.market_bars import (
@@ -97,13 +98,13 @@ class MarketModel:
         self._overlays: dict[int, Overlay] = {uic: Overlay() for uic in VENUES}
         self._memo: dict[tuple[int, datetime], float] = {}
         self._bars = BarMaker(self._series, self._skeleton, self.anchor_day)
-        logger.info(
-            "sim_market_ready seed=%d anchor_day=%s spx_open=%.2f vix_open=%.2f",
-            seed,
-            self.anchor_day,
-            SPX_START,
-            VIX_START,
-        )
+        logger.info(kv(
+            "sim_market_ready",
+            seed=seed,
+            anchor_day=self.anchor_day,
+            spx_open=SPX_START,
+            vix_open=VIX_START,
+        ))
 
     # ------------------------------------------------------------------ levels
 
@@ -171,13 +172,9 @@ class MarketModel:
         overlay.times.append(t0 + span)
         overlay.offsets.append(math.log(target / self._raw(uic, end)))
         self._changed()
-        logger.info(
-            "sim_script_move uic=%d target=%.4f over_s=%.3f until=%s",
-            uic,
-            target,
-            over_seconds,
-            end.isoformat(),
-        )
+        logger.info(kv(
+            "sim_script_move", uic=uic, target=target, over_s=over_seconds, until=end.isoformat()
+        ))
 
     def pin(self, uic: int, level: float | None) -> None:
         """Hold `uic` at `level` from now on; None releases it (the path continues from the
@@ -197,7 +194,7 @@ class MarketModel:
             overlay.freeze(t0, overlay.offset(t0))
             overlay.pins.append((t0, math.inf, float(level)))
         self._changed()
-        logger.info("sim_pin uic=%d level=%s", uic, level)
+        logger.info(kv("sim_pin", uic=uic, level=level))
 
     # ------------------------------------------------------------------ bars
 

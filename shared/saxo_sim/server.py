@@ -18,6 +18,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from shared.clock import Clock
+from shared.logger_service import kv
 from shared.saxo_sim.app import build_app
 from shared.saxo_sim.config import SimConfig
 from shared.saxo_sim.state import SimState
@@ -125,7 +126,7 @@ class SimServer:
             self._thread = None
             sock.close()
             raise
-        logger.info("sim_server_started url=%s seed=%d", self.base_url, self.config.seed)
+        logger.info(kv("sim_server_started", url=self.base_url, seed=self.config.seed))
 
     async def _start_on_loop(self, sock: socket.socket) -> None:
         self._state = self._state_factory(self.config)
@@ -146,12 +147,12 @@ class SimServer:
             try:
                 future.result(timeout=SHUTDOWN_TIMEOUT_S + 5.0)
             except Exception:
-                logger.exception("sim_server_cleanup_failed")
+                logger.exception(kv("sim_server_cleanup_failed"))
         if loop.is_running():
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5.0)
         self._loop = self._thread = self._runner = None
-        logger.info("sim_server_stopped port=%d", self._port)
+        logger.info(kv("sim_server_stopped", port=self._port))
 
     def call(self, fn: Callable[[SimState], T], timeout_s: float = 10.0) -> T:
         """Run `fn(state)` on the loop thread and return its result (re-raises its exception)."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from shared.logger_service import kv
 from shared.saxo_sim.portfolio import OPTION_MULTIPLIER, Fill
 
 if TYPE_CHECKING:
@@ -48,10 +49,14 @@ def settle_expired(exchange: Exchange, now: datetime) -> None:
             exchange.portfolio.close_at(position.uic, abs(amount), Decimal(0), close)
             kind = "expired_worthless"
         exchange.counts["settlements"] += 1
-        logger.info(
-            "option_settled uic=%d symbol=%s amount=%s value=%s kind=%s",
-            contract.uic, contract.symbol, amount, value, kind,
-        )  # fmt: skip
+        logger.info(kv(
+            "option_settled",
+            uic=contract.uic,
+            symbol=contract.symbol,
+            amount=amount,
+            value=value,
+            kind=kind,
+        ))  # fmt: skip
 
 
 def _deliver_shares(
@@ -103,7 +108,7 @@ def assign_early(
     _deliver_shares(exchange, contract, -contracts, now)
     exchange.counts["assignments"] += 1
     shares = contracts * OPTION_MULTIPLIER
-    logger.info("option_assigned_early uic=%d contracts=%s", contract.uic, contracts)
+    logger.info(kv("option_assigned_early", uic=contract.uic, contracts=contracts))
     return {
         "PositionId": position_id,
         "AssignedContracts": int(contracts),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from shared import market_hours
 from shared.clock import Clock, WallClock
+from shared.logger_service import kv
 from shared.market_hours import TradingSession, Venue
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class SimClock:
             self._advance()
             self._reanchor(target)
             self._jumps += 1
-        logger.info("sim_clock_set at=%s jumps=%d", target.isoformat(), self._jumps)
+        logger.info(kv("sim_clock_set", at=target.isoformat(), jumps=self._jumps))
 
     def set_speed(self, speed: float) -> None:
         """Change the speed from now on (simulated seconds per real second, > 0)."""
@@ -134,7 +135,7 @@ class SimClock:
         with self._lock:
             self._reanchor(self._advance())
             self._speed = new_speed
-        logger.info("sim_clock_speed speed=%s", new_speed)
+        logger.info(kv("sim_clock_speed", speed=new_speed))
 
     @property
     def speed(self) -> float:
@@ -185,7 +186,7 @@ class SimClock:
         self._anchor_real = real_now
         self._window_end = window_end
         self._jumps += skipped
-        logger.info("sim_clock_skip to=%s skipped_sessions=%d", current.isoformat(), skipped)
+        logger.info(kv("sim_clock_skip", to=current.isoformat(), skipped_sessions=skipped))
         return current
 
     def _reanchor(self, at: datetime) -> None:

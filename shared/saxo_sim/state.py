@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock, WallClock
+from shared.logger_service import kv
 from shared.saxo_sim import saxo_shapes
 from shared.saxo_sim.auth import AuthService
 from shared.saxo_sim.config import SimConfig
@@ -146,7 +147,7 @@ class SimState:
                     try:
                         callback()
                     except Exception:
-                        logger.exception("tick_listener_failed callback=%r", callback)
+                        logger.exception(kv("tick_listener_failed", callback=callback))
         finally:
             self._step_at = None
 
@@ -223,7 +224,7 @@ class SimState:
         try:
             bars = self.model.bars(uic, 1440, 2, now)
         except Exception:
-            logger.exception("day_stats_failed uic=%d", uic)
+            logger.exception(kv("day_stats_failed", uic=uic))
             bars = []
         if bars:
             today = bars[-1]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 
-from shared.logger_service import redact
+from shared.logger_service import kv, redact
 from shared.sheets.columns import WorksheetSpec
 from shared.sheets.payloads import Cell
 
@@ -159,7 +159,7 @@ def _call(what: str, func: Callable[[], T]) -> T:
         return func()
     except Exception as exc:  # every failure is classified; a bug is re-raised by classify
         error = classify(exc)
-        logger.debug("sheets_call_failed call=%s status=%s", what, error.status)
+        logger.debug(kv("sheets_call_failed", call=what, status=error.status))
         raise error from None
 
 

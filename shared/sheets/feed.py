@@ -23,6 +23,7 @@ from shared import market_hours
 from shared.clock import Clock
 from shared.domain import Position
 from shared.journal import Journal
+from shared.logger_service import kv
 from shared.sheets.mirror import DisabledMirror, MirrorControl
 from shared.sheets.payloads import OutboxItem, PayloadError, enqueue
 from shared.sheets.runtime_rows import (
@@ -67,7 +68,7 @@ class SheetsFeed:
         self._reported: set[str] = set()
         self.queued = 0
         if not self.enabled:
-            logger.info("sheets_rows_off bot=%s reason=no_spreadsheet_layout", bot)
+            logger.info(kv("sheets_rows_off", bot=bot, reason="no_spreadsheet_layout"))
 
     # --- mirror lifecycle ---------------------------------------------------------------
 
@@ -178,8 +179,9 @@ class SheetsFeed:
             return
         if queued:
             self.queued += 1
-            logger.debug("sheets_row_queued bot=%s kind=%s key=%s", self.bot, item.kind,
-                         item.idempotency_key)  # fmt: skip
+            logger.debug(kv(
+                "sheets_row_queued", bot=self.bot, kind=item.kind, key=item.idempotency_key
+            ))  # fmt: skip
             self.mirror.notify()
 
     def _report_once(self, topic: str, event: str, *, kind: str, error: Exception) -> None:

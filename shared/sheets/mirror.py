@@ -22,6 +22,7 @@ from shared import paths
 from shared.clock import Clock
 from shared.journal import Journal
 from shared.journal.outbox_worker import MirrorStatus, OutboxWorker  # noqa: F401 (re-exported)
+from shared.logger_service import kv
 from shared.sheets.client import DEFAULT_TIMEOUT_S, GspreadBackend, SheetsApiError, SheetsBackend
 from shared.sheets.credentials import CredentialsError, ServiceAccount, resolve_service_account
 from shared.sheets.sender import DeliveryPolicy, OutboxSender
@@ -110,7 +111,7 @@ class SheetsMirror(OutboxWorker):
             backend = self._connect_backend()
         except (SheetsApiError, CredentialsError) as exc:
             self._update(last_error=str(exc))
-            logger.warning("sheets_connect_failed bot=%s error=%s", self._bot, exc)
+            logger.warning(kv("sheets_connect_failed", bot=self._bot, error=exc))
             return None
         return OutboxSender(
             bot=self._bot,
@@ -155,18 +156,18 @@ def build_mirror(
     try:
         account = resolve_service_account(section, loaded.secrets.sheets_credentials, home=home)
     except CredentialsError as exc:
-        logger.error("sheets_mirror_off bot=%s reason=bad_credentials error=%s", bot, exc)
+        logger.error(kv("sheets_mirror_off", bot=bot, reason="bad_credentials", error=exc))
         return DisabledMirror(f"bad credentials: {exc}")
     if account is None:
         return _disabled(bot, "no_credentials")
     assert section.spreadsheet_name is not None  # the config model requires it when enabled
-    logger.info(
-        "sheets_mirror_on bot=%s spreadsheet=%s service_account=%s credentials=%s",
-        bot,
-        section.spreadsheet_name.replace(" ", "_"),
-        account.client_email,
-        account.source.replace(" ", ":", 1).replace(" ", "_"),
-    )
+    logger.info(kv(
+        "sheets_mirror_on",
+        bot=bot,
+        spreadsheet=section.spreadsheet_name.replace(" ", "_"),
+        service_account=account.client_email,
+        credentials=account.source.replace(" ", ":", 1).replace(" ", "_"),
+    ))
     return SheetsMirror(
         bot=bot,
         journal_path=journal_path or paths.journal_path(bot, home),
@@ -177,5 +178,5 @@ def build_mirror(
 
 
 def _disabled(bot: str, reason: str) -> DisabledMirror:
-    logger.info("sheets_mirror_off bot=%s reason=%s action=trading_continues", bot, reason)
+    logger.info(kv("sheets_mirror_off", bot=bot, reason=reason, action="trading_continues"))
     return DisabledMirror(reason)

@@ -22,6 +22,7 @@ from typing import TypeVar
 from shared.clock import Clock
 from shared.journal import Journal, OutboxRow
 from shared.journal.outbox_worker import SenderStopped
+from shared.logger_service import kv
 from shared.sheets.client import Rows, SheetsApiError, SheetsBackend, quote_title
 from shared.sheets.columns import WorksheetSpec, WriteMode, worksheets_for
 from shared.sheets.payloads import PayloadError, Rendered, decode, render
@@ -168,13 +169,13 @@ class OutboxSender:
                 self._invalid_ids.add(row.outbox_id)
                 self._result.invalid += 1
                 self._journal.mark_failed(row.outbox_id, str(exc))
-                logger.error(
-                    "sheets_row_invalid bot=%s outbox_id=%s kind=%s error=%s",
-                    self._bot,
-                    row.outbox_id,
-                    row.kind,
-                    exc,
-                )
+                logger.error(kv(
+                    "sheets_row_invalid",
+                    bot=self._bot,
+                    outbox_id=row.outbox_id,
+                    kind=row.kind,
+                    error=exc,
+                ))
                 continue
             items.append(_Item(row, rendered))
         return items
@@ -202,11 +203,11 @@ class OutboxSender:
                 assigned.append((spec, candidate))
             self._writes.wait()
             self._backend.add_worksheets(assigned)
-            logger.info(
-                "sheets_worksheets_created bot=%s worksheets=%s",
-                self._bot,
-                ",".join(spec.title.replace(" ", "_") for spec in missing),
-            )
+            logger.info(kv(
+                "sheets_worksheets_created",
+                bot=self._bot,
+                worksheets=",".join(spec.title.replace(" ", "_") for spec in missing),
+            ))
         specs = list(self._specs.values())
         self._reads.wait()
         headers = self._backend.read(
@@ -220,11 +221,11 @@ class OutboxSender:
         if stale:
             for spec in stale:
                 if spec not in missing:
-                    logger.warning(
-                        "sheets_header_rewritten bot=%s worksheet=%s",
-                        self._bot,
-                        spec.title.replace(" ", "_"),
-                    )
+                    logger.warning(kv(
+                        "sheets_header_rewritten",
+                        bot=self._bot,
+                        worksheet=spec.title.replace(" ", "_"),
+                    ))
             self._writes.wait()
             self._backend.write(
                 [
@@ -388,19 +389,20 @@ class OutboxSender:
         )
         if already_present:
             self._result.already_present += len(items)
-            logger.info(
-                "sheets_rows_already_present bot=%s worksheet=%s rows=%s action=marked_delivered",
-                self._bot,
-                spec.title.replace(" ", "_"),
-                len(items),
-            )
+            logger.info(kv(
+                "sheets_rows_already_present",
+                bot=self._bot,
+                worksheet=spec.title.replace(" ", "_"),
+                rows=len(items),
+                action="marked_delivered",
+            ))
         else:
-            logger.debug(
-                "sheets_rows_delivered bot=%s worksheet=%s rows=%s",
-                self._bot,
-                spec.title.replace(" ", "_"),
-                len(items),
-            )
+            logger.debug(kv(
+                "sheets_rows_delivered",
+                bot=self._bot,
+                worksheet=spec.title.replace(" ", "_"),
+                rows=len(items),
+            ))
 
     # --- retries ------------------------------------------------------------------------
 
@@ -416,26 +418,25 @@ class OutboxSender:
                 if exc.maybe_applied:
                     on_maybe_applied()
                 if not exc.retryable or number == self._policy.max_attempts:
-                    logger.warning(
-                        "sheets_gave_up bot=%s step=%s attempts=%s status=%s error=%s",
-                        self._bot,
-                        what.replace(" ", "_"),
-                        number,
-                        exc.status,
-                        exc,
-                    )
+                    logger.warning(kv(
+                        "sheets_gave_up",
+                        bot=self._bot,
+                        step=what.replace(" ", "_"),
+                        attempts=number,
+                        status=exc.status,
+                        error=exc,
+                    ))
                     raise _GiveUp(exc) from None
                 delay = self._backoff_s(number, exc.retry_after_s)
-                logger.warning(
-                    "sheets_retry bot=%s step=%s attempt=%s status=%s maybe_applied=%s "
-                    "delay_s=%.2f",
-                    self._bot,
-                    what.replace(" ", "_"),
-                    number,
-                    exc.status,
-                    exc.maybe_applied,
-                    delay,
-                )
+                logger.warning(kv(
+                    "sheets_retry",
+                    bot=self._bot,
+                    step=what.replace(" ", "_"),
+                    attempt=number,
+                    status=exc.status,
+                    maybe_applied=exc.maybe_applied,
+                    delay_s=delay,
+                ))
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 

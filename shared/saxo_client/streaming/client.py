@@ -25,6 +25,7 @@ import websocket
 
 from shared.clock import Clock
 from shared.domain import PriceUpdate, Quote
+from shared.logger_service import kv
 from shared.saxo_client.errors import SaxoError
 from shared.saxo_client.prices import BASE_FIELD_GROUPS
 from shared.saxo_client.streaming.frames import FrameError, SaxoMessage, iter_messages
@@ -219,16 +220,16 @@ class PriceStream:
         with self._lock:
             sub.inactivity_timeout_s = float(timeout) if isinstance(timeout, int | float) else 0.0
             if not isinstance(snapshot, dict):
-                logger.warning("stream_snapshot_missing uic=%d ref=%s", uic, sub.reference_id)
+                logger.warning(kv("stream_snapshot_missing", uic=uic, ref=sub.reference_id))
                 return None
             quote = sub.apply_snapshot(snapshot, time.monotonic())
-        logger.info(
-            "stream_subscribed uic=%d asset_type=%s ref=%s ctx=%s",
-            uic,
-            asset_type,
-            sub.reference_id,
-            context_id,
-        )
+        logger.info(kv(
+            "stream_subscribed",
+            uic=uic,
+            asset_type=asset_type,
+            ref=sub.reference_id,
+            ctx=context_id,
+        ))
         return quote
 
     def _resubscribe(self, subs: list[PriceSubscription], *, replace: bool) -> None:
@@ -245,7 +246,7 @@ class PriceStream:
                         replace=sub.reference_id if replace else None,
                     )
                 except SaxoError as exc:
-                    logger.error("stream_resubscribe_failed uic=%d error=%s", sub.uic, exc)
+                    logger.error(kv("stream_resubscribe_failed", uic=sub.uic, error=exc))
 
     # --- the thread -------------------------------------------------------------------------
 
@@ -262,14 +263,12 @@ class PriceStream:
                 self._receive_loop()
             except _Reconnect as exc:
                 fresh = exc.fresh
-                logger.warning("stream_reconnecting reason=%s fresh_context=%s", exc.reason, fresh)
+                logger.warning(kv("stream_reconnecting", reason=exc.reason, fresh_context=fresh))
             except Exception as exc:  # the thread must survive anything and retry
                 fresh = fresh or self._context_refused(exc)
                 if getattr(exc, "status_code", None) == 401:
                     self._refresh_after_401()
-                logger.warning(
-                    "stream_connection_error error=%s detail=%s", type(exc).__name__, exc
-                )
+                logger.warning(kv("stream_connection_error", error=type(exc).__name__, detail=exc))
             finally:
                 self._close_socket()
             if self._stop.is_set():
@@ -283,7 +282,7 @@ class PriceStream:
         try:
             self._tokens.force_refresh(self._tokens.access_token())
         except SaxoError as exc:
-            logger.error("stream_token_refresh_failed error=%s", exc)
+            logger.error(kv("stream_token_refresh_failed", error=exc))
 
     def _context_refused(self, exc: Exception) -> bool:
         status = getattr(exc, "status_code", None)
@@ -323,7 +322,7 @@ class PriceStream:
             self._got_connection_heartbeat = False
         self.counters["connects"] += 1
         self._connected.set()
-        logger.info("stream_connected ctx=%s resumed=%s", self._context_id, resume)
+        logger.info(kv("stream_connected", ctx=self._context_id, resumed=resume))
         return lost
 
     def _close_socket(self) -> None:
@@ -334,7 +333,7 @@ class PriceStream:
             try:
                 ws.close(status=websocket.STATUS_NORMAL, timeout=1)
             except Exception as exc:
-                logger.debug("stream_close_error error=%s", exc)
+                logger.debug(kv("stream_close_error", error=exc))
 
     def _receive_loop(self) -> None:
         ws = self._ws
@@ -352,11 +351,11 @@ class PriceStream:
             if opcode == _OPCODE_CLOSE:
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 if code == CLOSE_TOKEN_EXPIRED:
-                    logger.warning("stream_closed_token_expired ctx=%s", self._context_id)
+                    logger.warning(kv("stream_closed_token_expired", ctx=self._context_id))
                     self._tokens.force_refresh(self._socket_token or "")
                 raise _Reconnect(f"server closed code={code}")
             if opcode == _OPCODE_TEXT:
-                logger.warning("stream_text_frame_ignored bytes=%d", len(data))
+                logger.warning(kv("stream_text_frame_ignored", bytes=len(data)))
                 continue
             if opcode == _OPCODE_BINARY:
                 self._handle_frame(data, received)
@@ -374,13 +373,13 @@ class PriceStream:
                 else:
                     self._handle_data(message, received, received_at)
         except FrameError as exc:
-            logger.error("stream_frame_invalid error=%s", exc)
+            logger.error(kv("stream_frame_invalid", error=exc))
             raise _Reconnect("invalid frame") from None
 
     def _handle_data(self, message: SaxoMessage, received: float, received_at: Any) -> None:
         payload = message.payload
         if not isinstance(payload, dict):
-            logger.debug("stream_payload_ignored ref=%s", message.reference_id)
+            logger.debug(kv("stream_payload_ignored", ref=message.reference_id))
             return
         with self._lock:
             sub = self._book.by_ref(message.reference_id)
@@ -389,7 +388,7 @@ class PriceStream:
             try:
                 quote = sub.apply_delta(payload, time.monotonic())
             except SaxoError as exc:
-                logger.error("stream_delta_invalid ref=%s error=%s", message.reference_id, exc)
+                logger.error(kv("stream_delta_invalid", ref=message.reference_id, error=exc))
                 return
         if quote is None:
             return
@@ -408,7 +407,7 @@ class PriceStream:
             self._on_price(update)
         except Exception:
             self.counters["callback_errors"] += 1
-            logger.exception("stream_callback_failed uic=%d", sub.uic)
+            logger.exception(kv("stream_callback_failed", uic=sub.uic))
 
     def _handle_control(self, message: SaxoMessage) -> None:
         ref = message.reference_id
@@ -422,15 +421,15 @@ class PriceStream:
             targets = reset_targets(message.payload)
             with self._lock:
                 subs = [s for s in self._book.all() if targets is None or s.reference_id in targets]
-            logger.warning("stream_reset targets=%s", targets or "all")
+            logger.warning(kv("stream_reset", targets=targets or "all"))
             self._resubscribe(subs, replace=True)
         elif ref == "_disconnect":
-            logger.error("stream_disconnect_requested ctx=%s", self._context_id)
+            logger.error(kv("stream_disconnect_requested", ctx=self._context_id))
             raise _Reconnect("server sent _disconnect", fresh=True)
         elif ref == "_reconnect":
             raise _Reconnect("server sent _reconnect")
         else:
-            logger.debug("stream_control_ignored ref=%s", ref)
+            logger.debug(kv("stream_control_ignored", ref=ref))
 
     def _handle_heartbeats(self, payload: Any) -> None:
         now = time.monotonic()
@@ -450,7 +449,7 @@ class PriceStream:
                 else:
                     sub.disabled_reason = None
         for sub in disabled:
-            logger.error("stream_subscription_disabled uic=%d ref=%s", sub.uic, sub.reference_id)
+            logger.error(kv("stream_subscription_disabled", uic=sub.uic, ref=sub.reference_id))
             self._subscriber.delete(self._context_id, sub.reference_id)
 
     def _housekeeping(self) -> None:
@@ -473,10 +472,10 @@ class PriceStream:
             ]
             failed = [s for s in self._book.all() if s.retry_at is not None and now >= s.retry_at]
         if orphans:
-            logger.warning("stream_orphaned uics=%s", [s.uic for s in orphans])
+            logger.warning(kv("stream_orphaned", uics=[s.uic for s in orphans]))
             self._resubscribe(orphans, replace=True)
         if failed:
-            logger.info("stream_subscribe_retry uics=%s", [s.uic for s in failed])
+            logger.info(kv("stream_subscribe_retry", uics=[s.uic for s in failed]))
             self._resubscribe(failed, replace=False)
 
     def _reauthorize_if_needed(self) -> None:
@@ -493,11 +492,11 @@ class PriceStream:
         except SaxoError as exc:
             # Retrying the PUT every housekeeping tick would flood the API; a reconnect with the
             # fresh token (same context, replaying from the last message id) does the same job.
-            logger.warning("stream_reauthorize_failed ctx=%s error=%s", self._context_id, exc)
+            logger.warning(kv("stream_reauthorize_failed", ctx=self._context_id, error=exc))
             raise _Reconnect("socket re-authorization failed") from None
         self._socket_token = token
         self.counters["reauthorizations"] += 1
-        logger.info("stream_reauthorized ctx=%s", self._context_id)
+        logger.info(kv("stream_reauthorized", ctx=self._context_id))
 
     @staticmethod
     def _new_context_id() -> str:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
+from shared.logger_service import kv
 from shared.saxo_client.errors import SaxoConflict, SaxoError
 from shared.saxo_client.transport import SaxoTransport
 
@@ -53,7 +54,8 @@ class Subscriber:
         except SaxoConflict as exc:
             if ALREADY_IN_USE not in exc.message:
                 raise
-            logger.warning("stream_subscription_in_use ref=%s; deleting and retrying", reference_id)
+            logger.warning(kv("stream_subscription_in_use", ref=reference_id,
+                              next="delete_and_retry"))
             self.delete(context_id, reference_id)
             answer = self._transport.send("POST", PRICES_PATH, json_body=body).body
         if not isinstance(answer, Mapping):
@@ -65,11 +67,11 @@ class Subscriber:
         try:
             self._transport.send("DELETE", f"{PRICES_PATH}/{context_id}/{reference_id}")
         except SaxoError as exc:
-            logger.info("stream_unsubscribe_failed ref=%s error=%s", reference_id, exc)
+            logger.info(kv("stream_unsubscribe_failed", ref=reference_id, error=exc))
 
     def delete_context(self, context_id: str) -> None:
         """Remove every subscription of the context across services (always 202)."""
         try:
             self._transport.send("DELETE", f"/root/v1/subscriptions/{context_id}")
         except SaxoError as exc:
-            logger.info("stream_context_delete_failed ctx=%s error=%s", context_id, exc)
+            logger.info(kv("stream_context_delete_failed", ctx=context_id, error=exc))

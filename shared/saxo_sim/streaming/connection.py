@@ -8,6 +8,8 @@ from collections import deque
 
 from aiohttp import web
 
+from shared.logger_service import kv
+
 logger = logging.getLogger(__name__)
 
 CLOSE_NORMAL = 1000
@@ -59,11 +61,12 @@ class Connection:
         if self.closed or self._close_code is not None:
             return
         if len(self._queue) >= self._max_queued:
-            logger.warning(
-                "stream_client_too_slow context=%s queued=%d action=drop",
-                self.context_id,
-                len(self._queue),
-            )
+            logger.warning(kv(
+                "stream_client_too_slow",
+                context=self.context_id,
+                queued=len(self._queue),
+                action="drop",
+            ))
             self.abort()
             return
         self._queue.append(frame)
@@ -126,6 +129,6 @@ class Connection:
                     await ws.close(code=self._close_code, message=self._close_reason)
                     return
         except (ConnectionError, RuntimeError) as exc:
-            logger.info("stream_write_failed context=%s error=%s", self.context_id, exc)
+            logger.info(kv("stream_write_failed", context=self.context_id, error=exc))
         except asyncio.CancelledError:
             raise

@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shared.logger_service import kv
 from shared.saxo_sim.errors import json_response
 from shared.saxo_sim.streaming import operations
 from shared.saxo_sim.streaming.hub import DISCONNECT_REF, RECONNECT_REF, StreamingHub
@@ -148,7 +149,7 @@ def _benchmark(hub: StreamingHub, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(synthetic, bool):
         raise ControlInputError("synthetic_prices (true or false) is required")
     hub.feed.synthetic = synthetic
-    logger.warning("stream_benchmark_mode synthetic_prices=%s", synthetic)
+    logger.warning(kv("stream_benchmark_mode", synthetic_prices=synthetic))
     return {"synthetic_prices": synthetic}
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from shared.clock import Clock, WallClock
+from shared.logger_service import kv
 from shared.saxo_sim.errors import SimApiError
 from shared.saxo_sim.streaming.connection import (
     CLOSE_GOING_AWAY,
@@ -155,14 +156,14 @@ class StreamingHub:
         }
         if req.tag is not None:
             body["Tag"] = req.tag
-        logger.info(
-            "stream_subscribed context=%s ref=%s service=%s uics=%d refresh_ms=%d",
-            req.context_id,
-            req.reference_id,
-            req.service,
-            len(req.uics),
-            req.refresh_rate_ms,
-        )
+        logger.info(kv(
+            "stream_subscribed",
+            context=req.context_id,
+            ref=req.reference_id,
+            service=req.service,
+            uics=len(req.uics),
+            refresh_ms=req.refresh_rate_ms,
+        ))
         return body
 
     def delete_subscriptions(
@@ -188,7 +189,7 @@ class StreamingHub:
             del ctx.subscriptions[ref]
         self.counters["subscriptions_deleted"] += len(doomed)
         if doomed:
-            logger.info("stream_unsubscribed context=%s count=%d", context_id, len(doomed))
+            logger.info(kv("stream_unsubscribed", context=context_id, count=len(doomed)))
         return len(doomed)
 
     # ----- sockets -----
@@ -233,13 +234,13 @@ class StreamingHub:
         conn.start()
         self.counters["connections_opened"] += 1
         plan = ctx.replay_after(message_id)
-        logger.info(
-            "stream_connected context=%s message_id=%s replay=%d too_old=%s",
-            context_id,
-            message_id,
-            len(plan.messages),
-            plan.too_old,
-        )
+        logger.info(kv(
+            "stream_connected",
+            context=context_id,
+            message_id=message_id,
+            replay=len(plan.messages),
+            too_old=plan.too_old,
+        ))
         if plan.messages:
             self.counters["replays"] += 1
             self._send_messages(ctx, plan.messages, now)
@@ -257,14 +258,15 @@ class StreamingHub:
         ctx.connection = None
         if clean:
             del self.contexts[conn.context_id]
-            logger.info(
-                "stream_closed context=%s clean=true removed_subscriptions=%d",
-                conn.context_id,
-                len(ctx.subscriptions),
-            )
+            logger.info(kv(
+                "stream_closed",
+                context=conn.context_id,
+                clean="true",
+                removed_subscriptions=len(ctx.subscriptions),
+            ))
         else:
             ctx.detached_since_real = self.real.monotonic()
-            logger.info("stream_closed context=%s clean=false", conn.context_id)
+            logger.info(kv("stream_closed", context=conn.context_id, clean="false"))
 
     def authorize(self, context_id: str, token: str) -> bool:
         """Re-authorize a live socket with a fresh token (PUT authorize); False if none."""
@@ -272,7 +274,7 @@ class StreamingHub:
         if ctx is None or ctx.connection is None:
             return False
         ctx.connection.token = token
-        logger.info("stream_reauthorized context=%s", context_id)
+        logger.info(kv("stream_reauthorized", context=context_id))
         return True
 
     # ----- emission -----
@@ -312,7 +314,7 @@ class StreamingHub:
             self._tick()
         except Exception:  # a listener must never break the market loop
             self.counters["tick_errors"] += 1
-            logger.exception("stream_tick_failed")
+            logger.exception(kv("stream_tick_failed"))
 
     def _tick(self) -> None:
         now = self.real.monotonic()
@@ -326,12 +328,12 @@ class StreamingHub:
                     payload = self.feed.delta(sub)
                 except SimApiError as exc:
                     sub.disabled_reason = REASON_PERMANENTLY_DISABLED
-                    logger.warning(
-                        "stream_subscription_disabled context=%s ref=%s error=%s",
-                        ctx.context_id,
-                        sub.reference_id,
-                        exc.error_code,
-                    )
+                    logger.warning(kv(
+                        "stream_subscription_disabled",
+                        context=ctx.context_id,
+                        ref=sub.reference_id,
+                        error=exc.error_code,
+                    ))
                     continue
                 if payload is not None:
                     items.append((sub.reference_id, payload))
@@ -368,7 +370,7 @@ class StreamingHub:
             try:
                 self.housekeeping_step()
             except Exception:
-                logger.exception("stream_housekeeping_failed")
+                logger.exception(kv("stream_housekeeping_failed"))
 
     def housekeeping_step(self) -> None:
         """One pass: token expiry (close 1002), heartbeats, connection heartbeats, retention."""
@@ -380,17 +382,17 @@ class StreamingHub:
                 since = ctx.detached_since_real
                 if since is not None and now - since > settings.context_retention_s:
                     del self.contexts[ctx.context_id]
-                    logger.info(
-                        "stream_context_expired context=%s subscriptions=%d",
-                        ctx.context_id,
-                        len(ctx.subscriptions),
-                    )
+                    logger.info(kv(
+                        "stream_context_expired",
+                        context=ctx.context_id,
+                        subscriptions=len(ctx.subscriptions),
+                    ))
                 continue
             if conn.server_closing:
                 continue
             if self.state.auth.validate(conn.token) is None:
                 self.counters["token_expiry_closes"] += 1
-                logger.info("stream_token_expired context=%s close_code=1002", ctx.context_id)
+                logger.info(kv("stream_token_expired", context=ctx.context_id, close_code="1002"))
                 conn.close_after_flush(CLOSE_TOKEN_EXPIRED, "token expired")
                 continue
             if now - ctx.last_heartbeat_real >= settings.heartbeat_interval_s:
@@ -459,7 +461,7 @@ class StreamingHub:
             self.emit(ctx, [(RESET_REF, [payload])], now)
             self.counters["resets"] += 1
             count += 1
-        logger.info("stream_reset_sent contexts=%d targets=%s", count, targets)
+        logger.info(kv("stream_reset_sent", contexts=count, targets=targets))
         return count
 
     def stats(self) -> dict[str, Any]:

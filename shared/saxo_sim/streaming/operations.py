@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from shared.logger_service import kv
 from shared.saxo_sim.streaming.hub import DISCONNECT_REF, RECONNECT_REF, StreamingHub
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def drop_connections(hub: StreamingHub, context_id: str | None = None) -> int:
             ctx.connection = None
             ctx.detached_since_real = now
             dropped += 1
-    logger.info("stream_sockets_dropped count=%d", dropped)
+    logger.info(kv("stream_sockets_dropped", count=dropped))
     return dropped
 
 
@@ -51,7 +52,7 @@ def send_control(
         hub.emit(ctx, [(reference_id, [{"ReferenceId": reference_id}])], now)
         ctx.connection.close_after_flush(1000, reference_id.lstrip("_"))
         count += 1
-    logger.info("stream_control_sent ref=%s count=%d", reference_id, count)
+    logger.info(kv("stream_control_sent", ref=reference_id, count=count))
     return count
 
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
+from shared.logger_service import kv
 from shared.saxo_sim.errors import SimApiError, empty_response, json_response
 from shared.saxo_sim.routes import get_grant, json_body, query_param
 from shared.saxo_sim.streaming.hub import ConnectRejected, StreamingHub
@@ -196,7 +197,7 @@ class StreamingRoutes:
                 if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
                 # Saxo clients must not send data frames; ignore them.
-                logger.debug("stream_client_frame_ignored context=%s type=%s", context_id, msg.type)
+                logger.debug(kv("stream_client_frame_ignored", context=context_id, type=msg.type))
         finally:
             self.hub.detach(conn, clean=clean)
             await conn.stop()
