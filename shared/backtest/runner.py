@@ -4,7 +4,6 @@ bot whose strategy does not exist yet gets `StrategyNotImplemented` with its rea
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ from shared.config.errors import ConfigError
 from shared.config_loader import parse_bot_config
 from shared.event_calendar import EventCalendar
 from shared.market_hours import session
-from shared.runtime.startup import StrategyNotImplemented
+from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_factory
 from shared.strategy_contract import Strategy
 
-BOTS = ("iron_fly_0dte", "delta_neutral", "rolling_put_diagonal")
+BOTS = paths.BOT_NAMES
 
 
 @dataclass(frozen=True)
@@ -68,13 +67,9 @@ def with_overrides(bot: str, text: str, file: Path, overrides: Mapping[str, Any]
 
 def build_strategy(bot: str, config: Any) -> Strategy:
     """The bot's strategy for `config`; StrategyNotImplemented when it does not exist yet."""
-    if bot not in BOTS:
-        raise StrategyNotImplemented(f"unknown bot {bot!r} (bots: {', '.join(BOTS)})")
-    main = importlib.import_module(f"bots.{bot}.main")
-    factory = getattr(main, "strategy_factory", None)
-    if factory is None:
-        raise StrategyNotImplemented(f"the {bot} strategy is not implemented yet")
-    strategy: Strategy = factory(config, EventCalendar())
+    if bot not in paths.BOT_NAMES:
+        raise StrategyNotImplemented(f"unknown bot {bot!r} (bots: {', '.join(paths.BOT_NAMES)})")
+    strategy: Strategy = bot_strategy_factory(bot)(config, EventCalendar())
     return strategy
 
 

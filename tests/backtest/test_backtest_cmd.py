@@ -37,9 +37,9 @@ def test_a_backtest_prints_the_json_report_and_writes_csv_journal_and_chart(
 def test_a_bot_whose_strategy_does_not_exist_yet_exits_2_naming_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["backtest", "delta_neutral", "--from", "2015-01-05", "--to", "2015-01-06"])
+    code = main(["backtest", "rolling_put_diagonal", "--from", "2015-01-05", "--to", "2015-01-06"])
     assert code == 2
-    assert "delta_neutral strategy is not implemented yet" in capsys.readouterr().err
+    assert "rolling_put_diagonal strategy is not implemented yet" in capsys.readouterr().err
 
 
 def test_dates_in_the_wrong_order_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

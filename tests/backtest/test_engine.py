@@ -119,10 +119,10 @@ def test_the_same_seed_gives_the_same_trades_csv_byte_for_byte(history: DailyHis
 
 
 def test_a_bot_without_a_strategy_gets_a_clear_error() -> None:
-    text, file = config_text("delta_neutral", None)
-    config = parse_bot_config("delta_neutral", text, file=file)
-    with pytest.raises(StrategyNotImplemented, match="delta_neutral"):
-        build_strategy("delta_neutral", config)
+    text, file = config_text("rolling_put_diagonal", None)
+    config = parse_bot_config("rolling_put_diagonal", text, file=file)
+    with pytest.raises(StrategyNotImplemented, match="rolling_put_diagonal"):
+        build_strategy("rolling_put_diagonal", config)
 
 
 def test_a_sweep_value_outside_the_config_model_is_refused_naming_the_key() -> None:

@@ -28,7 +28,7 @@ def test_overlay_years_and_events_are_added_and_packaged_ones_kept(tmp_path: Pat
 
     calendar = EventCalendar(overlay_file=overlay_file)
 
-    assert calendar.covered_years("cpi") == frozenset({2025, 2026, 2027})
+    assert {y for y in calendar.covered_years("cpi") if y >= 2025} == {2025, 2026, 2027}
     assert calendar.has_event(date(2027, 1, 13), "cpi")
     assert not calendar.has_event(date(2027, 1, 12), "cpi")  # covered now: no assumed event
     assert calendar.has_event(date(2026, 3, 11), "cpi")  # packaged

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from shared.domain import PutCall, quote_problems
+from shared.domain import PutCall
 from shared.saxo_client.client import SaxoClient
+from shared.strategy.quotes import quote_problems
 from tests.integration.saxo_client.conftest import sim_stats
 
 
@@ -69,7 +70,7 @@ def test_an_at_the_money_option_quote_passes_validation(client: SaxoClient) -> N
 
     quote = client.quote(atm.uic, atm.asset_type)
 
-    assert quote_problems(quote, now=client.clock.now(), max_age_s=30) == ()
+    assert quote_problems(quote, quote.age_seconds(client.clock.now()), 30) == ()
 
 
 def test_vix_comes_from_last_traded_without_bid_or_ask(client: SaxoClient) -> None:
