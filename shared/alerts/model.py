@@ -39,8 +39,10 @@ class Alert:
     """One message for the operator.
 
     `group_key` identifies "the same event": repeats with the same key inside one repeat
-    window are sent once. `source` is the bot or systemd unit it concerns; `occurred_at` is
-    timezone-aware (UTC inside). `title` and `body` are plain text and never hold a secret.
+    window are sent once; with `once`, the key names one event for good (a trade's opening,
+    a day's summary) and a second alert with it is never sent, however late. `source` is the
+    bot or systemd unit it concerns; `occurred_at` is timezone-aware (UTC inside). `title`
+    and `body` are plain text and never hold a secret.
     """
 
     source: str
@@ -50,6 +52,7 @@ class Alert:
     title: str
     body: str
     occurred_at: datetime
+    once: bool = False
 
     def subject(self) -> str:
         """`[CALYPSO iron_fly_0dte] CRITICAL: stuck close` (the message title)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import paths
+from shared.alerts.token_watch import watch_bot_refreshes
 from shared.alerts.worker import build_alerts
 from shared.broker import Broker
 from shared.brokers.dry_run import DryRunBroker
@@ -200,6 +201,9 @@ def _run_locked(
     if loaded is not None:
         mirror = build_mirror(loaded, clock=clock, journal_path=journal_file)
     alerts = build_alerts(config.alerts, bot=bot, clock=clock, journal_path=journal_file)
+    if alerts is not None:  # a failed token refresh alerts from this process too
+        watch_bot_refreshes(client.transport.tokens, alerts, bot=bot, journal_path=journal_file,
+                            clock=clock)  # fmt: skip
     runtime = BotRuntime(
         bot=bot,
         strategy=strategy,
