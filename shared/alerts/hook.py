@@ -108,7 +108,7 @@ class AlertHook:
         """The daily summary of New York date `day` (sent at the day rollover), for a trading
         day only; queued at most once per day (an alert marked `once`), so a restart that
         raises it again sends nothing twice."""
-        if not market_hours.is_trading_day(day):
+        if self.channel is None or not _trading_day(day):
             return
         self.send(journal, "daily_summary", lambda: messages.daily_summary(
             self.bot, journal.daily_pnl(day), state, len(journal.open_trades()),
@@ -120,8 +120,16 @@ class AlertHook:
         """At start: the summary of the day the bot last saved its state (`last_saved`, UTC)
         when that New York day ended while the bot was down, so its day rollover never ran.
         Already queued (the bot stopped just after its rollover): nothing is sent twice."""
-        if last_saved is None:
+        if self.channel is None or last_saved is None:
             return
         day = last_saved.astimezone(market_hours.NY).date()
         if day < now.astimezone(market_hours.NY).date():
             self.day_closed(journal, day, state)
+
+
+def _trading_day(day: date) -> bool:
+    """NYSE trades on `day`; a day of a year the holiday data does not know counts as one."""
+    try:
+        return market_hours.is_trading_day(day)
+    except ValueError:
+        return True
