@@ -9,6 +9,7 @@ from enum import IntEnum
 from typing import Any, Literal
 
 from shared.journal.codec import time_from_text, time_to_text
+from shared.logger_service import redact
 
 SeverityName = Literal["info", "warning", "critical"]
 
@@ -59,15 +60,17 @@ class Alert:
         return f"[CALYPSO {self.source}] {self.severity.name}: {self.title}"
 
     def to_payload(self, destination: str) -> dict[str, Any]:
-        """The outbox payload of this alert bound for `destination` (plain JSON)."""
+        """The outbox payload of this alert bound for `destination` (plain JSON). Title and
+        body pass the log redaction (registered secrets, bearer tokens, JWTs, `password=...`),
+        so text built from a broker's or library's error cannot carry a token to a phone."""
         return {
             "destination": destination,
             "source": self.source,
             "topic": self.topic,
             "group_key": self.group_key,
             "severity": self.severity.label,
-            "title": self.title,
-            "body": self.body,
+            "title": redact(self.title),
+            "body": redact(self.body),
             "occurred_at": time_to_text(self.occurred_at),
         }
 
