@@ -102,7 +102,8 @@ def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int
     stop = StopFlag()
     install_handlers(stop)
     try:
-        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop, loaded=loaded)
+        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop, loaded=loaded,
+                           calendar=calendar)  # fmt: skip
     finally:
         lock.release()
 
@@ -152,7 +153,10 @@ def _run_locked(
     stop: StopFlag,
     *,
     loaded: LoadedConfig | None = None,
+    calendar: EventCalendar | None = None,
 ) -> int:
+    """Build and run the runtime. `calendar` is the strategy's own: the runtime re-reads its
+    operator overlay each trading day, so an import reaches the strategy without a restart."""
     from shared.bot_runtime import BotRuntime
     from shared.saxo_client.client import build_client
     from shared.saxo_client.environments import resolve_sim_url
@@ -214,7 +218,7 @@ def _run_locked(
         loop=config.loop,
         market_data=config.market_data,
         execution=ExecutionSettings.from_section(config.execution),
-        calendar=EventCalendar(),
+        calendar=calendar if calendar is not None else EventCalendar(),
         crash=crash_hook(env),
         stop=stop,
         clock_speed=speed,
