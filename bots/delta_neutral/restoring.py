@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bots.delta_neutral._toolkit_pending import read_book
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle
 from bots.delta_neutral.memory import Memory, safety_event
 from bots.delta_neutral.states import StraddleState, StrangleState
 from shared.domain import Position
+from shared.strategy.recovery import BrokerBook, read_book
 from shared.strategy_contract import Action, Snapshot
 
 
@@ -35,18 +35,24 @@ def restore(
         strangle.load(saved.get("strangle"), StrangleState)
         memory.load(saved.get("memory"))
     book = read_book(positions)
-    straddle.adopt([leg for leg in book.legs if leg.amount > 0])
-    strangle.adopt([leg for leg in book.legs if leg.amount < 0])
+    straddle.adopt([leg for leg in book.legs if leg.amount > 0 and leg.expiry is not None])
+    strangle.adopt([leg for leg in book.legs if leg.amount < 0 and leg.expiry is not None])
     actions: list[Action] = []
     if strangle.held is not None and not strangle.held.complete:
         intent = memory.next_intent("close_naked_short", now)
         actions.append(strangle.close(intent, "naked_short_on_restart", None))
     state = f"straddle:{straddle.state.value}/strangle:{strangle.state.value}"
-    for orphan in book.other:
-        actions.append(
-            safety_event(now, "orphan_position", f"uic {orphan.uic} {orphan.amount}", state)
-        )
+    for orphan in _not_options(book):
+        actions.append(safety_event(now, "orphan_position", orphan, state))
     return actions
+
+
+def _not_options(book: BrokerBook) -> list[str]:
+    """Positions that cannot be a leg of ours: unreadable as options (shares from an
+    assignment, a fractional amount) or without an expiry; never guessed about."""
+    no_expiry = [f"uic {leg.uic} amount {leg.amount} (no expiry)" for leg in book.legs
+                 if leg.expiry is None]
+    return [*book.unreadable, *no_expiry]
 
 
 def check_book(
@@ -67,9 +73,10 @@ def check_book(
             actions.append(safety_event(snap.now, f"{cycle.name}_leg_gone", detail, state))
     in_flight = straddle.intent_id is not None or strangle.intent_id is not None
     ours = frozenset().union(*(c.held.uics for c in (straddle, strangle) if c.held is not None))
-    strays = [f"uic {p.uic} amount {p.amount}" for p in book.other]
+    strays = _not_options(book)
     if not in_flight:
-        strays += [f"uic {leg.uic} amount {leg.amount}" for leg in book.legs if leg.uic not in ours]
+        strays += [f"uic {leg.uic} amount {leg.amount}" for leg in book.legs
+                   if leg.uic not in ours and leg.expiry is not None]
     if strays and "orphan_position" not in memory.decisions_today:
         memory.decisions_today.add("orphan_position")
         actions.append(safety_event(snap.now, "orphan_position", ", ".join(strays), state))

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from bots.delta_neutral import market_view, restoring, rules, selection
-from bots.delta_neutral._toolkit_pending import FlashMonitor
 from bots.delta_neutral.book import Straddle, Strangle
 from bots.delta_neutral.config import BOT_NAME, DeltaNeutralConfig, DeltaNeutralStrategyConfig
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, logger
@@ -27,6 +26,7 @@ from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.market_hours import NY
+from shared.strategy.exits import FlashMonitor
 from shared.strategy_contract import (
     Action,
     DataRequest,
