@@ -148,8 +148,15 @@ class DeltaNeutralStrategy:
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:
         cfg, now, m = self._cfg, snap.now, self._m
-        if self.strangle.held is not None and self.strangle.held.expiry < snap.calendar.day:
-            self.strangle.expire(now)
+        held = self.strangle.held
+        session = market_hours.session(now.astimezone(NY).date())
+        if (
+            held is not None and self.strangle.intent_id is None
+            and rules.shorts_expired(expiry=held.expiry, now=now, session=session)
+        ):
+            realized = self.strangle.expire(now)
+            if realized is not None:
+                m.book(self.strangle.name, realized, G.HOLDING.value)
         actions.extend(restoring.check_book(self.straddle, self.strangle, self._m, snap))
         flash = flash_event(self._flash, cfg, now, spot, self.state_name())
         actions.extend([flash] if flash is not None else [])
@@ -392,3 +399,4 @@ class DeltaNeutralStrategy:
 
     def _safety(self, actions: list[Action], now: datetime, name: str, description: str) -> None:
         actions.append(safety_event(now, name, description, self.state_name()))
+
