@@ -8,7 +8,7 @@ state only contributes the money booked from fills when it names the same contra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle
@@ -55,14 +55,21 @@ def _not_options(book: BrokerBook) -> list[str]:
     return [*book.unreadable, *no_expiry]
 
 
+BOOK_SETTLE = timedelta(seconds=15)  # runtime clock; > the runtime's 5 s re-read of a mismatch
+
+
 def check_book(
     straddle: StraddleLifecycle, strangle: StrangleLifecycle, memory: Memory, snap: Snapshot
 ) -> list[Action]:
     """Legs the broker no longer shows (POS-002/003: early assignment, a manual close) are
     dropped with a safety event (a strangle missing a leg then closes the other); positions
     that are no leg of ours (POS-005: shares from an assignment, a manual trade) raise one
-    safety event a day and are left to the operator."""
+    safety event a day and are left to the operator. Not judged until `BOOK_SETTLE` after this
+    bot's last execution report: the runtime reads positions again after a fill, and a
+    snapshot taken before it would show a fresh leg as missing or a closed one as an orphan."""
     actions: list[Action] = []
+    if memory.book_settles_at is not None and snap.now < memory.book_settles_at:
+        return actions  # the snapshot's positions may predate our last fill or close
     book = read_book(snap.positions)
     present = frozenset(leg.uic for leg in book.legs)
     state = f"straddle:{straddle.state.value}/strangle:{strangle.state.value}"

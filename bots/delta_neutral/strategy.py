@@ -114,6 +114,7 @@ class DeltaNeutralStrategy:
         return actions
 
     def on_execution(self, report: ExecutionReport, now: datetime) -> Sequence[Action]:
+        self._m.book_settles_at = now + restoring.BOOK_SETTLE
         for cycle in (self.straddle, self.strangle):
             if cycle.intent_id != report.intent_id:
                 continue
