@@ -12,12 +12,18 @@ unit test (tests/bots/delta_neutral).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import time as clock_time
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from bots.delta_neutral.states import StraddleState, StrangleState
+from shared.cli.main import main as cli_main
+from shared.journal.codec import cents
 from shared.journal.models import FillSide
 from shared.saxo_sim.rate_limits import openapi_calls
 from tests.scenarios.delta_neutral.harness import (
@@ -25,6 +31,7 @@ from tests.scenarios.delta_neutral.harness import (
     SPY_LEVEL,
     DeltaNeutralBot,
     JournalView,
+    fills_pnl_usd,
     jump,
     read_journal,
     start_bot,
@@ -135,7 +142,8 @@ def test_emergency_move_exits_shorts_first_within_the_rest_budget(
 
 
 def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
-    make_day: Callable[..., Day],
+    make_day: Callable[..., Day], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     day, bot = _opened(make_day)
     straddle = bot.dn.straddle.held
@@ -182,3 +190,21 @@ def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
     assert ledger["rolls"] == 1
     assert "strangle_leg_gone" not in journal.safety_names()
     _books_agree(day, bot, journal)
+    _journal_cli_shows_the_campaign(day, journal, ledger, monkeypatch, capsys)
+
+
+def _journal_cli_shows_the_campaign(day: Day, journal: JournalView, ledger: dict[str, Any],
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`calypso journal delta_neutral --json`: every trade's P&L is its fills x 100 x quantity
+    less commissions, to the cent, and the total is the strategy's campaign result."""
+    monkeypatch.setenv("CALYPSO_HOME", str(day.home))
+    capsys.readouterr()
+    assert cli_main(["journal", "delta_neutral", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    by_id = {t.trade_id: t for t in journal.trades}
+    assert len(shown["trades"]) == len(journal.trades) == 3  # straddle, shorts, rolled shorts
+    for row in shown["trades"]:
+        assert Decimal(str(row["pnl_usd"])) == cents(fills_pnl_usd(by_id[row["trade_id"]]))
+    campaign = Decimal(ledger["straddle_realized_usd"]) + Decimal(ledger["strangle_realized_usd"])
+    assert Decimal(str(shown["totals"]["realized_pnl_usd"])) == cents(campaign)
