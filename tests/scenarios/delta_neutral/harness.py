@@ -11,6 +11,10 @@ America/New_York for the session); timeouts are real seconds.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +28,8 @@ from shared import paths
 from shared.config_loader import load_bot_config
 from shared.journal import Journal
 from shared.journal.models import FillSide, OrderIntent, SafetyEvent, TradeRecord
+from shared.runtime.crash import CRASH_ENV
+from shared.saxo_sim.server import SimServer
 from tests.scenarios.iron_fly.harness import ROOT, Day, InProcessBot, until
 
 BOT = "delta_neutral"
@@ -79,6 +85,44 @@ class DeltaNeutralBot(InProcessBot):
         return self.state() == "straddle:holding/strangle:holding"
 
 
+class DeltaNeutralProcess:
+    """`calypso run delta_neutral --env local` as a real process with the operator config under
+    `home` (CALYPSO_HOME); output to a file there. `crash_at` arms the executor's test crash
+    hook (`shared/runtime/crash.py`: e.g. `close_after_leg:1`)."""
+
+    def __init__(self, server: SimServer, home: Path, crash_at: str | None = None) -> None:
+        self.log = home / f"bot-{time.monotonic_ns()}.log"
+        env = {**os.environ, "CALYPSO_HOME": str(home)}
+        for name in ("CALYPSO_TEST_STRATEGY", CRASH_ENV, "NOTIFY_SOCKET"):
+            env.pop(name, None)
+        if crash_at is not None:
+            env[CRASH_ENV] = crash_at
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "run", BOT, "--env", "local",
+                 "--sim-url", server.base_url],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def wait(self, timeout_s: float) -> int:
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"bot did not exit in {timeout_s}s:\n{self.tail()}") from None
+
+    def stop(self) -> int:
+        """SIGTERM and wait; the exit code."""
+        self.proc.terminate()
+        return self.wait(30)
+
+
 def start_bot(day: Day, **sections: dict[str, Any]) -> DeltaNeutralBot:
     """Write the config (scenario settings + `sections`) and start the bot in-process."""
     bot = DeltaNeutralBot(day.server, day.home, write_config(day.home, **sections))
@@ -109,12 +153,23 @@ class JournalView:
 
 
 def read_journal(home: Path) -> JournalView:
+    """The journal now (fails when it does not exist yet; see `journal_or_none`)."""
     with Journal.open_readonly(paths.journal_path(BOT, home)) as journal:
         rows = journal.outbox_pending(100_000)
         return JournalView(
             trades=journal.trades(), safety=journal.safety_events(), intents=journal.intents(),
             messages=[str(r.payload.get("message")) for r in rows if r.kind == "bot_log"],
         )
+
+
+def journal_or_none(home: Path) -> JournalView | None:
+    """The journal now, or None while the bot has not created it (or is creating it)."""
+    if not paths.journal_path(BOT, home).exists():
+        return None
+    try:
+        return read_journal(home)
+    except Exception:  # the bot may be creating the file right now
+        return None
 
 
 def fills_pnl_usd(trade: TradeRecord) -> Decimal:
