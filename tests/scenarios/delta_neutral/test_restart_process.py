@@ -28,7 +28,7 @@ from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day, until
 
 pytestmark = pytest.mark.e2e
 
-SPEED = 60.0  # a real process needs real seconds to start while the simulator runs
+SPEED = 150.0  # simulated seconds per real second; the bot enters whenever it is up
 START = clock_time(9, 31)
 
 
