@@ -15,6 +15,7 @@ MODULES = {
     "rules": f"{HERE}/test_rules.py",
     "states": f"{HERE}/test_states.py",
     "book": f"{HERE}/test_book.py",
+    "entry_sim": "tests/scenarios/delta_neutral/test_entry_sim.py",
     "mgmt_sim": "tests/scenarios/delta_neutral/test_management_sim.py",
     "restart_sim": "tests/scenarios/delta_neutral/test_restart_process.py",
     "week_sim": "tests/scenarios/delta_neutral/test_week_sim.py",
