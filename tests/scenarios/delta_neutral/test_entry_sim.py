@@ -25,7 +25,7 @@ def test_waits_within_the_fomc_blackout_then_enters_after_the_decision(
     day.pin(SPY, SPY_LEVEL)
     bot = start_bot(day)
     bot.wait_for(lambda s: s.straddle.state is StraddleState.WAITING_ENTRY, "waiting")
-    day.wait_until(day.now() + timedelta(minutes=5))  # more passes: still waiting
+    day.wait_until(day.now() + timedelta(minutes=2))  # more passes: still waiting
     assert bot.dn.straddle.state is StraddleState.WAITING_ENTRY and day.positions() == {}
     waits = [m for m in read_journal(day.home).messages if "straddle_entry_waits" in m]
     assert len(waits) == 1 and "fomc decision 2026-03-18 within 2 days" in waits[0]

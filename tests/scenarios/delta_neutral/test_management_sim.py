@@ -46,11 +46,15 @@ HOLDING_MAX_PER_MIN = 30
 FLAT_MAX_PER_MIN = 10
 
 
-def _opened(make_day: Callable[..., Day], **strategy: object) -> tuple[Day, DeltaNeutralBot]:
-    """A Monday (PLAIN_DAY) with SPY pinned at 600 and the bot holding straddle and strangle."""
+def _opened(
+    make_day: Callable[..., Day], **sections: dict[str, Any]
+) -> tuple[Day, DeltaNeutralBot]:
+    """A Monday (PLAIN_DAY) with SPY pinned at 600 and the bot holding straddle and strangle
+    (`sections`: config sections merged over the scenario's)."""
     day = make_day(day=PLAIN_DAY, start=START, speed=SPEED)
     day.pin(SPY, SPY_LEVEL)
-    bot = start_bot(day, strategy={**NO_FLASH, **strategy})
+    strategy = {**NO_FLASH, **sections.pop("strategy", {})}
+    bot = start_bot(day, strategy=strategy, **sections)
     bot.wait_for(lambda s: bot.holding(), "straddle and strangle held")
     return day, bot
 
@@ -145,7 +149,7 @@ def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
     make_day: Callable[..., Day], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    day, bot = _opened(make_day)
+    day, bot = _opened(make_day, loop={"reconcile_interval_seconds": 60.0})
     straddle = bot.dn.straddle.held
     first = bot.dn.strangle.held
     assert straddle is not None and first is not None
@@ -171,7 +175,7 @@ def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
     bot.wait_for(lambda s: s.straddle.held is None and s.strangle.held is None
                  and day.positions() == {}, "flat at the long exit DTE", timeout_s=60)
     # The journal trade of the expired shorts has no closing fill: the runtime's reconciliation
-    # (every 600 simulated seconds) closes it once the broker shows nothing left.
+    # (every `reconcile_interval_seconds`, 60 here) closes it once the broker shows nothing.
     until(lambda: not [t for t in read_journal(day.home).trades if t.is_open], 30,
           "every journal trade closed")  # fmt: skip
     journal = read_journal(day.home)

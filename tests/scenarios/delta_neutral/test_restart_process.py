@@ -1,8 +1,9 @@
-"""SIGKILL in the middle of a recenter, as real processes: the first `calypso run
-delta_neutral` is killed right after the first leg of its recenter close filled (the executor's
-crash hook `close_after_leg:1`), leaving half a straddle and the shorts. The restarted bot
-rebuilds from the broker and its journal and goes flat (a partial straddle with shorts is
-closed, shorts first: strategies.md 2.3): no orphan leg, no order sent twice, and journal
+"""SIGKILL in the middle of a recenter and of a roll, as real processes: the first `calypso run
+delta_neutral` is killed right after the first leg of its close filled (the executor's crash
+hook `close_after_leg:1`). Mid-recenter it leaves half a straddle and the shorts: the restarted
+bot goes flat (a partial straddle with shorts is closed, shorts first: strategies.md 2.3).
+Mid-roll it leaves the straddle and one old short: the restarted bot buys back that naked short
+and sells next week's strangle. Either way: no orphan leg, no order sent twice, and journal
 trades that equal the broker's account to the cent.
 """
 
@@ -10,21 +11,23 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from datetime import date, timedelta
 from datetime import time as clock_time
-from datetime import timedelta
 
 import pytest
 
+from shared.journal.models import TradeRecord
 from tests.scenarios.delta_neutral.harness import (
     SPY,
     SPY_LEVEL,
     DeltaNeutralProcess,
     fills_pnl_usd,
     journal_or_none,
+    jump,
     read_journal,
     write_config,
 )
-from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day, until
+from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day, at_et, until
 
 pytestmark = pytest.mark.e2e
 
@@ -63,3 +66,51 @@ def test_sigkill_mid_recenter_then_restart_leaves_no_orphan_and_no_duplicate_ord
     assert day.working_orders() == 0
     assert sum(fills_pnl_usd(t) for t in view.trades) == day.cash_change_usd()
     assert "straddle_leg_gone" not in view.safety_names()
+
+
+def test_sigkill_mid_roll_then_restart_leaves_no_orphan_and_no_duplicate_order(
+    make_day: Callable[..., Day],
+) -> None:
+    day = make_day(day=PLAIN_DAY, start=START, speed=SPEED)
+    day.pin(SPY, SPY_LEVEL)
+    first = DeltaNeutralProcess(day.server, day.home, crash_at="close_after_leg:1")
+    until(lambda: _trades(day) == 2, 60, "straddle and strangle filled")
+    shorts = read_journal(day.home).labelled("shorts")[0]
+    expiry = _short_expiry(day, shorts.fills[0].uic)
+    jump(day, at_et(expiry - timedelta(days=1), clock_time(15, 1)))  # the Thursday roll
+    assert first.wait(60) == -signal.SIGKILL, first.tail()
+    held = day.positions()
+    assert sorted(held.values()) == [-1, 1, 1]  # killed after buying back the first short
+    orders_before = day.order_ids()
+
+    second = DeltaNeutralProcess(day.server, day.home)
+    until(lambda: _rolled(day, expiry), 60, "the restarted bot holds next week's shorts")
+    day.wait_until(day.now() + timedelta(minutes=1))  # nothing more is sent
+    assert second.stop() == 0, second.tail()
+
+    view = read_journal(day.home)
+    new_orders = day.order_ids() - orders_before
+    assert len(new_orders) == 3  # the other old short bought back once, two new shorts sold
+    assert day.working_orders() == 0
+    assert sum(fills_pnl_usd(t) for t in view.trades) == day.cash_change_usd()
+    open_trades = [t for t in view.trades if t.is_open]
+    assert _net(open_trades) == {uic: int(a) for uic, a in day.positions().items()}
+
+
+def _short_expiry(day: Day, uic: int) -> date:
+    contract = day.server.call(lambda s: s.catalog.option(uic))
+    return contract.expiry  # type: ignore[no-any-return]
+
+
+def _rolled(day: Day, old_expiry: date) -> bool:
+    shorts = [uic for uic, amount in day.positions().items() if amount < 0]
+    return len(shorts) == 2 and all(_short_expiry(day, uic) > old_expiry for uic in shorts)
+
+
+def _net(trades: list[TradeRecord]) -> dict[int, int]:
+    """Signed contracts per uic the journal's open trades hold."""
+    net: dict[int, int] = {}
+    for trade in trades:
+        for fill in trade.fills:
+            net[fill.uic] = net.get(fill.uic, 0) + fill.signed_quantity
+    return {uic: amount for uic, amount in net.items() if amount != 0}

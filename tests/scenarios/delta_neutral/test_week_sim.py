@@ -24,7 +24,7 @@ from tests.scenarios.iron_fly.harness import PLAIN_DAY, VIX, Day, until
 pytestmark = pytest.mark.e2e
 
 BOT = "delta_neutral"
-SPEED = 60.0  # simulated seconds per real second
+SPEED = 150.0  # simulated seconds per real second
 START = clock_time(9, 31)
 SPY, SPY_LEVEL = "SPY", 600.0
 
