@@ -400,4 +400,3 @@ class DeltaNeutralStrategy:
 
     def _safety(self, actions: list[Action], now: datetime, name: str, description: str) -> None:
         actions.append(safety_event(now, name, description, self.state_name()))
-
