@@ -24,7 +24,7 @@ from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day
 
 SPEED = 300.0
 CONTRACTS = 2
-SHORTS_SPEED = 100.0  # the pass between straddle and strangle lasts 0.3 s real: time to arm
+SHORTS_SPEED = 150.0  # the pass between straddle and strangle lasts 0.2 s real: time to arm
 ONE_OF_TWO = {"amount": 1, "rest_after_seconds": 10**6}  # the rest never fills
 
 
