@@ -78,8 +78,7 @@ class IronFlyStrategy:
         self._cfg = config
         self._order_style = order_style
         self._market = MarketView(config, market_data or MarketDataSection())
-        self._day: date | None = None
-        self._entry, self._position = self._new_day(None)
+        self._start_day(None)
 
     @classmethod
     def from_bot_config(cls, config: IronFlyConfig) -> IronFlyStrategy:
@@ -87,12 +86,12 @@ class IronFlyStrategy:
         return cls(config.strategy, market_data=config.market_data,
                    order_style=OrderStyle(config.execution.order_style))
 
-    def _new_day(self, day: date | None, *,
-                 close_seq: int = 0) -> tuple[EntryLifecycle, PositionLifecycle]:
-        self._day = day
+    def _start_day(self, day: date | None) -> None:
+        """Fresh lifecycles (and flash window) for trading `day` (New York date)."""
+        self._day: date | None = day
         self._market.flash.clear()
-        return (EntryLifecycle(self._cfg, self._market, self._order_style),
-                PositionLifecycle(self._cfg, self._market, day, close_seq=close_seq))
+        self._entry = EntryLifecycle(self._cfg, self._market, self._order_style)
+        self._position = PositionLifecycle(self._cfg, self._market, day)
 
     def _state(self) -> IronFlyState:
         return day_state(self._entry.state, self._position.state)
@@ -192,7 +191,7 @@ class IronFlyStrategy:
         if self._day is not None and self._state() not in FLAT_STATES:
             return False
         logger.info(kv("new_day", from_day=self._day, to=day, state=self._state()))
-        self._entry, self._position = self._new_day(day)
+        self._start_day(day)
         return True
 
     def _close_leftovers(self, snapshot: Snapshot, rec: Recorder) -> None:

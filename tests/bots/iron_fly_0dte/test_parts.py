@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -265,6 +267,13 @@ def test_decimal_text_in_saved_state_must_be_a_number() -> None:
 def test_satisfies_the_strategy_contract() -> None:
     strat: Strategy = strategy()  # mypy checks the Protocol
     assert (strat.bot, strat.state_name(), strat.in_position()) == ("iron_fly_0dte", "idle", False)
+
+
+def test_the_strategy_is_a_coordinator_without_mixins() -> None:
+    # the bot template (docs/ARCHITECTURE.md): strategy.py only coordinates, under 400 lines
+    assert IronFlyStrategy.__bases__ == (object,)
+    source = Path(inspect.getfile(IronFlyStrategy)).read_text()
+    assert len(source.splitlines()) < 400
 
 
 def test_built_from_the_example_config_file() -> None:
