@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bots.iron_fly_0dte.book import Fly, FlyLeg
+from bots.iron_fly_0dte.records import logger
 from shared.domain import Position, PutCall, Side
-from shared.strategy.recovery import BrokerBook, BrokerLeg, still_open
+from shared.logger_service import kv
+from shared.strategy.recovery import BrokerBook, BrokerLeg, read_book, still_open
 
 
 def single_fly(book: BrokerBook) -> Fly | None:
@@ -53,3 +55,12 @@ def holds(fly: Fly, positions: Sequence[Position]) -> bool:
     wanted = {spec.uic: spec.quantity for spec in fly.close_legs()}
     held = {spec.uic: spec.quantity for spec in still_open(fly.close_legs(), positions)}
     return held == wanted
+
+
+def credit_from_broker(fly: Fly, positions: Sequence[Position]) -> None:
+    """Book `fly`'s credit from the broker's average open prices when they are all known
+    (logged); the fill credit is unknown when this is called."""
+    prices = {leg.uic: leg.open_price for leg in read_book(positions).legs
+              if leg.open_price is not None}
+    if fly.set_credit_from_open_prices(prices):
+        logger.warning(kv("credit_from_broker_open_prices", credit_usd=fly.credit_usd))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -24,6 +24,7 @@ from tests.bots.iron_fly_0dte.factory import (
     strategy,
 )
 
+NEXT_DAY = date(2026, 3, 11)
 ENTRY = {"short_call": D("8.70"), "short_put": D("13.70"), "long_call": D("3.80"),
          "long_put": D("6.30")}
 
@@ -160,3 +161,21 @@ def test_unknown_report_is_ignored() -> None:
     before = strat.export_state()
     assert strat.on_execution(ExecutionReport("someone-else", "closed"), at(10, 11)) == []
     assert strat.export_state() == before
+
+
+def test_a_close_stuck_into_the_next_day_is_not_reset_and_keeps_its_intent() -> None:
+    # POS-005: the new day's lifecycles start only once the fly is flat
+    strat, market, _, close = closing()
+    strat.on_execution(ExecutionReport(close.intent_id, "stuck"), at(10, 10, 20))
+    market.day = NEXT_DAY
+    market.spot = D("5000")
+    actions = step(strat, market, at(9, 35, day=NEXT_DAY))
+    assert strat.state_name() == IronFlyState.CLOSE_STUCK
+    (again,) = of_type(actions, ClosePosition)
+    assert again.intent_id == close.intent_id
+    closed = ExecutionReport(close.intent_id, "closed")
+    strat.on_execution(closed, at(9, 35, 5, day=NEXT_DAY))
+    market.positions = []
+    step(strat, market, at(9, 35, 10, day=NEXT_DAY))
+    # flat now: the next decide starts the new day and records its opening range
+    assert strat.state_name() == IronFlyState.OPENING_RANGE

@@ -14,6 +14,8 @@ MODULES = {
     "closing": "tests/bots/iron_fly_0dte/test_closing.py",
     "restore": "tests/bots/iron_fly_0dte/test_restore.py",
     "parts": "tests/bots/iron_fly_0dte/test_parts.py",
+    "compat": "tests/bots/iron_fly_0dte/test_saved_state_compat.py",
+    "hand_over": "tests/bots/iron_fly_0dte/test_hand_over.py",
     "config": "tests/bots/test_iron_fly_0dte_config.py",
     "shared/test_config_loader.py": "tests/shared/test_config_loader.py",
     "shared/test_event_calendar.py": "tests/shared/test_event_calendar.py",

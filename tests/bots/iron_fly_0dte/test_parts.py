@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import deque
+import inspect
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,19 +15,24 @@ from bots.iron_fly_0dte.opening_range import OpeningRange
 from bots.iron_fly_0dte.rules import check_filters
 from bots.iron_fly_0dte.selection import ChainView, FlyPlan, NotReady, plan_fly, round_to_step
 from bots.iron_fly_0dte.states import (
+    ENTRY_TRANSITIONS,
     FLAT_STATES,
     POSITION_STATES,
-    TRANSITIONS,
+    POSITION_TRANSITIONS,
+    EntryState,
+    EntryTrigger,
     IllegalTransition,
     IronFlyState,
-    Trigger,
-    next_state,
+    PositionState,
+    PositionTrigger,
+    day_state,
 )
 from bots.iron_fly_0dte.strategy import IronFlyStrategy
 from shared import paths
 from shared.config_loader import parse_bot_config
 from shared.domain import PutCall, Quote, Side
 from shared.strategy.exits import FlashMonitor
+from shared.strategy.transitions import next_state, reachable
 from shared.strategy_contract import LegFill, OpenPosition, OrderStyle, Strategy
 from tests.bots.iron_fly_0dte.factory import (
     DAY,
@@ -60,27 +66,34 @@ def entry_fills(quantity: int = 1) -> list[LegFill]:
             fill("short_put", "13.70", Side.SELL, quantity)]
 
 
-# ------------------------------------------------------------------ state table
-def test_every_state_is_reachable_from_idle() -> None:
-    seen, todo = {IronFlyState.IDLE}, deque([IronFlyState.IDLE])
-    while todo:
-        state = todo.popleft()
-        for (src, _), dst in TRANSITIONS.items():
-            if src is state and dst not in seen:
-                seen.add(dst)
-                todo.append(dst)
-    assert seen == set(IronFlyState)
+# ------------------------------------------------------------------ state tables
+def test_every_lifecycle_state_is_reachable_from_its_start() -> None:
+    assert reachable(ENTRY_TRANSITIONS, EntryState.IDLE) == set(EntryState)
+    assert reachable(POSITION_TRANSITIONS, PositionState.FLAT) == set(PositionState)
+
+
+def test_every_day_state_is_reachable() -> None:
+    reached = {day_state(entry, position)
+               for entry in reachable(ENTRY_TRANSITIONS, EntryState.IDLE)
+               for position in reachable(POSITION_TRANSITIONS, PositionState.FLAT)}
+    assert reached == set(IronFlyState)
 
 
 def test_a_transition_missing_from_the_table_raises() -> None:
-    with pytest.raises(IllegalTransition, match="no transition from in_position on order_sent"):
-        next_state(IronFlyState.IN_POSITION, Trigger.ORDER_SENT)
+    with pytest.raises(IllegalTransition, match="no transition from entering on order_sent"):
+        next_state(ENTRY_TRANSITIONS, EntryState.ENTERING, EntryTrigger.ORDER_SENT)
+    with pytest.raises(IllegalTransition, match="no transition from in_position on opened"):
+        next_state(POSITION_TRANSITIONS, PositionState.IN_POSITION, PositionTrigger.OPENED)
 
 
 def test_position_states_never_reset_on_a_new_day() -> None:
+    # a new day resets only from FLAT_STATES, so a held or closing fly is never reset
     assert not POSITION_STATES & FLAT_STATES
-    for state in POSITION_STATES:
-        assert (state, Trigger.NEW_DAY) not in TRANSITIONS
+    for position in (PositionState.IN_POSITION, PositionState.CLOSING,
+                     PositionState.CLOSE_STUCK):
+        for entry in EntryState:
+            assert day_state(entry, position) in POSITION_STATES
+    assert day_state(EntryState.ENTERING, PositionState.FLAT) in POSITION_STATES
 
 
 # ------------------------------------------------------------------ money
@@ -254,6 +267,13 @@ def test_decimal_text_in_saved_state_must_be_a_number() -> None:
 def test_satisfies_the_strategy_contract() -> None:
     strat: Strategy = strategy()  # mypy checks the Protocol
     assert (strat.bot, strat.state_name(), strat.in_position()) == ("iron_fly_0dte", "idle", False)
+
+
+def test_the_strategy_is_a_coordinator_without_mixins() -> None:
+    # the bot template (docs/ARCHITECTURE.md): strategy.py only coordinates, under 400 lines
+    assert IronFlyStrategy.__bases__ == (object,)
+    source = Path(inspect.getfile(IronFlyStrategy)).read_text()
+    assert len(source.splitlines()) < 400
 
 
 def test_built_from_the_example_config_file() -> None:
