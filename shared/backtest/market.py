@@ -7,12 +7,17 @@ rules (`InstrumentCatalog`). Intraday VIX is modelled: the previous day's close 
 the underlying (`VIX_ELASTICITY` times its log return since the open), so no decision sees a
 later close. `MarketData` is the market-data half of the Broker port (quotes, VIX, chains);
 orders are filled by `shared.brokers.dry_run.DryRunBroker` over `SlippedMarketData`.
+
+Quotes are cached per instant: the snapshot and the fills of one pass ask the same contracts at
+the same instant, and a quote is a pure function of (contract, instant), so each is priced once
+(inside one pricing batch per instant, which shares the per-expiry work).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
@@ -106,20 +111,27 @@ class MarketData:
 
     simulated = True
 
-    def __init__(self, model: HistoricalModel) -> None:
+    def __init__(self, model: HistoricalModel, *, cache: bool = True) -> None:
         self.model = model
+        self._cache = cache
         self._catalog = InstrumentCatalog(model.seed)
         self._pricing = PricingEngine(cast(MarketModel, model), self._catalog)
         self._day: date | None = None
+        self._priced_at: datetime | None = None  # the instant `_priced` holds quotes for
+        self._priced: dict[tuple[int, str], Quote] = {}
+        self._batch = ExitStack()
+        self._contracts: dict[int, OptionContract] = {}  # uic -> the chain's view of a listing
 
     def new_day(self, day: date, *, keep_listings: bool = False) -> None:
         """Forget yesterday's listings (called before the day's first quote), unless
         `keep_listings` (a position is still held: its contracts must stay quotable)."""
         self._day = day
+        self._forget_instant()
         if keep_listings:
             return
         self._catalog = InstrumentCatalog(self.model.seed)
         self._pricing = PricingEngine(cast(MarketModel, self.model), self._catalog)
+        self._contracts.clear()
 
     def expiry_of(self, uic: int) -> date | None:
         """The expiry of a contract listed (and kept) so far, or None."""
@@ -129,12 +141,35 @@ class MarketData:
     def quotes(self, uics: Sequence[int], asset_type: str) -> dict[int, Quote]:
         now = self.model.now()
         found: dict[int, Quote] = {}
-        with self._pricing.batch(now):
-            for uic in uics:
-                quote = self._quote(uic, asset_type, now)
-                if quote is not None:
-                    found[uic] = quote
+        for uic in uics:
+            quote = self.quote_at(uic, asset_type, now)
+            if quote is not None:
+                found[uic] = quote
         return found
+
+    def is_quotable(self, uic: int) -> bool:
+        """True when `quotes` answers for `uic` (the underlying, VIX or a listed contract),
+        known without pricing it."""
+        return uic in (US500_UIC, VIX_UIC) or self._catalog.option(uic) is not None
+
+    def quote_at(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
+        """The quote of `uic` at `now` (None: not listed), priced once per instant."""
+        if now != self._priced_at:
+            self._forget_instant()
+            self._batch.enter_context(self._pricing.batch(now))
+            self._priced_at = now
+        key = (uic, asset_type)
+        quote = self._priced.get(key)
+        if quote is None:
+            quote = self._quote(uic, asset_type, now)
+            if quote is not None and self._cache:  # None: one listed later is then priced
+                self._priced[key] = quote
+        return quote
+
+    def _forget_instant(self) -> None:
+        self._batch.close()
+        self._priced_at = None
+        self._priced.clear()
 
     def _quote(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
         if uic in (US500_UIC, VIX_UIC):
@@ -166,15 +201,23 @@ class MarketData:
             raise BrokerError(f"the backtest lists no option root {root!r}")
         reference = self.model.spot(US500_UIC, self.model.now())
         listed = self._catalog.contracts(root_id, expiry, reference)
-        contracts = tuple(
-            OptionContract(uic=c.uic, root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,
-                           underlying_uic=c.underlying_uic, expiry=c.expiry, strike=c.strike,
-                           put_call=PutCall(c.put_call.lower()))
-            for c in listed
-        )
+        contracts = tuple(self._contract(root, c) for c in listed)
         return OptionChain(root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,
                            underlying_uic=US500_UIC, contract_size=instruments.CONTRACT_SIZE,
                            expiries=(expiry,), contracts=contracts)  # fmt: skip
+
+    def _contract(self, root: str, listed: instruments.OptionContract) -> OptionContract:
+        """The domain contract of a listed series (made once per listing)."""
+        contract = self._contracts.get(listed.uic)
+        if contract is None:
+            contract = OptionContract(
+                uic=listed.uic, root=root, root_id=listed.root_id,
+                asset_type=OPTION_ASSET_TYPE, underlying_uic=listed.underlying_uic,
+                expiry=listed.expiry, strike=listed.strike,
+                put_call=PutCall(listed.put_call.lower()),
+            )  # fmt: skip
+            self._contracts[listed.uic] = contract
+        return contract
 
     def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
         raise BrokerError("the backtest serves no daily bars yet")

@@ -91,15 +91,17 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
 
 
 def run_backtest(
-    spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None
+    spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None,
+    reference: bool = False,
 ) -> tuple[BacktestEngine, BacktestResult]:
     """Run `spec` over `history`; returns the engine (its journal open: `close()` it) and the
-    result. Raises ConfigError, StrategyNotImplemented."""
+    result. `reference`: the engine without its shortcuts (see `BacktestEngine`). Raises
+    ConfigError, StrategyNotImplemented."""
     config = parse_bot_config(spec.bot, spec.config_text, file=Path(spec.config_file))
     strategy = build_strategy(spec.bot, config)
     engine = BacktestEngine(strategy=strategy, config=config, seed=spec.seed,
                             missing_events=spec.missing_events,
-                            slippage_ticks=spec.slippage_ticks)  # fmt: skip
+                            slippage_ticks=spec.slippage_ticks, reference=reference)  # fmt: skip
     skipped: dict[str, int] = {}
     result = engine.run(market_days(history, spec.seed, spec.start, spec.end, skipped), progress)
     for why, count in skipped.items():
