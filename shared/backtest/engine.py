@@ -29,7 +29,13 @@ from typing import Any
 
 from shared import market_hours
 from shared.backtest.events import BacktestCalendar, MissingEvents
-from shared.backtest.market import HistoricalModel, MarketData, SlippedMarketData
+from shared.backtest.market import (
+    SERVED,
+    BacktestUnsupported,
+    HistoricalModel,
+    MarketData,
+    SlippedMarketData,
+)
 from shared.backtest.paths import TICK_SECONDS, DayTicks
 from shared.backtest.snapshots import LazySnapshotBuilder
 from shared.brokers.dry_run import DryRunBroker
@@ -211,6 +217,12 @@ class BacktestEngine:
         self.executor.step()
         self._deliver()
         request = self.strategy.data_request(now)
+        unserved = self.market.unserved(request)
+        if unserved:
+            raise BacktestUnsupported(
+                f"the backtest cannot serve {self.bot} yet: it asks for {'; '.join(unserved)} "
+                f"(served: {SERVED})"
+            )
         snapshot = self.builder.build(
             request,
             now=now,

@@ -42,10 +42,18 @@ from shared.saxo_sim import instruments
 from shared.saxo_sim.instruments import SPXW_ROOT_ID, US500_UIC, VIX_UIC, InstrumentCatalog
 from shared.saxo_sim.market_model import MarketModel
 from shared.saxo_sim.pricing import PricingEngine
+from shared.strategy_contract import DataRequest
 
 VIX_ELASTICITY = 5.0  # VIX log change per unit of SPX log return (about -5 % per +1 %)
 OPTION_ASSET_TYPE = "StockIndexOption"
 ROOTS = {"SPXW": SPXW_ROOT_ID}
+
+
+class BacktestUnsupported(ValueError):
+    """The strategy asks for market data the backtest does not serve yet; the message names it."""
+
+
+SERVED = "US500.I (uic 4913) and VIX.I (uic 10606) quotes, SPXW option chains and their quotes"
 
 
 class HistoricalModel:
@@ -151,6 +159,15 @@ class MarketData:
         """True when `quotes` answers for `uic` (the underlying, VIX or a listed contract),
         known without pricing it."""
         return uic in (US500_UIC, VIX_UIC) or self._catalog.option(uic) is not None
+
+    def unserved(self, request: DataRequest) -> list[str]:
+        """What `request` asks that this market cannot answer (empty: everything served)."""
+        problems = [f"quotes of uic {ref.uic} ({ref.asset_type})" for ref in request.quotes
+                    if not self.is_quotable(ref.uic)]  # fmt: skip
+        problems += [f"option chains of {w.root}" for w in request.option_windows
+                     if w.root not in ROOTS or w.spot_uic != US500_UIC]  # fmt: skip
+        problems += [f"daily bars of uic {b.uic}" for b in request.daily_bars]
+        return problems
 
     def quote_at(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
         """The quote of `uic` at `now` (None: not listed), priced once per instant."""

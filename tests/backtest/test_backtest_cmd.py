@@ -42,6 +42,16 @@ def test_a_bot_whose_strategy_does_not_exist_yet_exits_2_naming_it(
     assert "rolling_put_diagonal strategy is not implemented yet" in capsys.readouterr().err
 
 
+def test_a_bot_whose_market_the_backtest_cannot_serve_exits_2_naming_what_it_asks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["backtest", "delta_neutral", "--from", "2015-01-05", "--to", "2015-01-06"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot serve delta_neutral yet" in err and "uic 36590" in err
+    assert "Traceback" not in err
+
+
 def test_dates_in_the_wrong_order_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["backtest", "iron_fly_0dte", "--from", "2015-02-01", "--to", "2015-01-01"])
     assert code == 2
