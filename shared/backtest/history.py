@@ -2,8 +2,11 @@
 
 Default: the example data the `arch` package ships (S&P 500 and NASDAQ Composite daily OHLC
 1999-2018, VIX daily close 2014-2018), read from the installed package. `--data DIR` reads the
-user's files instead: `DIR/SPX.csv` with columns `date,open,high,low,close` (index points) and
-optionally `DIR/VIX.csv` with columns `date,close`. Dates are New York trading dates.
+user's files instead: `DIR/SPX.csv` with columns `date,open,high,low,close` (daily bars, index
+points), or `datetime,open,high,low,close` (1-minute bars: `datetime` is the bar's start, ISO,
+New York time when it has no offset; bars outside the NYSE session are ignored, minutes missing
+inside it repeat the previous close), and optionally `DIR/VIX.csv` with columns `date,close`.
+Dates are New York trading dates.
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ import csv
 import gzip
 import importlib.util
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from shared import market_hours
 
 INSTALL_HINT = 'pip install "calypso[backtest]"'
 ARCH_SOURCE = (
@@ -52,6 +60,9 @@ class DailyHistory:
     bars: tuple[DailyBar, ...]
     vix_close: dict[date, float]
     source: str
+    # day -> (minutes, 4) array of real 1-minute (open, high, low, close) from the session open
+    minute_bars: Mapping[date, npt.NDArray[np.float64]] = field(default_factory=dict)
+    filled_minutes: int = 0  # session minutes the 1-minute files lacked (previous close used)
 
     def between(self, start: date, end: date) -> Iterator[DailyBar]:
         """Bars with start <= day <= end, ascending."""
@@ -116,7 +127,14 @@ def load_csv_history(folder: Path) -> DailyHistory:
     """The user's `SPX.csv` (and optional `VIX.csv`) in `folder`; HistoryError names problems."""
     spx = folder / "SPX.csv"
     if not spx.is_file():
-        raise HistoryError(f"{spx}: missing (columns: date,open,high,low,close)")
+        raise HistoryError(f"{spx}: missing (columns: date,open,high,low,close, or datetime,...)")
+    closes = _vix_closes(folder / "VIX.csv")
+    if _header(spx)[:1] == ["datetime"]:
+        minutes, filled = _minute_bars(spx)
+        bars = [_daily_from_minutes(day, rows) for day, rows in sorted(minutes.items())]
+        return DailyHistory(bars=tuple(bars), vix_close=closes, minute_bars=minutes,
+                            filled_minutes=filled,
+                            source=f"user CSV files in {folder} (SPX 1-minute bars)")  # fmt: skip
     bars = []
     for line, row in _rows(spx, ("date", "open", "high", "low", "close")):
         try:
@@ -128,15 +146,67 @@ def load_csv_history(folder: Path) -> DailyHistory:
         except ValueError as exc:
             raise HistoryError(f"{spx}:{line}: {exc}") from None
     bars.sort(key=lambda bar: bar.day)
+    return DailyHistory(bars=tuple(bars), vix_close=closes, source=f"user CSV files in {folder}")
+
+
+def _vix_closes(vix_file: Path) -> dict[date, float]:
     closes: dict[date, float] = {}
-    vix_file = folder / "VIX.csv"
     if vix_file.is_file():
         for line, row in _rows(vix_file, ("date", "close")):
             try:
                 closes[date.fromisoformat(row["date"])] = float(row["close"])
             except ValueError as exc:
                 raise HistoryError(f"{vix_file}:{line}: {exc}") from None
-    return DailyHistory(bars=tuple(bars), vix_close=closes, source=f"user CSV files in {folder}")
+    return closes
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _minute_bars(path: Path) -> tuple[dict[date, npt.NDArray[np.float64]], int]:
+    """Per NYSE session day, a (session minutes, 4) OHLC array; and how many minutes were
+    missing (filled flat at the previous close, or the day's first open before its first bar)."""
+    by_day: dict[date, dict[int, tuple[float, float, float, float]]] = {}
+    for line, row in _rows(path, ("datetime", "open", "high", "low", "close")):
+        try:
+            at = datetime.fromisoformat(row["datetime"])
+            at = at.replace(tzinfo=market_hours.NY) if at.tzinfo is None else at
+            o, h, lo, c = (float(row[key]) for key in ("open", "high", "low", "close"))
+        except ValueError as exc:
+            raise HistoryError(f"{path}:{line}: {exc}") from None
+        if not (0 < lo <= min(o, c) and max(o, c) <= h):
+            raise HistoryError(f"{path}:{line}: {at} has inconsistent OHLC {o}/{h}/{lo}/{c}")
+        day = at.astimezone(market_hours.NY).date()
+        session = market_hours.session(day, "nyse")
+        if session is None or not session.open <= at < session.close:
+            continue  # outside the session: not traded by the bots
+        minute = int((at - session.open).total_seconds() // 60)
+        by_day.setdefault(day, {})[minute] = (o, h, lo, c)
+    days: dict[date, npt.NDArray[np.float64]] = {}
+    filled = 0
+    for day, rows in by_day.items():
+        session = market_hours.session(day, "nyse")
+        assert session is not None
+        count = int((session.close - session.open).total_seconds() // 60)
+        array = np.empty((count, 4))
+        previous = rows[min(rows)][0]
+        for minute in range(count):
+            bar = rows.get(minute)
+            if bar is None:
+                filled += 1
+                bar = (previous, previous, previous, previous)
+            array[minute] = bar
+            previous = bar[3]
+        array.setflags(write=False)
+        days[day] = array
+    return days, filled
+
+
+def _daily_from_minutes(day: date, rows: npt.NDArray[np.float64]) -> DailyBar:
+    return DailyBar(day, float(rows[0, 0]), float(rows[:, 1].max()), float(rows[:, 2].min()),
+                    float(rows[-1, 3]))  # fmt: skip
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:

@@ -15,7 +15,7 @@ from shared import paths
 from shared.backtest.engine import BacktestEngine, BacktestResult, MarketDay, Progress
 from shared.backtest.events import MissingEvents
 from shared.backtest.history import DailyHistory
-from shared.backtest.paths import bridged_day
+from shared.backtest.paths import bridged_day, minute_bar_day
 from shared.config.errors import ConfigError
 from shared.config_loader import parse_bot_config
 from shared.event_calendar import EventCalendar
@@ -75,8 +75,8 @@ def build_strategy(bot: str, config: Any) -> Strategy:
 
 def market_days(history: DailyHistory, seed: int, start: date, end: date,
                 skipped: dict[str, int]) -> Iterator[MarketDay]:  # fmt: skip
-    """The bridged days of `history` in start..end; days without a VIX level are counted in
-    `skipped` (the model prices options off VIX)."""
+    """The days of `history` in start..end (its real 1-minute bars, else the bridge); days
+    without a VIX level are counted in `skipped` (the model prices options off VIX)."""
     for bar in history.between(start, end):
         nyse = session(bar.day, "nyse")
         if nyse is None:
@@ -85,6 +85,10 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
         vix = history.vix_before(bar.day)
         if vix is None:
             skipped["no VIX data"] = skipped.get("no VIX data", 0) + 1
+            continue
+        real = history.minute_bars.get(bar.day)
+        if real is not None:
+            yield MarketDay(minute_bar_day(bar.day, real), vix)
             continue
         minutes = int((nyse.close - nyse.open).total_seconds() // 60)
         yield MarketDay(bridged_day(seed, bar, minutes), vix)
