@@ -29,6 +29,7 @@ from typing import Any
 
 from shared import market_hours
 from shared.backtest.events import BacktestCalendar, MissingEvents
+from shared.backtest.history import DailyBar
 from shared.backtest.market import (
     SERVED,
     BacktestUnsupported,
@@ -70,10 +71,12 @@ _TMPFS = Path("/dev/shm")  # fsyncs of the journal's durable commits cost nothin
 
 @dataclass(frozen=True)
 class MarketDay:
-    """One day to trade: its ticks and the VIX level known at its open."""
+    """One day to trade: its ticks, the VIX level known at its open and the underlying's
+    completed daily bars before it (oldest first; what `daily_bars` requests are served)."""
 
     ticks: DayTicks
     vix_open: float
+    previous: tuple[DailyBar, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ class BacktestEngine:
         self.model.load_day(market_day.ticks, session.open, market_day.vix_open)
         held = self._drop_expired(day)
         self.market.new_day(day, keep_listings=bool(held))
+        self.market.set_previous_bars(market_day.previous)
         at = session.open
         while at < session.close:
             self.clock.set(at)
@@ -226,7 +230,7 @@ class BacktestEngine:
         snapshot = self.builder.build(
             request,
             now=now,
-            positions=self.broker.positions(),
+            positions=self.market.described(self.broker.positions()),
             breaker_allows_entries=self.executor.entry_blocked_reason() is None,
         )
         if now.second % 60:

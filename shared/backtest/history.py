@@ -29,8 +29,8 @@ from shared import market_hours
 INSTALL_HINT = 'pip install "calypso[backtest]"'
 ARCH_SOURCE = (
     "S&P 500 daily OHLC and VIX daily close shipped with the `arch` package "
-    "(example data; SPX itself. SPY = SPX / 10 and QQQ from the NASDAQ Composite, which the "
-    "other bots will need, are not served yet)"
+    "(example data; SPX itself; SPY taken as SPX / 10; QQQ, from the NASDAQ Composite, is not "
+    "served yet)"
 )
 
 
@@ -67,6 +67,11 @@ class DailyHistory:
     def between(self, start: date, end: date) -> Iterator[DailyBar]:
         """Bars with start <= day <= end, ascending."""
         return (bar for bar in self.bars if start <= bar.day <= end)
+
+    def before(self, day: date, count: int) -> tuple[DailyBar, ...]:
+        """The last `count` bars strictly before `day`, ascending."""
+        index = bisect.bisect_left([bar.day for bar in self.bars], day)
+        return self.bars[max(0, index - count) : index]
 
     def vix_before(self, day: date) -> float | None:
         """The last VIX close strictly before `day` (what is known at its open), or None."""

@@ -18,11 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from contextlib import ExitStack
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
 from shared import market_hours
+from shared.backtest.history import DailyBar as HistoryBar
 from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks
 from shared.broker import BrokerError, DailyBar, OrderTicket, PriceFeed, TickCallback
 from shared.domain import (
@@ -39,21 +41,47 @@ from shared.domain import (
 from shared.market_hours import Venue
 from shared.options_math import tick_size
 from shared.saxo_sim import instruments
-from shared.saxo_sim.instruments import SPXW_ROOT_ID, US500_UIC, VIX_UIC, InstrumentCatalog
+from shared.saxo_sim.instruments import (
+    SPXW_ROOT_ID,
+    SPY_ROOT_ID,
+    SPY_UIC,
+    US500_UIC,
+    VIX_UIC,
+    InstrumentCatalog,
+)
 from shared.saxo_sim.market_model import MarketModel
 from shared.saxo_sim.pricing import PricingEngine
 from shared.strategy_contract import DataRequest
 
 VIX_ELASTICITY = 5.0  # VIX log change per unit of SPX log return (about -5 % per +1 %)
-OPTION_ASSET_TYPE = "StockIndexOption"
-ROOTS = {"SPXW": SPXW_ROOT_ID}
+SPY_PER_SPX = 0.1  # SPY is taken as the S&P 500 / 10 (the report says so)
+
+
+@dataclass(frozen=True)
+class ServedRoot:
+    """An option root the backtest lists: its id, underlying and Saxo asset type."""
+
+    root_id: int
+    underlying_uic: int
+    asset_type: str
+
+
+ROOTS = {
+    "SPXW": ServedRoot(SPXW_ROOT_ID, US500_UIC, "StockIndexOption"),
+    "SPY": ServedRoot(SPY_ROOT_ID, SPY_UIC, "StockOption"),
+}
+UNDERLYINGS = (US500_UIC, SPY_UIC, VIX_UIC)
+_NO_ROOT = ServedRoot(0, 0, "")
 
 
 class BacktestUnsupported(ValueError):
     """The strategy asks for market data the backtest does not serve yet; the message names it."""
 
 
-SERVED = "US500.I (uic 4913) and VIX.I (uic 10606) quotes, SPXW option chains and their quotes"
+SERVED = (
+    "quotes of US500.I (uic 4913), SPY (uic 36590: SPX / 10) and VIX.I (uic 10606), their daily "
+    "bars, SPXW and SPY option chains and their quotes"
+)
 
 
 class HistoricalModel:
@@ -78,9 +106,12 @@ class HistoricalModel:
     def spot(self, uic: int, at: datetime | None = None) -> float:
         if uic == VIX_UIC:
             return self.vix(at)
+        level = self._level(self.now() if at is None else at)
+        if uic == SPY_UIC:
+            return level * SPY_PER_SPX
         if uic != US500_UIC:
             raise ValueError(f"the backtest market has no uic {uic}")
-        return self._level(self.now() if at is None else at)
+        return level
 
     def vix(self, at: datetime | None = None) -> float:
         ticks = self._require()
@@ -88,7 +119,8 @@ class HistoricalModel:
         return self._vix_open * math.exp(-VIX_ELASTICITY * math.log(level / ticks.prices[0, 0]))
 
     def market_open(self, uic: int, at: datetime | None = None) -> bool:
-        return market_hours.is_market_open(self.now() if at is None else at, "index_options")
+        venue: Venue = "nyse" if uic == SPY_UIC else "index_options"
+        return market_hours.is_market_open(self.now() if at is None else at, venue)
 
     def effective_time(self, at: datetime, venue: Venue) -> datetime:
         session = market_hours.session(at.astimezone(market_hours.NY).date(), venue)
@@ -129,6 +161,7 @@ class MarketData:
         self._priced: dict[tuple[int, str], Quote] = {}
         self._batch = ExitStack()
         self._contracts: dict[int, OptionContract] = {}  # uic -> the chain's view of a listing
+        self._previous: tuple[HistoryBar, ...] = ()
 
     def new_day(self, day: date, *, keep_listings: bool = False) -> None:
         """Forget yesterday's listings (called before the day's first quote), unless
@@ -140,6 +173,27 @@ class MarketData:
         self._catalog = InstrumentCatalog(self.model.seed)
         self._pricing = PricingEngine(cast(MarketModel, self.model), self._catalog)
         self._contracts.clear()
+
+    def described(self, positions: Sequence[Position]) -> list[Position]:
+        """`positions` with each listed option's strike, expiry and put/call filled in, as
+        Saxo's positions carry them (the dry-run broker keeps only uic and amount)."""
+        described = []
+        for position in positions:
+            contract = self._catalog.option(position.uic)
+            if contract is not None and position.strike is None:
+                position = replace(position, strike=contract.strike, expiry=contract.expiry,
+                                   put_call=PutCall(contract.put_call.lower()))  # fmt: skip
+            described.append(position)
+        return described
+
+    def contract_of(self, uic: int) -> instruments.OptionContract | None:
+        """The listed (and kept) series of `uic`, or None."""
+        return self._catalog.option(uic)
+
+    def root_of(self, uic: int) -> str:
+        """The root symbol of a listed contract (SPXW when unknown)."""
+        contract = self._catalog.option(uic)
+        return "SPXW" if contract is None else contract.root
 
     def expiry_of(self, uic: int) -> date | None:
         """The expiry of a contract listed (and kept) so far, or None."""
@@ -158,15 +212,18 @@ class MarketData:
     def is_quotable(self, uic: int) -> bool:
         """True when `quotes` answers for `uic` (the underlying, VIX or a listed contract),
         known without pricing it."""
-        return uic in (US500_UIC, VIX_UIC) or self._catalog.option(uic) is not None
+        return uic in UNDERLYINGS or self._catalog.option(uic) is not None
 
     def unserved(self, request: DataRequest) -> list[str]:
         """What `request` asks that this market cannot answer (empty: everything served)."""
         problems = [f"quotes of uic {ref.uic} ({ref.asset_type})" for ref in request.quotes
-                    if not self.is_quotable(ref.uic)]  # fmt: skip
-        problems += [f"option chains of {w.root}" for w in request.option_windows
-                     if w.root not in ROOTS or w.spot_uic != US500_UIC]  # fmt: skip
-        problems += [f"daily bars of uic {b.uic}" for b in request.daily_bars]
+                    if not ref.asset_type.endswith("Option") and not self.is_quotable(ref.uic)]
+        # an option not listed (e.g. expired) is served as no quote, as a broker answers it
+        problems += [f"option chains of {w.root} around uic {w.spot_uic}"
+                     for w in request.option_windows
+                     if ROOTS.get(w.root, _NO_ROOT).underlying_uic != w.spot_uic]  # fmt: skip
+        problems += [f"daily bars of uic {b.uic}" for b in request.daily_bars
+                     if b.uic not in (US500_UIC, SPY_UIC)]  # fmt: skip
         return problems
 
     def quote_at(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
@@ -189,7 +246,7 @@ class MarketData:
         self._priced.clear()
 
     def _quote(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
-        if uic in (US500_UIC, VIX_UIC):
+        if uic in UNDERLYINGS:
             q = self._pricing.underlying_quote(uic, now)
         else:
             contract = self._catalog.option(uic)
@@ -213,14 +270,16 @@ class MarketData:
         return None
 
     def chain(self, root: str, expiry: date) -> OptionChain:
-        root_id = ROOTS.get(root)
-        if root_id is None:
+        served = ROOTS.get(root)
+        if served is None:
             raise BrokerError(f"the backtest lists no option root {root!r}")
-        reference = self.model.spot(US500_UIC, self.model.now())
+        root_id = served.root_id
+        reference = self.model.spot(served.underlying_uic, self.model.now())
         listed = self._catalog.contracts(root_id, expiry, reference)
         contracts = tuple(self._contract(root, c) for c in listed)
-        return OptionChain(root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,
-                           underlying_uic=US500_UIC, contract_size=instruments.CONTRACT_SIZE,
+        return OptionChain(root=root, root_id=root_id, asset_type=served.asset_type,
+                           underlying_uic=served.underlying_uic,
+                           contract_size=instruments.CONTRACT_SIZE,
                            expiries=(expiry,), contracts=contracts)  # fmt: skip
 
     def _contract(self, root: str, listed: instruments.OptionContract) -> OptionContract:
@@ -229,15 +288,33 @@ class MarketData:
         if contract is None:
             contract = OptionContract(
                 uic=listed.uic, root=root, root_id=listed.root_id,
-                asset_type=OPTION_ASSET_TYPE, underlying_uic=listed.underlying_uic,
+                asset_type=ROOTS[root].asset_type, underlying_uic=listed.underlying_uic,
                 expiry=listed.expiry, strike=listed.strike,
                 put_call=PutCall(listed.put_call.lower()),
             )  # fmt: skip
             self._contracts[listed.uic] = contract
         return contract
 
+    def set_previous_bars(self, bars: Sequence[HistoryBar]) -> None:
+        """The underlying's completed daily bars before today (oldest first), for `daily_bars`."""
+        self._previous = tuple(bars)
+
     def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
-        raise BrokerError("the backtest serves no daily bars yet")
+        """Up to `count` completed daily bars before today, oldest first (SPY: SPX / 10);
+        `time` is each session's open (UTC)."""
+        if uic not in (US500_UIC, SPY_UIC):
+            raise BrokerError(f"the backtest serves no daily bars of uic {uic}")
+        scale = SPY_PER_SPX if uic == SPY_UIC else 1.0
+        rows = []
+        for bar in self._previous[-count:] if count > 0 else ():
+            session = market_hours.session(bar.day, "nyse")
+            if session is None:
+                continue
+            rows.append(DailyBar(session.open.astimezone(UTC), *(
+                Decimal(repr(round(price * scale, 2)))
+                for price in (bar.open, bar.high, bar.low, bar.close)
+            )))  # fmt: skip
+        return tuple(rows)
 
     def open_price_feed(self, on_tick: TickCallback) -> PriceFeed | None:
         return None
@@ -280,11 +357,12 @@ class SlippedMarketData(MarketData):
         return {uic: self._slipped(q) for uic, q in quotes.items()}
 
     def _slipped(self, quote: Quote) -> Quote:
+        root = self._market.root_of(quote.uic)
         bid, ask = quote.bid, quote.ask
         if bid is not None and bid > 0:
-            bid = max(Decimal(0), bid - self._ticks * tick_size("SPXW", float(bid)))
+            bid = max(Decimal(0), bid - self._ticks * tick_size(root, float(bid)))
         if ask is not None:
-            ask = ask + self._ticks * tick_size("SPXW", float(ask))
+            ask = ask + self._ticks * tick_size(root, float(ask))
         return Quote(uic=quote.uic, asset_type=quote.asset_type, bid=bid, ask=ask, mid=quote.mid,
                      last=quote.last, updated_at=quote.updated_at, bid_size=quote.bid_size,
                      ask_size=quote.ask_size, market_open=quote.market_open)  # fmt: skip

@@ -5,6 +5,7 @@ bot whose strategy does not exist yet gets `StrategyNotImplemented` with its rea
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from typing import Any
 from shared import paths
 from shared.backtest.engine import BacktestEngine, BacktestResult, MarketDay, Progress
 from shared.backtest.events import MissingEvents
-from shared.backtest.history import DailyHistory
+from shared.backtest.history import DailyBar, DailyHistory
 from shared.backtest.paths import bridged_day, minute_bar_day
 from shared.config.errors import ConfigError
 from shared.config_loader import parse_bot_config
@@ -24,6 +25,7 @@ from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_
 from shared.strategy_contract import Strategy
 
 BOTS = paths.BOT_NAMES
+PREVIOUS_BARS = 5  # completed daily bars kept for a strategy's `daily_bars` requests
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,10 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
                 skipped: dict[str, int]) -> Iterator[MarketDay]:  # fmt: skip
     """The days of `history` in start..end (its real 1-minute bars, else the bridge); days
     without a VIX level are counted in `skipped` (the model prices options off VIX)."""
+    previous: deque[DailyBar] = deque(history.before(start, PREVIOUS_BARS), PREVIOUS_BARS)
     for bar in history.between(start, end):
+        before = tuple(previous)
+        previous.append(bar)
         nyse = session(bar.day, "nyse")
         if nyse is None:
             skipped["not a trading day"] = skipped.get("not a trading day", 0) + 1
@@ -88,10 +93,10 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
             continue
         real = history.minute_bars.get(bar.day)
         if real is not None:
-            yield MarketDay(minute_bar_day(bar.day, real), vix)
+            yield MarketDay(minute_bar_day(bar.day, real), vix, before)
             continue
         minutes = int((nyse.close - nyse.open).total_seconds() // 60)
-        yield MarketDay(bridged_day(seed, bar, minutes), vix)
+        yield MarketDay(bridged_day(seed, bar, minutes), vix, before)
 
 
 def run_backtest(
