@@ -5,8 +5,10 @@ at an instant, session state), from one day's ticks; options are then priced by 
 Black-Scholes on its VIX-tied surface with its spreads and tick sizes, and listed by its listing
 rules (`InstrumentCatalog`). Intraday VIX is modelled: the previous day's close moved against
 the underlying (`VIX_ELASTICITY` times its log return since the open), so no decision sees a
-later close. `MarketData` is the market-data half of the Broker port (quotes, VIX, chains);
-orders are filled by `shared.brokers.dry_run.DryRunBroker` over `SlippedMarketData`.
+later close. SPY is SPX / 10 (`SPY_PER_SPX`), with SPY options listed by the same rules.
+`MarketData` is the market-data half of the Broker port (quotes, VIX, chains, the previous
+days' bars); orders are filled by `shared.brokers.dry_run.DryRunBroker` over
+`SlippedMarketData`. What it cannot serve (`unserved`) stops a run with `BacktestUnsupported`.
 
 Quotes are cached per instant: the snapshot and the fills of one pass ask the same contracts at
 the same instant, and a quote is a pure function of (contract, instant), so each is priced once
@@ -85,8 +87,8 @@ SERVED = (
 
 
 class HistoricalModel:
-    """Levels of US500.I and VIX at any instant of the loaded day (the last tick at or before
-    it; the open before the session, the close after it). Times tz-aware."""
+    """Levels of US500.I, SPY and VIX at any instant of the loaded day (the last tick at or
+    before it; the open before the session, the close after it). Times tz-aware."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
