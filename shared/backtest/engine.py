@@ -71,12 +71,15 @@ _TMPFS = Path("/dev/shm")  # fsyncs of the journal's durable commits cost nothin
 
 @dataclass(frozen=True)
 class MarketDay:
-    """One day to trade: its ticks, the VIX level known at its open and the underlying's
-    completed daily bars before it (oldest first; what `daily_bars` requests are served)."""
+    """One day to trade: the S&P 500's ticks, the VIX level known at its open, the S&P 500's
+    completed daily bars before it (oldest first; what `daily_bars` requests are served), and
+    the same two for the NASDAQ Composite when the history has it."""
 
     ticks: DayTicks
     vix_open: float
     previous: tuple[DailyBar, ...] = ()
+    nasdaq: DayTicks | None = None  # the NASDAQ Composite's ticks (QQQ), when there are
+    nasdaq_previous: tuple[DailyBar, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,10 +179,11 @@ class BacktestEngine:
             self._skip("not a trading day")
             return
         self.days += 1
-        self.model.load_day(market_day.ticks, session.open, market_day.vix_open)
+        self.model.load_day(market_day.ticks, session.open, market_day.vix_open,
+                            market_day.nasdaq)  # fmt: skip
         held = self._drop_expired(day)
         self.market.new_day(day, keep_listings=bool(held))
-        self.market.set_previous_bars(market_day.previous)
+        self.market.set_previous_bars(market_day.previous, market_day.nasdaq_previous)
         at = session.open
         while at < session.close:
             self.clock.set(at)

@@ -44,6 +44,8 @@ from shared.market_hours import Venue
 from shared.options_math import tick_size
 from shared.saxo_sim import instruments
 from shared.saxo_sim.instruments import (
+    QQQ_ROOT_ID,
+    QQQ_UIC,
     SPXW_ROOT_ID,
     SPY_ROOT_ID,
     SPY_UIC,
@@ -57,6 +59,9 @@ from shared.strategy_contract import DataRequest
 
 VIX_ELASTICITY = 5.0  # VIX log change per unit of SPX log return (about -5 % per +1 %)
 SPY_PER_SPX = 0.1  # SPY is taken as the S&P 500 / 10 (the report says so)
+# QQQ is taken as the NASDAQ Composite times the ratio of their 2018-12-31 closes (154.26 /
+# 6635.28): an approximation (QQQ tracks the NASDAQ-100), stated in the report.
+QQQ_PER_COMPOSITE = 0.02325
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,10 @@ class ServedRoot:
 ROOTS = {
     "SPXW": ServedRoot(SPXW_ROOT_ID, US500_UIC, "StockIndexOption"),
     "SPY": ServedRoot(SPY_ROOT_ID, SPY_UIC, "StockOption"),
+    "QQQ": ServedRoot(QQQ_ROOT_ID, QQQ_UIC, "StockOption"),
 }
-UNDERLYINGS = (US500_UIC, SPY_UIC, VIX_UIC)
+UNDERLYINGS = (US500_UIC, SPY_UIC, VIX_UIC)  # QQQ too on days with NASDAQ data
+STOCK_VENUE_UICS = (SPY_UIC, QQQ_UIC)  # quoted on NYSE hours
 _NO_ROOT = ServedRoot(0, 0, "")
 
 
@@ -81,8 +88,9 @@ class BacktestUnsupported(ValueError):
 
 
 SERVED = (
-    "quotes of US500.I (uic 4913), SPY (uic 36590: SPX / 10) and VIX.I (uic 10606), their daily "
-    "bars, SPXW and SPY option chains and their quotes"
+    "quotes of US500.I (uic 4913), SPY (uic 36590: SPX / 10), QQQ (uic 4328771: from the NASDAQ "
+    "Composite, on days the history has it) and VIX.I (uic 10606), their daily bars, SPXW, SPY "
+    "and QQQ option chains and their quotes"
 )
 
 
@@ -94,11 +102,19 @@ class HistoricalModel:
         self.seed = seed
         self.now_at: datetime | None = None
         self._ticks: DayTicks | None = None
+        self._nasdaq: DayTicks | None = None
         self._open: datetime | None = None
         self._vix_open = 0.0
 
-    def load_day(self, ticks: DayTicks, session_open: datetime, vix_open: float) -> None:
+    def load_day(self, ticks: DayTicks, session_open: datetime, vix_open: float,
+                 nasdaq: DayTicks | None = None) -> None:  # fmt: skip
         self._ticks, self._open, self._vix_open = ticks, session_open, vix_open
+        self._nasdaq = nasdaq
+
+    @property
+    def has_nasdaq(self) -> bool:
+        """True when the loaded day has NASDAQ Composite ticks (QQQ is served)."""
+        return self._nasdaq is not None
 
     def now(self) -> datetime:
         if self.now_at is None:
@@ -108,6 +124,8 @@ class HistoricalModel:
     def spot(self, uic: int, at: datetime | None = None) -> float:
         if uic == VIX_UIC:
             return self.vix(at)
+        if uic == QQQ_UIC and self._nasdaq is not None:
+            return self._level(self.now() if at is None else at, self._nasdaq) * QQQ_PER_COMPOSITE
         level = self._level(self.now() if at is None else at)
         if uic == SPY_UIC:
             return level * SPY_PER_SPX
@@ -121,7 +139,7 @@ class HistoricalModel:
         return self._vix_open * math.exp(-VIX_ELASTICITY * math.log(level / ticks.prices[0, 0]))
 
     def market_open(self, uic: int, at: datetime | None = None) -> bool:
-        venue: Venue = "nyse" if uic == SPY_UIC else "index_options"
+        venue: Venue = "nyse" if uic in STOCK_VENUE_UICS else "index_options"
         return market_hours.is_market_open(self.now() if at is None else at, venue)
 
     def effective_time(self, at: datetime, venue: Venue) -> datetime:
@@ -130,8 +148,8 @@ class HistoricalModel:
             return at  # the loaded day's open level stands for it
         return min(at, session.close)
 
-    def _level(self, at: datetime) -> float:
-        ticks = self._require()
+    def _level(self, at: datetime, series: DayTicks | None = None) -> float:
+        ticks = self._require() if series is None else series
         assert self._open is not None
         seconds = (at - self._open).total_seconds()
         if seconds < 0:
@@ -164,6 +182,7 @@ class MarketData:
         self._batch = ExitStack()
         self._contracts: dict[int, OptionContract] = {}  # uic -> the chain's view of a listing
         self._previous: tuple[HistoryBar, ...] = ()
+        self._nasdaq_previous: tuple[HistoryBar, ...] = ()
 
     def new_day(self, day: date, *, keep_listings: bool = False) -> None:
         """Forget yesterday's listings (called before the day's first quote), unless
@@ -214,6 +233,8 @@ class MarketData:
     def is_quotable(self, uic: int) -> bool:
         """True when `quotes` answers for `uic` (the underlying, VIX or a listed contract),
         known without pricing it."""
+        if uic == QQQ_UIC:
+            return self.model.has_nasdaq
         return uic in UNDERLYINGS or self._catalog.option(uic) is not None
 
     def unserved(self, request: DataRequest) -> list[str]:
@@ -225,7 +246,7 @@ class MarketData:
                      for w in request.option_windows
                      if ROOTS.get(w.root, _NO_ROOT).underlying_uic != w.spot_uic]  # fmt: skip
         problems += [f"daily bars of uic {b.uic}" for b in request.daily_bars
-                     if b.uic not in (US500_UIC, SPY_UIC)]  # fmt: skip
+                     if b.uic not in (US500_UIC, SPY_UIC, QQQ_UIC)]  # fmt: skip
         return problems
 
     def quote_at(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
@@ -248,7 +269,7 @@ class MarketData:
         self._priced.clear()
 
     def _quote(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
-        if uic in UNDERLYINGS:
+        if uic in UNDERLYINGS or uic == QQQ_UIC:
             q = self._pricing.underlying_quote(uic, now)
         else:
             contract = self._catalog.option(uic)
@@ -297,18 +318,23 @@ class MarketData:
             self._contracts[listed.uic] = contract
         return contract
 
-    def set_previous_bars(self, bars: Sequence[HistoryBar]) -> None:
-        """The underlying's completed daily bars before today (oldest first), for `daily_bars`."""
+    def set_previous_bars(
+        self, bars: Sequence[HistoryBar], nasdaq: Sequence[HistoryBar] = ()
+    ) -> None:
+        """The S&P 500's and the NASDAQ Composite's completed daily bars before today (oldest
+        first), for `daily_bars`."""
         self._previous = tuple(bars)
+        self._nasdaq_previous = tuple(nasdaq)
 
     def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
-        """Up to `count` completed daily bars before today, oldest first (SPY: SPX / 10);
-        `time` is each session's open (UTC)."""
-        if uic not in (US500_UIC, SPY_UIC):
+        """Up to `count` completed daily bars before today, oldest first (SPY: SPX / 10, QQQ:
+        the NASDAQ Composite scaled); `time` is each session's open (UTC)."""
+        if uic not in (US500_UIC, SPY_UIC, QQQ_UIC):
             raise BrokerError(f"the backtest serves no daily bars of uic {uic}")
-        scale = SPY_PER_SPX if uic == SPY_UIC else 1.0
+        scale = {SPY_UIC: SPY_PER_SPX, QQQ_UIC: QQQ_PER_COMPOSITE}.get(uic, 1.0)
+        source = self._nasdaq_previous if uic == QQQ_UIC else self._previous
         rows = []
-        for bar in self._previous[-count:] if count > 0 else ():
+        for bar in source[-count:] if count > 0 else ():
             session = market_hours.session(bar.day, "nyse")
             if session is None:
                 continue

@@ -48,11 +48,15 @@ def minute_variances(minutes: int) -> FloatArray:
     return np.asarray(per_second.reshape(minutes, 60).sum(axis=1), dtype=np.float64)
 
 
-def bridged_day(seed: int, bar: DailyBar, minutes: int) -> DayTicks:
-    """The day's 1-minute ticks through `bar`'s open, high, low and close (see module doc)."""
+SPX_STREAM, NASDAQ_STREAM = 15, 16  # random streams of the two indices' bridges
+
+
+def bridged_day(seed: int, bar: DailyBar, minutes: int, stream: int = SPX_STREAM) -> DayTicks:
+    """The day's 1-minute ticks through `bar`'s open, high, low and close (see module doc);
+    `stream` keeps each index's path its own for one seed."""
     if minutes < 3:
         raise ValueError(f"a session needs at least 3 minutes, got {minutes}")
-    rng = np.random.default_rng([seed, bar.day.toordinal(), 15])
+    rng = np.random.default_rng([seed, bar.day.toordinal(), stream])
     variances = minute_variances(minutes)
     z = rng.standard_normal(minutes)
     day_sd = max(math.log(bar.high / bar.low), 1e-6) / 2.0

@@ -16,7 +16,13 @@ from shared import paths
 from shared.backtest.engine import BacktestEngine, BacktestResult, MarketDay, Progress
 from shared.backtest.events import MissingEvents
 from shared.backtest.history import DailyBar, DailyHistory
-from shared.backtest.paths import bridged_day, minute_bar_day
+from shared.backtest.paths import (
+    NASDAQ_STREAM,
+    SPX_STREAM,
+    DayTicks,
+    bridged_day,
+    minute_bar_day,
+)
 from shared.config.errors import ConfigError
 from shared.config_loader import parse_bot_config
 from shared.event_calendar import EventCalendar
@@ -80,9 +86,13 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
     """The days of `history` in start..end (its real 1-minute bars, else the bridge); days
     without a VIX level are counted in `skipped` (the model prices options off VIX)."""
     previous: deque[DailyBar] = deque(history.before(start, PREVIOUS_BARS), PREVIOUS_BARS)
+    nasdaq_previous = deque(history.nasdaq_before(start, PREVIOUS_BARS), PREVIOUS_BARS)
     for bar in history.between(start, end):
-        before = tuple(previous)
+        before, nasdaq_before = tuple(previous), tuple(nasdaq_previous)
         previous.append(bar)
+        nasdaq_bar = history.nasdaq_on(bar.day)
+        if nasdaq_bar is not None:
+            nasdaq_previous.append(nasdaq_bar)
         nyse = session(bar.day, "nyse")
         if nyse is None:
             skipped["not a trading day"] = skipped.get("not a trading day", 0) + 1
@@ -91,12 +101,20 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
         if vix is None:
             skipped["no VIX data"] = skipped.get("no VIX data", 0) + 1
             continue
-        real = history.minute_bars.get(bar.day)
-        if real is not None:
-            yield MarketDay(minute_bar_day(bar.day, real), vix, before)
-            continue
         minutes = int((nyse.close - nyse.open).total_seconds() // 60)
-        yield MarketDay(bridged_day(seed, bar, minutes), vix, before)
+        spx = _day_ticks(seed, bar, history.minute_bars, minutes, SPX_STREAM)
+        nasdaq = None if nasdaq_bar is None else _day_ticks(
+            seed, nasdaq_bar, history.nasdaq_minute_bars, minutes, NASDAQ_STREAM)  # fmt: skip
+        yield MarketDay(spx, vix, before, nasdaq, nasdaq_before)
+
+
+def _day_ticks(seed: int, bar: DailyBar, real: Mapping[date, Any], minutes: int,
+               stream: int) -> DayTicks:  # fmt: skip
+    """The day's real 1-minute bars when there are, else the seeded bridge through `bar`."""
+    bars = real.get(bar.day)
+    if bars is not None:
+        return minute_bar_day(bar.day, bars)
+    return bridged_day(seed, bar, minutes, stream)
 
 
 def run_backtest(

@@ -47,7 +47,8 @@ def test_a_bot_whose_market_the_backtest_cannot_serve_exits_2_naming_what_it_ask
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = json.loads(paths.bot_example_config_path("delta_neutral").read_text())
-    config["strategy"]["instruments"]["underlying_uic"] = 4328771  # QQQ: not served yet
+    # QQQ as the underlying of a strategy whose root is SPY: SPY chains around QQQ are not served
+    config["strategy"]["instruments"]["underlying_uic"] = 4328771
     file = tmp_path / "qqq.json"
     file.write_text(json.dumps(config))
     code = main(["backtest", "delta_neutral", "--from", "2015-01-05", "--to", "2015-01-06",
