@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import resource
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +36,13 @@ def _rss_mb() -> float:
     with open("/proc/self/statm", encoding="ascii") as handle:
         pages = int(handle.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished children (the pool)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)  # fmt: skip
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _machine() -> str:
@@ -91,11 +99,15 @@ def sweep_bench(start: date, end: date, write: bool) -> None:
     base = BacktestSpec(BOT, text, str(file), start, end, seed=1)
     specs = sweep.expand(base, sweep.parse_grid(GRID))
     times: dict[int, float] = {}
+    cpu: dict[int, float] = {}
+    load: dict[int, float] = {}
     tables = {}
     for workers in (1, 2):
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _cpu_s()
         tables[workers] = sweep.run_local(specs, None, workers)
         times[workers] = time.perf_counter() - started
+        cpu[workers] = _cpu_s() - cpu_before
+        load[workers] = os.getloadavg()[0]
     ratio = times[2] / times[1]
     verdict = "meets" if ratio <= TARGET_SWEEP_RATIO else "MISSES"
     body = f"""## Backtest: 3 x 3 sweep, 1 worker vs 2
@@ -103,10 +115,10 @@ def sweep_bench(start: date, end: date, write: bool) -> None:
 `python -m benchmarks.backtest_bench sweep --from {start} --to {end} --write` on {_machine()},
 {datetime.now(UTC):%Y-%m-%d}. Grid {" x ".join(GRID)} (9 backtests of {start}..{end}).
 
-| workers | wall time |
-|---|---|
-| 1 | {times[1]:.1f} s |
-| 2 | {times[2]:.1f} s |
+| workers | wall time | CPU time (all processes) | cores used (CPU / wall) | load avg at end |
+|---|---|---|---|---|
+| 1 | {times[1]:.1f} s | {cpu[1]:.1f} s | {cpu[1] / times[1]:.2f} | {load[1]:.1f} |
+| 2 | {times[2]:.1f} s | {cpu[2]:.1f} s | {cpu[2] / times[2]:.2f} | {load[2]:.1f} |
 
 Ratio {ratio:.2f} (target <= {TARGET_SWEEP_RATIO}): {verdict}.
 Same table from both: {tables[1] == tables[2]}.

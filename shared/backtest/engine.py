@@ -4,10 +4,11 @@ Per trading day: load the day's ticks, then step through the session. While the 
 asks for ticks (`DataRequest.tick_uics`), holds or builds a position, or the executor works an
 order, every tick is a pass (15 s apart: a minute's open, extremes and close); otherwise one
 pass per minute (`IDLE_STEP`: the live loop polls more often, but an idle strategy only needs
-to see the clock reach its next time rule, and minute bars are the data's resolution).
-A pass is what the live loop does, minus I/O: step the
-executor, deliver its reports, build the snapshot the strategy asked for (`SnapshotBuilder`
-over the in-process market), `decide`, hand the actions to the executor. Orders fill through
+to see the clock reach its next time rule, and minute bars are the data's resolution); and
+none once the strategy is done for the day (`RESTING_STATES`), flat and with no order worked.
+A pass is what the live loop does, minus I/O: step the executor, deliver its reports, build the
+snapshot the strategy asked for (`LazySnapshotBuilder` over the in-process market: quotes priced
+when read), `decide`, hand the actions to the executor. Orders fill through
 `DryRunBroker` at the modelled bid/ask (less `slippage_ticks`) with the configured commission;
 fills, trades and P&L go to the bot's journal schema, a SQLite file in a private temporary
 folder (on tmpfs when there is one), copied out by `save_journal` and removed by `close`.
@@ -28,8 +29,16 @@ from typing import Any
 
 from shared import market_hours
 from shared.backtest.events import BacktestCalendar, MissingEvents
-from shared.backtest.market import HistoricalModel, MarketData, SlippedMarketData
+from shared.backtest.history import DailyBar
+from shared.backtest.market import (
+    SERVED,
+    BacktestUnsupported,
+    HistoricalModel,
+    MarketData,
+    SlippedMarketData,
+)
 from shared.backtest.paths import TICK_SECONDS, DayTicks
+from shared.backtest.snapshots import LazySnapshotBuilder
 from shared.brokers.dry_run import DryRunBroker
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import ManualClock
@@ -50,15 +59,27 @@ from shared.strategy_contract import (
 logger = logging.getLogger(__name__)
 
 IDLE_STEP = timedelta(minutes=1)
+# Strategy states (`state_name()`) in which a bot is done for the day: once flat (no position,
+# no order worked) nothing before the next session can change what it does, so the rest of the
+# day's passes are skipped. The Iron Fly's `done` leaves only on the next day's first decide
+# (NEW_DAY) or on an entry filled after it gave up (a report, which needs an order worked); its
+# decide there reads the price only for the flash window, which the new day clears.
+# `tests/backtest/test_speedups.py` shows the trades are the same, byte for byte, without this.
+RESTING_STATES: dict[str, frozenset[str]] = {"iron_fly_0dte": frozenset({"done"})}
 _TMPFS = Path("/dev/shm")  # fsyncs of the journal's durable commits cost nothing there
 
 
 @dataclass(frozen=True)
 class MarketDay:
-    """One day to trade: its ticks and the VIX level known at its open."""
+    """One day to trade: the S&P 500's ticks, the VIX level known at its open, the S&P 500's
+    completed daily bars before it (oldest first; what `daily_bars` requests are served), and
+    the same two for the NASDAQ Composite when the history has it."""
 
     ticks: DayTicks
     vix_open: float
+    previous: tuple[DailyBar, ...] = ()
+    nasdaq: DayTicks | None = None  # the NASDAQ Composite's ticks (QQQ), when there are
+    nasdaq_previous: tuple[DailyBar, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,12 +105,15 @@ class BacktestEngine:
         seed: int,
         missing_events: MissingEvents = "skip-days",
         slippage_ticks: int = 0,
+        reference: bool = False,
     ) -> None:
+        """`reference=True`: no shortcut (every pass of every day, every quote priced eagerly
+        by the runtime's `SnapshotBuilder`, no quote cache): what the speed-ups must equal."""
         self.strategy = strategy
         self.bot = strategy.bot
         self.calendar = BacktestCalendar(missing_events)
         self.model = HistoricalModel(seed)
-        self.market = MarketData(self.model)
+        self.market = MarketData(self.model, cache=not reference)
         self.clock = ManualClock(datetime(1990, 1, 1, tzinfo=market_hours.NY))
         base = _TMPFS if _TMPFS.is_dir() and os.access(_TMPFS, os.W_OK) else None
         self._folder = Path(tempfile.mkdtemp(prefix="calypso-backtest-", dir=base))
@@ -107,11 +131,17 @@ class BacktestEngine:
                                  clock=self.clock, store=self.journal)  # fmt: skip
         self.executor = Executor(broker=self.broker, recorder=self.recorder, clock=self.clock,
                                  settings=settings, breaker=breaker)  # fmt: skip
-        self.builder = SnapshotBuilder(broker=self.market, calendar=self.calendar,
-                                       stale_s=config.market_data.stream_stale_seconds)  # fmt: skip
+        stale_s = config.market_data.stream_stale_seconds
+        self.builder: SnapshotBuilder = (
+            SnapshotBuilder(broker=self.market, calendar=self.calendar, stale_s=stale_s)
+            if reference
+            else LazySnapshotBuilder(market=self.market, calendar=self.calendar, stale_s=stale_s)
+        )
+        self._resting = frozenset() if reference else RESTING_STATES.get(self.bot, frozenset())
         self.skipped: dict[str, int] = {}
         self.expired_legs = 0
         self.days = 0
+        self.passes = 0  # decides run (what the shortcuts cut)
 
     def _state(self) -> tuple[str, dict[str, Any]]:
         return self.strategy.state_name(), {"strategy": self.strategy.export_state()}
@@ -149,17 +179,29 @@ class BacktestEngine:
             self._skip("not a trading day")
             return
         self.days += 1
-        self.model.load_day(market_day.ticks, session.open, market_day.vix_open)
+        self.model.load_day(market_day.ticks, session.open, market_day.vix_open,
+                            market_day.nasdaq)  # fmt: skip
         held = self._drop_expired(day)
         self.market.new_day(day, keep_listings=bool(held))
+        self.market.set_previous_bars(market_day.previous, market_day.nasdaq_previous)
         at = session.open
         while at < session.close:
             self.clock.set(at)
             self.model.now_at = at
             self._pass(at)
+            if self._done_for_the_day():
+                break
             busy = self.executor.busy or self.strategy.in_position()
             wants_ticks = busy or bool(self.strategy.data_request(at).tick_uics)
             at += timedelta(seconds=TICK_SECONDS) if wants_ticks else IDLE_STEP
+
+    def _done_for_the_day(self) -> bool:
+        """True in a resting state (see RESTING_STATES), flat and with no order worked."""
+        return (
+            self.strategy.state_name() in self._resting
+            and not self.executor.busy
+            and not self.broker.positions()
+        )
 
     def _drop_expired(self, day: date) -> list[Position]:
         """Options that expired before `day` leave the broker's positions, as at a real broker
@@ -179,19 +221,28 @@ class BacktestEngine:
         self.skipped[why] = self.skipped.get(why, 0) + 1
 
     def _pass(self, now: datetime) -> None:
+        self.passes += 1
         self.executor.step()
         self._deliver()
         request = self.strategy.data_request(now)
+        unserved = self.market.unserved(request)
+        if unserved:
+            raise BacktestUnsupported(
+                f"the backtest cannot serve {self.bot} yet: it asks for {'; '.join(unserved)} "
+                f"(served: {SERVED})"
+            )
         snapshot = self.builder.build(
             request,
             now=now,
-            positions=self.broker.positions(),
+            positions=self.market.described(self.broker.positions()),
             breaker_allows_entries=self.executor.entry_blocked_reason() is None,
         )
         if now.second % 60:
             snapshot = replace(snapshot, triggered_by_tick=True)
         self._act(self.strategy.decide(snapshot))
         self._deliver()
+        if isinstance(self.builder, LazySnapshotBuilder):
+            self.builder.seal_last()
 
     def _act(self, actions: Sequence[Action]) -> None:
         for action in actions:

@@ -5,19 +5,28 @@ at an instant, session state), from one day's ticks; options are then priced by 
 Black-Scholes on its VIX-tied surface with its spreads and tick sizes, and listed by its listing
 rules (`InstrumentCatalog`). Intraday VIX is modelled: the previous day's close moved against
 the underlying (`VIX_ELASTICITY` times its log return since the open), so no decision sees a
-later close. `MarketData` is the market-data half of the Broker port (quotes, VIX, chains);
-orders are filled by `shared.brokers.dry_run.DryRunBroker` over `SlippedMarketData`.
+later close. SPY is SPX / 10 (`SPY_PER_SPX`), with SPY options listed by the same rules.
+`MarketData` is the market-data half of the Broker port (quotes, VIX, chains, the previous
+days' bars); orders are filled by `shared.brokers.dry_run.DryRunBroker` over
+`SlippedMarketData`. What it cannot serve (`unserved`) stops a run with `BacktestUnsupported`.
+
+Quotes are cached per instant: the snapshot and the fills of one pass ask the same contracts at
+the same instant, and a quote is a pure function of (contract, instant), so each is priced once
+(inside one pricing batch per instant, which shares the per-expiry work).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
 from shared import market_hours
+from shared.backtest.history import DailyBar as HistoryBar
 from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks
 from shared.broker import BrokerError, DailyBar, OrderTicket, PriceFeed, TickCallback
 from shared.domain import (
@@ -34,28 +43,78 @@ from shared.domain import (
 from shared.market_hours import Venue
 from shared.options_math import tick_size
 from shared.saxo_sim import instruments
-from shared.saxo_sim.instruments import SPXW_ROOT_ID, US500_UIC, VIX_UIC, InstrumentCatalog
+from shared.saxo_sim.instruments import (
+    QQQ_ROOT_ID,
+    QQQ_UIC,
+    SPXW_ROOT_ID,
+    SPY_ROOT_ID,
+    SPY_UIC,
+    US500_UIC,
+    VIX_UIC,
+    InstrumentCatalog,
+)
 from shared.saxo_sim.market_model import MarketModel
 from shared.saxo_sim.pricing import PricingEngine
+from shared.strategy_contract import DataRequest
 
 VIX_ELASTICITY = 5.0  # VIX log change per unit of SPX log return (about -5 % per +1 %)
-OPTION_ASSET_TYPE = "StockIndexOption"
-ROOTS = {"SPXW": SPXW_ROOT_ID}
+SPY_PER_SPX = 0.1  # SPY is taken as the S&P 500 / 10 (the report says so)
+# QQQ is taken as the NASDAQ Composite times the ratio of their 2018-12-31 closes (154.26 /
+# 6635.28): an approximation (QQQ tracks the NASDAQ-100), stated in the report.
+QQQ_PER_COMPOSITE = 0.02325
+
+
+@dataclass(frozen=True)
+class ServedRoot:
+    """An option root the backtest lists: its id, underlying and Saxo asset type."""
+
+    root_id: int
+    underlying_uic: int
+    asset_type: str
+
+
+ROOTS = {
+    "SPXW": ServedRoot(SPXW_ROOT_ID, US500_UIC, "StockIndexOption"),
+    "SPY": ServedRoot(SPY_ROOT_ID, SPY_UIC, "StockOption"),
+    "QQQ": ServedRoot(QQQ_ROOT_ID, QQQ_UIC, "StockOption"),
+}
+UNDERLYINGS = (US500_UIC, SPY_UIC, VIX_UIC)  # QQQ too on days with NASDAQ data
+STOCK_VENUE_UICS = (SPY_UIC, QQQ_UIC)  # quoted on NYSE hours
+_NO_ROOT = ServedRoot(0, 0, "")
+
+
+class BacktestUnsupported(ValueError):
+    """The strategy asks for market data the backtest does not serve yet; the message names it."""
+
+
+SERVED = (
+    "quotes of US500.I (uic 4913), SPY (uic 36590: SPX / 10), QQQ (uic 4328771: from the NASDAQ "
+    "Composite, on days the history has it) and VIX.I (uic 10606), their daily bars, SPXW, SPY "
+    "and QQQ option chains and their quotes"
+)
 
 
 class HistoricalModel:
-    """Levels of US500.I and VIX at any instant of the loaded day (the last tick at or before
-    it; the open before the session, the close after it). Times tz-aware."""
+    """Levels of US500.I, SPY and VIX at any instant of the loaded day (the last tick at or
+    before it; the open before the session, the close after it). Times tz-aware."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.now_at: datetime | None = None
         self._ticks: DayTicks | None = None
+        self._nasdaq: DayTicks | None = None
         self._open: datetime | None = None
         self._vix_open = 0.0
 
-    def load_day(self, ticks: DayTicks, session_open: datetime, vix_open: float) -> None:
+    def load_day(self, ticks: DayTicks, session_open: datetime, vix_open: float,
+                 nasdaq: DayTicks | None = None) -> None:  # fmt: skip
         self._ticks, self._open, self._vix_open = ticks, session_open, vix_open
+        self._nasdaq = nasdaq
+
+    @property
+    def has_nasdaq(self) -> bool:
+        """True when the loaded day has NASDAQ Composite ticks (QQQ is served)."""
+        return self._nasdaq is not None
 
     def now(self) -> datetime:
         if self.now_at is None:
@@ -65,9 +124,14 @@ class HistoricalModel:
     def spot(self, uic: int, at: datetime | None = None) -> float:
         if uic == VIX_UIC:
             return self.vix(at)
+        if uic == QQQ_UIC and self._nasdaq is not None:
+            return self._level(self.now() if at is None else at, self._nasdaq) * QQQ_PER_COMPOSITE
+        level = self._level(self.now() if at is None else at)
+        if uic == SPY_UIC:
+            return level * SPY_PER_SPX
         if uic != US500_UIC:
             raise ValueError(f"the backtest market has no uic {uic}")
-        return self._level(self.now() if at is None else at)
+        return level
 
     def vix(self, at: datetime | None = None) -> float:
         ticks = self._require()
@@ -75,7 +139,8 @@ class HistoricalModel:
         return self._vix_open * math.exp(-VIX_ELASTICITY * math.log(level / ticks.prices[0, 0]))
 
     def market_open(self, uic: int, at: datetime | None = None) -> bool:
-        return market_hours.is_market_open(self.now() if at is None else at, "index_options")
+        venue: Venue = "nyse" if uic in STOCK_VENUE_UICS else "index_options"
+        return market_hours.is_market_open(self.now() if at is None else at, venue)
 
     def effective_time(self, at: datetime, venue: Venue) -> datetime:
         session = market_hours.session(at.astimezone(market_hours.NY).date(), venue)
@@ -83,8 +148,8 @@ class HistoricalModel:
             return at  # the loaded day's open level stands for it
         return min(at, session.close)
 
-    def _level(self, at: datetime) -> float:
-        ticks = self._require()
+    def _level(self, at: datetime, series: DayTicks | None = None) -> float:
+        ticks = self._require() if series is None else series
         assert self._open is not None
         seconds = (at - self._open).total_seconds()
         if seconds < 0:
@@ -106,20 +171,50 @@ class MarketData:
 
     simulated = True
 
-    def __init__(self, model: HistoricalModel) -> None:
+    def __init__(self, model: HistoricalModel, *, cache: bool = True) -> None:
         self.model = model
+        self._cache = cache
         self._catalog = InstrumentCatalog(model.seed)
         self._pricing = PricingEngine(cast(MarketModel, model), self._catalog)
         self._day: date | None = None
+        self._priced_at: datetime | None = None  # the instant `_priced` holds quotes for
+        self._priced: dict[tuple[int, str], Quote] = {}
+        self._batch = ExitStack()
+        self._contracts: dict[int, OptionContract] = {}  # uic -> the chain's view of a listing
+        self._previous: tuple[HistoryBar, ...] = ()
+        self._nasdaq_previous: tuple[HistoryBar, ...] = ()
 
     def new_day(self, day: date, *, keep_listings: bool = False) -> None:
         """Forget yesterday's listings (called before the day's first quote), unless
         `keep_listings` (a position is still held: its contracts must stay quotable)."""
         self._day = day
+        self._forget_instant()
         if keep_listings:
             return
         self._catalog = InstrumentCatalog(self.model.seed)
         self._pricing = PricingEngine(cast(MarketModel, self.model), self._catalog)
+        self._contracts.clear()
+
+    def described(self, positions: Sequence[Position]) -> list[Position]:
+        """`positions` with each listed option's strike, expiry and put/call filled in, as
+        Saxo's positions carry them (the dry-run broker keeps only uic and amount)."""
+        described = []
+        for position in positions:
+            contract = self._catalog.option(position.uic)
+            if contract is not None and position.strike is None:
+                position = replace(position, strike=contract.strike, expiry=contract.expiry,
+                                   put_call=PutCall(contract.put_call.lower()))  # fmt: skip
+            described.append(position)
+        return described
+
+    def contract_of(self, uic: int) -> instruments.OptionContract | None:
+        """The listed (and kept) series of `uic`, or None."""
+        return self._catalog.option(uic)
+
+    def root_of(self, uic: int) -> str:
+        """The root symbol of a listed contract (SPXW when unknown)."""
+        contract = self._catalog.option(uic)
+        return "SPXW" if contract is None else contract.root
 
     def expiry_of(self, uic: int) -> date | None:
         """The expiry of a contract listed (and kept) so far, or None."""
@@ -129,15 +224,52 @@ class MarketData:
     def quotes(self, uics: Sequence[int], asset_type: str) -> dict[int, Quote]:
         now = self.model.now()
         found: dict[int, Quote] = {}
-        with self._pricing.batch(now):
-            for uic in uics:
-                quote = self._quote(uic, asset_type, now)
-                if quote is not None:
-                    found[uic] = quote
+        for uic in uics:
+            quote = self.quote_at(uic, asset_type, now)
+            if quote is not None:
+                found[uic] = quote
         return found
 
+    def is_quotable(self, uic: int) -> bool:
+        """True when `quotes` answers for `uic` (the underlying, VIX or a listed contract),
+        known without pricing it."""
+        if uic == QQQ_UIC:
+            return self.model.has_nasdaq
+        return uic in UNDERLYINGS or self._catalog.option(uic) is not None
+
+    def unserved(self, request: DataRequest) -> list[str]:
+        """What `request` asks that this market cannot answer (empty: everything served)."""
+        problems = [f"quotes of uic {ref.uic} ({ref.asset_type})" for ref in request.quotes
+                    if not ref.asset_type.endswith("Option") and not self.is_quotable(ref.uic)]
+        # an option not listed (e.g. expired) is served as no quote, as a broker answers it
+        problems += [f"option chains of {w.root} around uic {w.spot_uic}"
+                     for w in request.option_windows
+                     if ROOTS.get(w.root, _NO_ROOT).underlying_uic != w.spot_uic]  # fmt: skip
+        problems += [f"daily bars of uic {b.uic}" for b in request.daily_bars
+                     if b.uic not in (US500_UIC, SPY_UIC, QQQ_UIC)]  # fmt: skip
+        return problems
+
+    def quote_at(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
+        """The quote of `uic` at `now` (None: not listed), priced once per instant."""
+        if now != self._priced_at:
+            self._forget_instant()
+            self._batch.enter_context(self._pricing.batch(now))
+            self._priced_at = now
+        key = (uic, asset_type)
+        quote = self._priced.get(key)
+        if quote is None:
+            quote = self._quote(uic, asset_type, now)
+            if quote is not None and self._cache:  # None: one listed later is then priced
+                self._priced[key] = quote
+        return quote
+
+    def _forget_instant(self) -> None:
+        self._batch.close()
+        self._priced_at = None
+        self._priced.clear()
+
     def _quote(self, uic: int, asset_type: str, now: datetime) -> Quote | None:
-        if uic in (US500_UIC, VIX_UIC):
+        if uic in UNDERLYINGS or uic == QQQ_UIC:
             q = self._pricing.underlying_quote(uic, now)
         else:
             contract = self._catalog.option(uic)
@@ -161,23 +293,56 @@ class MarketData:
         return None
 
     def chain(self, root: str, expiry: date) -> OptionChain:
-        root_id = ROOTS.get(root)
-        if root_id is None:
+        served = ROOTS.get(root)
+        if served is None:
             raise BrokerError(f"the backtest lists no option root {root!r}")
-        reference = self.model.spot(US500_UIC, self.model.now())
+        root_id = served.root_id
+        reference = self.model.spot(served.underlying_uic, self.model.now())
         listed = self._catalog.contracts(root_id, expiry, reference)
-        contracts = tuple(
-            OptionContract(uic=c.uic, root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,
-                           underlying_uic=c.underlying_uic, expiry=c.expiry, strike=c.strike,
-                           put_call=PutCall(c.put_call.lower()))
-            for c in listed
-        )
-        return OptionChain(root=root, root_id=root_id, asset_type=OPTION_ASSET_TYPE,
-                           underlying_uic=US500_UIC, contract_size=instruments.CONTRACT_SIZE,
+        contracts = tuple(self._contract(root, c) for c in listed)
+        return OptionChain(root=root, root_id=root_id, asset_type=served.asset_type,
+                           underlying_uic=served.underlying_uic,
+                           contract_size=instruments.CONTRACT_SIZE,
                            expiries=(expiry,), contracts=contracts)  # fmt: skip
 
+    def _contract(self, root: str, listed: instruments.OptionContract) -> OptionContract:
+        """The domain contract of a listed series (made once per listing)."""
+        contract = self._contracts.get(listed.uic)
+        if contract is None:
+            contract = OptionContract(
+                uic=listed.uic, root=root, root_id=listed.root_id,
+                asset_type=ROOTS[root].asset_type, underlying_uic=listed.underlying_uic,
+                expiry=listed.expiry, strike=listed.strike,
+                put_call=PutCall(listed.put_call.lower()),
+            )  # fmt: skip
+            self._contracts[listed.uic] = contract
+        return contract
+
+    def set_previous_bars(
+        self, bars: Sequence[HistoryBar], nasdaq: Sequence[HistoryBar] = ()
+    ) -> None:
+        """The S&P 500's and the NASDAQ Composite's completed daily bars before today (oldest
+        first), for `daily_bars`."""
+        self._previous = tuple(bars)
+        self._nasdaq_previous = tuple(nasdaq)
+
     def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
-        raise BrokerError("the backtest serves no daily bars yet")
+        """Up to `count` completed daily bars before today, oldest first (SPY: SPX / 10, QQQ:
+        the NASDAQ Composite scaled); `time` is each session's open (UTC)."""
+        if uic not in (US500_UIC, SPY_UIC, QQQ_UIC):
+            raise BrokerError(f"the backtest serves no daily bars of uic {uic}")
+        scale = {SPY_UIC: SPY_PER_SPX, QQQ_UIC: QQQ_PER_COMPOSITE}.get(uic, 1.0)
+        source = self._nasdaq_previous if uic == QQQ_UIC else self._previous
+        rows = []
+        for bar in source[-count:] if count > 0 else ():
+            session = market_hours.session(bar.day, "nyse")
+            if session is None:
+                continue
+            rows.append(DailyBar(session.open.astimezone(UTC), *(
+                Decimal(repr(round(price * scale, 2)))
+                for price in (bar.open, bar.high, bar.low, bar.close)
+            )))  # fmt: skip
+        return tuple(rows)
 
     def open_price_feed(self, on_tick: TickCallback) -> PriceFeed | None:
         return None
@@ -220,11 +385,12 @@ class SlippedMarketData(MarketData):
         return {uic: self._slipped(q) for uic, q in quotes.items()}
 
     def _slipped(self, quote: Quote) -> Quote:
+        root = self._market.root_of(quote.uic)
         bid, ask = quote.bid, quote.ask
         if bid is not None and bid > 0:
-            bid = max(Decimal(0), bid - self._ticks * tick_size("SPXW", float(bid)))
+            bid = max(Decimal(0), bid - self._ticks * tick_size(root, float(bid)))
         if ask is not None:
-            ask = ask + self._ticks * tick_size("SPXW", float(ask))
+            ask = ask + self._ticks * tick_size(root, float(ask))
         return Quote(uic=quote.uic, asset_type=quote.asset_type, bid=bid, ask=ask, mid=quote.mid,
                      last=quote.last, updated_at=quote.updated_at, bid_size=quote.bid_size,
                      ask_size=quote.ask_size, market_open=quote.market_open)  # fmt: skip

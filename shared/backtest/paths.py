@@ -7,6 +7,7 @@ clipped to [low, high], so it passes exactly through the day's open, high, low a
 Each minute becomes four ticks: open, then the minute's high or low (the one nearer the open
 first), then the other, then the close; the minute's extremes add a small seeded excursion that
 never leaves the day's range. Pure numpy; the same (seed, day, bar) gives the same ticks.
+Days with real 1-minute bars (`--data`) skip the bridge: `minute_bar_day`.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ def minute_variances(minutes: int) -> FloatArray:
     return np.asarray(per_second.reshape(minutes, 60).sum(axis=1), dtype=np.float64)
 
 
-def bridged_day(seed: int, bar: DailyBar, minutes: int) -> DayTicks:
-    """The day's 1-minute ticks through `bar`'s open, high, low and close (see module doc)."""
+SPX_STREAM, NASDAQ_STREAM = 15, 16  # random streams of the two indices' bridges
+
+
+def bridged_day(seed: int, bar: DailyBar, minutes: int, stream: int = SPX_STREAM) -> DayTicks:
+    """The day's 1-minute ticks through `bar`'s open, high, low and close (see module doc);
+    `stream` keeps each index's path its own for one seed."""
     if minutes < 3:
         raise ValueError(f"a session needs at least 3 minutes, got {minutes}")
-    rng = np.random.default_rng([seed, bar.day.toordinal(), 15])
+    rng = np.random.default_rng([seed, bar.day.toordinal(), stream])
     variances = minute_variances(minutes)
     z = rng.standard_normal(minutes)
     day_sd = max(math.log(bar.high / bar.low), 1e-6) / 2.0
@@ -89,6 +94,19 @@ def _minute_ticks(
     down = np.abs(rng.standard_normal(opens.size)) * scale
     highs = np.minimum(bar.high, np.maximum(opens, closes) + up)
     lows = np.maximum(bar.low, np.minimum(opens, closes) - down)
+    return _ordered_ticks(opens, highs, lows, closes)
+
+
+def minute_bar_day(day: date, bars: FloatArray) -> DayTicks:
+    """The day's ticks from real 1-minute bars: `bars[m]` = (open, high, low, close) of minute
+    m after the session open; each becomes open, the extreme nearer the open, the other, close."""
+    return DayTicks(day, _ordered_ticks(bars[:, 0], bars[:, 1], bars[:, 2], bars[:, 3]))
+
+
+def _ordered_ticks(
+    opens: FloatArray, highs: FloatArray, lows: FloatArray, closes: FloatArray
+) -> FloatArray:
+    """(open, nearer extreme, other extreme, close) per minute, read-only."""
     high_first = (highs - opens) <= (opens - lows)
     first = np.where(high_first, highs, lows)
     second = np.where(high_first, lows, highs)

@@ -5,6 +5,7 @@ bot whose strategy does not exist yet gets `StrategyNotImplemented` with its rea
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -14,8 +15,14 @@ from typing import Any
 from shared import paths
 from shared.backtest.engine import BacktestEngine, BacktestResult, MarketDay, Progress
 from shared.backtest.events import MissingEvents
-from shared.backtest.history import DailyHistory
-from shared.backtest.paths import bridged_day
+from shared.backtest.history import DailyBar, DailyHistory
+from shared.backtest.paths import (
+    NASDAQ_STREAM,
+    SPX_STREAM,
+    DayTicks,
+    bridged_day,
+    minute_bar_day,
+)
 from shared.config.errors import ConfigError
 from shared.config_loader import parse_bot_config
 from shared.event_calendar import EventCalendar
@@ -24,6 +31,7 @@ from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_
 from shared.strategy_contract import Strategy
 
 BOTS = paths.BOT_NAMES
+PREVIOUS_BARS = 5  # completed daily bars kept for a strategy's `daily_bars` requests
 
 
 @dataclass(frozen=True)
@@ -75,9 +83,16 @@ def build_strategy(bot: str, config: Any) -> Strategy:
 
 def market_days(history: DailyHistory, seed: int, start: date, end: date,
                 skipped: dict[str, int]) -> Iterator[MarketDay]:  # fmt: skip
-    """The bridged days of `history` in start..end; days without a VIX level are counted in
-    `skipped` (the model prices options off VIX)."""
+    """The days of `history` in start..end (its real 1-minute bars, else the bridge); days
+    without a VIX level are counted in `skipped` (the model prices options off VIX)."""
+    previous: deque[DailyBar] = deque(history.before(start, PREVIOUS_BARS), PREVIOUS_BARS)
+    nasdaq_previous = deque(history.nasdaq_before(start, PREVIOUS_BARS), PREVIOUS_BARS)
     for bar in history.between(start, end):
+        before, nasdaq_before = tuple(previous), tuple(nasdaq_previous)
+        previous.append(bar)
+        nasdaq_bar = history.nasdaq_on(bar.day)
+        if nasdaq_bar is not None:
+            nasdaq_previous.append(nasdaq_bar)
         nyse = session(bar.day, "nyse")
         if nyse is None:
             skipped["not a trading day"] = skipped.get("not a trading day", 0) + 1
@@ -87,19 +102,33 @@ def market_days(history: DailyHistory, seed: int, start: date, end: date,
             skipped["no VIX data"] = skipped.get("no VIX data", 0) + 1
             continue
         minutes = int((nyse.close - nyse.open).total_seconds() // 60)
-        yield MarketDay(bridged_day(seed, bar, minutes), vix)
+        spx = _day_ticks(seed, bar, history.minute_bars, minutes, SPX_STREAM)
+        nasdaq = None if nasdaq_bar is None else _day_ticks(
+            seed, nasdaq_bar, history.nasdaq_minute_bars, minutes, NASDAQ_STREAM)  # fmt: skip
+        yield MarketDay(spx, vix, before, nasdaq, nasdaq_before)
+
+
+def _day_ticks(seed: int, bar: DailyBar, real: Mapping[date, Any], minutes: int,
+               stream: int) -> DayTicks:  # fmt: skip
+    """The day's real 1-minute bars when there are, else the seeded bridge through `bar`."""
+    bars = real.get(bar.day)
+    if bars is not None:
+        return minute_bar_day(bar.day, bars)
+    return bridged_day(seed, bar, minutes, stream)
 
 
 def run_backtest(
-    spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None
+    spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None,
+    reference: bool = False,
 ) -> tuple[BacktestEngine, BacktestResult]:
     """Run `spec` over `history`; returns the engine (its journal open: `close()` it) and the
-    result. Raises ConfigError, StrategyNotImplemented."""
+    result. `reference`: the engine without its shortcuts (see `BacktestEngine`). Raises
+    ConfigError, StrategyNotImplemented."""
     config = parse_bot_config(spec.bot, spec.config_text, file=Path(spec.config_file))
     strategy = build_strategy(spec.bot, config)
     engine = BacktestEngine(strategy=strategy, config=config, seed=spec.seed,
                             missing_events=spec.missing_events,
-                            slippage_ticks=spec.slippage_ticks)  # fmt: skip
+                            slippage_ticks=spec.slippage_ticks, reference=reference)  # fmt: skip
     skipped: dict[str, int] = {}
     result = engine.run(market_days(history, spec.seed, spec.start, spec.end, skipped), progress)
     for why, count in skipped.items():

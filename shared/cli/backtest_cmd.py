@@ -48,7 +48,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True,
                         help="last day (YYYY-MM-DD, New York)")  # fmt: skip
     parser.add_argument("--config", type=Path, help="config file (default: the bot's example)")
-    parser.add_argument("--data", type=Path, help="folder with SPX.csv (and VIX.csv)")
+    parser.add_argument("--data", type=Path,
+                        help="folder: SPX.csv (daily or 1-minute bars), VIX.csv")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="seed of the intraday paths")
     parser.add_argument("--missing-events", choices=MISSING_EVENT_CHOICES, default="skip-days",
                         help="years without event data: skip those days (as live) or ignore")
@@ -140,6 +141,7 @@ def _header(spec: BacktestSpec, history: DailyHistory, skipped: dict[str, int]) 
         "missing_events": spec.missing_events,
         "events_without_data": {k: v for k, v in uncovered.items()},
         "days_skipped": skipped,
+        "minutes_filled": history.filled_minutes,
     }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shared import paths
 from shared.backtest import history
 from shared.cli.main import main
 from shared.journal import Journal
@@ -40,6 +41,22 @@ def test_a_bot_whose_strategy_does_not_exist_yet_exits_2_naming_it(
     code = main(["backtest", "rolling_put_diagonal", "--from", "2015-01-05", "--to", "2015-01-06"])
     assert code == 2
     assert "rolling_put_diagonal strategy is not implemented yet" in capsys.readouterr().err
+
+
+def test_a_bot_whose_market_the_backtest_cannot_serve_exits_2_naming_what_it_asks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = json.loads(paths.bot_example_config_path("delta_neutral").read_text())
+    # QQQ as the underlying of a strategy whose root is SPY: SPY chains around QQQ are not served
+    config["strategy"]["instruments"]["underlying_uic"] = 4328771
+    file = tmp_path / "qqq.json"
+    file.write_text(json.dumps(config))
+    code = main(["backtest", "delta_neutral", "--from", "2015-01-05", "--to", "2015-01-06",
+                 "--config", str(file)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot serve delta_neutral yet" in err and "uic 4328771" in err
+    assert "Traceback" not in err
 
 
 def test_dates_in_the_wrong_order_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
