@@ -41,7 +41,11 @@ from shared.strategy_contract import (
 
 S = CampaignState
 DEFAULT_MAX_QUOTE_AGE_S = 10.0
-NO_NEW_SHORT_MINUTES_BEFORE_CLOSE = 15
+NO_NEW_SHORT_MINUTES_BEFORE_CLOSE = 15  # no entry or new short this close to the close (TIME-003)
+
+
+def _late(now: datetime, session: market_hours.TradingSession) -> bool:
+    return now >= session.close - timedelta(minutes=NO_NEW_SHORT_MINUTES_BEFORE_CLOSE)
 
 
 class RollingPutDiagonalStrategy:
@@ -106,7 +110,7 @@ class RollingPutDiagonalStrategy:
             self._manage(snapshot, price, today, session, actions)
         elif state is S.WAITING_EVENT:
             self._wait_event(snapshot, today, actions)
-        elif state is S.FLAT:
+        elif state is S.FLAT and not _late(snapshot.now, session):
             self._try_entry(snapshot, price, today, actions)
         return actions
 
@@ -214,7 +218,7 @@ class RollingPutDiagonalStrategy:
                 actions.append(cycle.buy_back_short(m.next_intent("roll_short", now), reason,
                                                     Trigger.ROLL_SHORT))  # fmt: skip
             return
-        late = now >= session.close - timedelta(minutes=NO_NEW_SHORT_MINUTES_BEFORE_CLOSE)
+        late = _late(now, session)
         if short is None and cycle.state in (S.OPEN, S.ROLLING_SHORT) and not late:
             self._sell_short(snap, price, today, actions)
             return
