@@ -35,6 +35,8 @@ class Memory:
     bars_day: date | None = None  # the day the daily bars were read
     last_price: Decimal | None = None  # the last usable QQQ price (USD)
     long_roll_due: bool = False  # the last pass found a roll-up reason (fetch the long chain)
+    long_rolled_on: date | None = None  # at most one long roll-up a trading day
+    missing_once: set[int] = field(default_factory=set)  # legs absent from the last snapshot
     last_roll_day: date | None = None
     closed_on: date | None = None
     cooldown_until: dict[str, datetime] = field(default_factory=dict)
@@ -51,11 +53,18 @@ class Memory:
         self.long_roll_due = False
         self.decisions_today = set()
 
+    @property
+    def campaign_id(self) -> str:
+        """`c<n>`: the number of the campaign open or next (closed campaigns + 1)."""
+        return f"c{self.ledger.campaigns + 1}"
+
     def next_intent(self, purpose: str, now: datetime) -> str:
-        """A unique intent id: bot, purpose, New York date and time, sequence."""
+        """A unique intent id: bot, purpose, New York date, sequence and time, campaign (so
+        the journal's trades of one campaign can be found by label)."""
         self.intent_seq += 1
         local = now.astimezone(NY)
-        return f"{BOT_NAME}:{purpose}:{local:%Y-%m-%d}:{self.intent_seq}-{local:%H%M%S}"
+        return (f"{BOT_NAME}:{purpose}:{local:%Y-%m-%d}:{self.intent_seq}-{local:%H%M%S}:"
+                f"{self.campaign_id}")  # fmt: skip
 
     def cooling(self, now: datetime, action: str) -> bool:
         until = self.cooldown_until.get(action)

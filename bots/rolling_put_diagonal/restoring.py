@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -108,28 +108,33 @@ def _restored_cash(saved: Campaign, held: Campaign, book: BrokerBook) -> CashFlo
     return saved.cash + CashFlow(gross, Decimal(0))
 
 
-def check_book(cycle: CampaignLifecycle, memory: Memory, snap: Snapshot,
-               today: date) -> list[Action]:  # fmt: skip
+def check_book(cycle: CampaignLifecycle, memory: Memory, snap: Snapshot, today: date,
+               cooldown: timedelta) -> list[Action]:  # fmt: skip
     """Drop legs the broker no longer shows: an expired short quietly; any other lost leg with
-    a safety event (POS-004 early assignment: the short is gone and shares appear). Positions
-    that are no leg of the campaign raise one safety event a day (POS-002)."""
-    if cycle.busy or cycle.order is not None:
+    a safety event (POS-004 early assignment: the short is gone and shares appear). A leg must
+    be missing from two consecutive full snapshots (a snapshot read just before a fill was
+    reported does not show it yet); tick-triggered passes reuse old positions and are skipped.
+    After a lost short no new one is sold for `cooldown` (the runtime deals with the shares
+    first). Positions that are no leg of the campaign raise one safety event a day (POS-002)."""
+    if cycle.order is not None or snap.triggered_by_tick:
         return []
     actions: list[Action] = []
-    book = read_book(snap.positions)
-    present = {leg.uic for leg in book.legs}
+    present = {leg.uic for leg in read_book(snap.positions).legs}
     campaign, state = cycle.campaign, f"campaign:{cycle.state.value}"
+    missing = {leg.uic for leg in campaign.legs if leg.uic not in present}
+    gone, memory.missing_once = missing & memory.missing_once, missing - memory.missing_once
     short = campaign.short
-    if short is not None and short.uic not in present:
+    if short is not None and short.uic in gone:
         cycle.campaign = campaign = replace(campaign, short=None)
         if short.expiry < today:
             logger.info(kv("short_expired", uic=short.uic, expiry=short.expiry))
         else:
+            memory.cooldown_until["sell_short"] = snap.now + cooldown
             actions.append(safety_event(memory, snap.now, "short_gone", f"short {short.strike} "
                                         f"{short.expiry} gone at the broker (assignment or "
                                         "manual trade)", state))  # fmt: skip
     for leg in (campaign.long, campaign.retiring):
-        if leg is not None and leg.uic not in present:
+        if leg is not None and leg.uic in gone:
             cycle.campaign = campaign = replace(
                 campaign, long=None if campaign.long == leg else campaign.long,
                 retiring=None if campaign.retiring == leg else campaign.retiring)

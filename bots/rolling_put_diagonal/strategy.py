@@ -99,7 +99,8 @@ class RollingPutDiagonalStrategy:
             self._flash_check(snapshot, price, actions)
         if self.cycle.busy:
             return actions
-        actions.extend(restoring.check_book(self.cycle, self.memory, snapshot, today))
+        cooldown = timedelta(minutes=self._cfg.failed_action_cooldown_minutes)
+        actions.extend(restoring.check_book(self.cycle, self.memory, snapshot, today, cooldown))
         if self._continue_close(snapshot, actions) or price is None:
             return actions
         session = market_hours.session(today)
@@ -130,8 +131,12 @@ class RollingPutDiagonalStrategy:
         elif was_roll and self.cycle.campaign.short is not None and self.cycle.state is S.OPEN:
             self.memory.last_roll_day = now.astimezone(NY).date()
         if outcome.realized_usd is not None:
+            campaign_id = self.memory.campaign_id
             self.memory.book(outcome.realized_usd)
             self.memory.closed_on = now.astimezone(NY).date()
+            detail = f"campaign={campaign_id} realized_pnl_usd={outcome.realized_usd}"
+            event = decision_event(self.memory, now, f"campaign_closed_{campaign_id}", detail)
+            return () if event is None else (event,)
         return ()
 
     def export_state(self) -> JsonDict:
@@ -249,7 +254,8 @@ class RollingPutDiagonalStrategy:
                          actions: list[Action]) -> None:  # fmt: skip
         cfg, cycle, m = self._cfg, self.cycle, self.memory
         campaign = cycle.campaign
-        if cycle.state is not S.OPEN or campaign.long is None or m.cooling(snap.now, "buy_long"):
+        if (cycle.state is not S.OPEN or campaign.long is None or m.long_rolled_on == today
+                or m.cooling(snap.now, "buy_long")):
             return
         why = rules.long_roll_up_reason(
             long_delta=mv.long_delta(snap, campaign.long, price, today),
@@ -261,10 +267,11 @@ class RollingPutDiagonalStrategy:
         if why is None:
             return
         leg = mv.choose_long(cfg, snap, price, self._max_age_s, today)
-        if isinstance(leg, str) or leg.uic == campaign.long.uic:
-            detail = leg if isinstance(leg, str) else "the best long is the one held"
+        if isinstance(leg, str) or leg.strike <= campaign.long.strike:
+            detail = leg if isinstance(leg, str) else f"no higher strike than {leg.strike}"
             self._decision(actions, snap.now, "long_roll_not_yet", f"{why}; {detail}")
             return
+        m.long_rolled_on = today
         actions.append(cycle.buy_long(leg, m.next_intent("roll_long_buy", snap.now),
                                       f"roll up: {why}", Trigger.ROLL_LONG))  # fmt: skip
 

@@ -85,7 +85,7 @@ def test_the_short_is_rolled_exactly_once_per_trading_day_at_the_roll_time_over_
     rolls = [o for o in desk.orders if ":roll_short:" in o.intent_id]
     days = [o.intent_id.split(":")[2] for o in rolls]
     assert days == [str(d) for d in WEEK[1:]]  # Tuesday to Friday: once each
-    assert all(o.intent_id.endswith("-120000") for o in rolls)  # at 12:00 ET
+    assert all(o.intent_id.endswith("-120000:c1") for o in rolls)  # at 12:00 ET
     sales = intents(desk, "sell_short")
     assert len(sales) == 5  # Monday's first short + one per roll
     assert desk.strategy.cycle.campaign.short_rolls == 4
@@ -114,6 +114,7 @@ def test_the_campaign_closes_at_campaign_close_dte_short_first_with_pnl_from_eve
     assert closes[0].exit_reason == "long_expiring"
     assert (date(2026, 3, 16) - day).days <= 5
     ledger = desk.strategy.memory.ledger
+    assert all(o.intent_id.endswith(":c1") for o in desk.orders)
     # Every roll and both legs, less every commission: the desk's own sum, to the cent.
     assert ledger.campaigns == 1 and ledger.realized_usd == desk.fills_net_usd()
     assert desk.positions == {}
@@ -171,8 +172,20 @@ def test_the_long_is_rolled_up_when_its_delta_falls_new_long_bought_first() -> N
 
 def test_the_long_is_rolled_up_when_the_margin_reaches_the_threshold() -> None:
     desk = opened_desk(long_roll_margin_usd=Decimal(700))  # 500 short - 492 long = 800 USD
-    next_day(desk, WEEK[1], end=time(10, 0))
-    assert intents(desk, "roll_long_buy")
+    desk.price = Decimal(503)  # the long's delta stays above 0.20; a higher strike is -0.33
+    next_day(desk, WEEK[1], end=time(11, 0))
+    (buy,) = [o for o in desk.orders if ":roll_long_buy:" in o.intent_id]
+    assert isinstance(buy, OpenPosition) and "margin used 800" in buy.reason
+    assert buy.legs[0].strike > Decimal(492)
+
+
+def test_the_long_is_not_rolled_to_a_strike_no_higher_nor_twice_a_day() -> None:
+    desk = opened_desk(long_roll_margin_usd=Decimal(700))  # the margin rule holds all day
+    next_day(desk, WEEK[1])  # but the -0.33 put is still the one held
+    assert not intents(desk, "roll_long_buy")
+    desk.price = Decimal(503)
+    next_day(desk, WEEK[2])
+    assert len(intents(desk, "roll_long_buy")) == 1  # the margin rule still holds after it
 
 
 def test_an_early_assignment_drops_the_short_with_a_safety_event_and_keeps_the_long() -> None:
@@ -181,11 +194,17 @@ def test_an_early_assignment_drops_the_short_with_a_safety_event_and_keeps_the_l
     assert short is not None
     del desk.positions[short.uic]
     desk.positions[QQQ] = Position("shares", QQQ, "Etf", Decimal(100), Decimal(500))
-    actions = run_day(desk, MONDAY, start=time(11, 0), end=time(11, 1))
+    first = run_day(desk, MONDAY, start=time(11, 0), end=time(11, 1))
+    assert "short_gone" not in names(first)  # one snapshot without the leg is not proof yet
+    actions = run_day(desk, MONDAY, start=time(11, 1), end=time(11, 2))
     assert "short_gone" in names(actions)
     assert desk.strategy.cycle.campaign.short is None
     assert desk.strategy.cycle.campaign.long is not None
-    assert "orphan_position" in names(actions)  # the shares: reported, not traded here
+    run_day(desk, MONDAY, start=time(11, 2), end=time(11, 5))
+    assert len(intents(desk, "sell_short")) == 1  # no new short during the cooldown
+    run_day(desk, MONDAY, start=time(11, 10), end=time(11, 11))
+    assert len(intents(desk, "sell_short")) == 2  # then the campaign goes on
+    assert "orphan_position" in names(first)  # the shares: reported, not traded here
 
 
 def test_a_naked_short_found_at_start_is_bought_back_at_once() -> None:
@@ -237,7 +256,7 @@ def test_a_failed_short_sale_leaves_the_long_alone_and_retries_after_the_cooldow
     run_day(desk, MONDAY, every_minutes=1, end=time(10, 5))
     sales = [o for o in desk.orders if ":sell_short:" in o.intent_id]
     assert len(sales) == 2  # the failed one, then one after the 5-minute cooldown
-    times = [int(o.intent_id[-6:-2]) for o in sales]
+    times = [int(o.intent_id.split(":")[3][-6:-2]) for o in sales]
     assert times[1] - times[0] >= 5
     assert desk.strategy.cycle.campaign.short is not None
 
