@@ -8,6 +8,7 @@ broker sends one, is dropped), and the legs to trade chosen on the snapshot's ch
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
@@ -75,10 +76,22 @@ def wants_short_chain(cycle: CampaignLifecycle, entry_ready: bool, short_due: bo
     return cycle.state is S.OPEN and short_due
 
 
+def short_window_strikes(price: Decimal | None, cycle: CampaignLifecycle) -> int:
+    """Strikes each side of spot for the next expiry's chain: the ATM neighbourhood, wide
+    enough to reach the strike a horizontal roll keeps (1-USD QQQ strikes)."""
+    keep = cycle.roll_strike if cycle.roll_strike is not None else (
+        cycle.campaign.short.strike if cycle.campaign.short is not None else None)
+    if keep is None or price is None:
+        return SHORT_WINDOW_STRIKES
+    return max(SHORT_WINDOW_STRIKES, math.ceil(abs(price - keep)) + 2)
+
+
 def build_request(cfg: Cfg, cycle: CampaignLifecycle, *, today: date, need_bars: bool,
-                  long_chain: bool, short_chain: bool) -> DataRequest:  # fmt: skip
+                  long_chain: bool, short_chain: bool,
+                  price: Decimal | None = None) -> DataRequest:  # fmt: skip
     """QQQ always (its ticks wake the bot while holding); the legs held or in flight; the
-    daily bars when today's are not read yet; the chains the next step needs."""
+    daily bars when today's are not read yet; the chains the next step needs (`price`: the
+    last QQQ price, to size the short chain)."""
     inst = cfg.instruments
     qqq = InstrumentRef(inst.underlying_uic, inst.underlying_asset_type)
     uics = set(cycle.campaign.uics)
@@ -89,7 +102,8 @@ def build_request(cfg: Cfg, cycle: CampaignLifecycle, *, today: date, need_bars:
         expiry = long_expiry(today, cfg.long_put_target_dte)
         windows.append(OptionWindow(ROOT, expiry, qqq.uic, LONG_WINDOW_STRIKES))
     if short_chain:
-        windows.append(OptionWindow(ROOT, short_expiry(today), qqq.uic, SHORT_WINDOW_STRIKES))
+        strikes = short_window_strikes(price, cycle)
+        windows.append(OptionWindow(ROOT, short_expiry(today), qqq.uic, strikes))
     holding = cycle.state in (S.OPENING, S.OPEN, S.ROLLING_SHORT, S.ROLLING_LONG, S.CLOSING,
                               S.CLOSE_STUCK)  # fmt: skip
     return DataRequest(

@@ -86,7 +86,7 @@ class RollingPutDiagonalStrategy:
         return mv.build_request(
             self._cfg, cycle, today=today, need_bars=m.bars_day != today,
             long_chain=mv.wants_long_chain(cycle, entry_ready, m.day == today and m.long_roll_due),
-            short_chain=mv.wants_short_chain(cycle, entry_ready, short_due),
+            short_chain=mv.wants_short_chain(cycle, entry_ready, short_due), price=m.last_price,
         )  # fmt: skip
 
     def decide(self, snapshot: Snapshot) -> Sequence[Action]:

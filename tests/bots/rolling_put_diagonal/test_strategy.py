@@ -310,3 +310,11 @@ def test_the_state_round_trips_through_json() -> None:
     fresh = make_strategy()
     fresh.restore(saved, list(desk.positions.values()), et(MONDAY, 11, 0))
     assert fresh.export_state()["campaign"]["campaign"] == saved["campaign"]["campaign"]
+
+
+def test_a_horizontal_roll_finds_its_strike_far_below_the_price() -> None:
+    desk = opened_desk()
+    desk.price = Decimal(488)  # 12 USD under the 500 short: the chain must reach 500
+    next_day(desk, WEEK[1], end=time(12, 30))
+    short = desk.strategy.cycle.campaign.short
+    assert short is not None and short.strike == Decimal(500) and short.expiry == WEEK[2]

@@ -1,0 +1,177 @@
+"""The Rolling Put Diagonal on the local simulator, as a real `calypso run rolling_put_diagonal`
+process with the shipped example config. The simulator's QQQ daily bars (seed 7) allow an entry
+on 2026-03-30 and not on 2026-03-02. The clock jumps through the control API to each day's roll
+time; the journal and the simulator's books are read. Timeouts are real seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from shared import paths
+from shared.journal import Journal
+from shared.journal.models import FillSide, OrderIntent, TradeRecord
+from shared.market_hours import NY
+from shared.saxo_sim.server import SimServer
+from tests.scenarios.iron_fly.harness import until
+
+pytestmark = pytest.mark.e2e
+
+BOT = "rolling_put_diagonal"
+ROOT = Path(__file__).resolve().parents[3]
+SPEED = 120.0  # simulated seconds per real second
+ENTRY_DAY = date(2026, 3, 30)  # 7 green daily candles above the EMA, MACD positive
+NO_ENTRY_DAY = date(2026, 3, 2)  # one green candle: the entry rule fails
+QQQ_LEVEL = 517.0  # pinned: the short is sold at the 517 strike
+# Trading days after the entry (Good Friday 2026-04-03 is a holiday): one roll each, with QQQ
+# pinned at or above the short strike (vertical) or below it (horizontal).
+ROLL_DAYS = [(date(2026, 3, 31), 519.0, "vertical"), (date(2026, 4, 1), 517.0, "horizontal"),
+             (date(2026, 4, 2), 520.0, "vertical"), (date(2026, 4, 6), 519.0, "horizontal"),
+             (date(2026, 4, 7), 522.0, "vertical")]  # fmt: skip
+OTM_LEVEL = 524.0  # the last short (522, 2026-04-08) expires worthless while the clock jumps
+CLOSE_DAY = date(2026, 4, 13)  # the long (2026-04-13 expiry) is within campaign_close_dte
+
+
+def at(day: date, hhmm: time) -> datetime:
+    return datetime.combine(day, hhmm, tzinfo=NY).astimezone(UTC)
+
+
+class Bot:
+    """`calypso run rolling_put_diagonal --env local` with the example config."""
+
+    def __init__(self, server: SimServer, home: Path) -> None:
+        self.server, self.home = server, home
+        self.log = home / "bot.out"
+        env = {**os.environ, "CALYPSO_HOME": str(home)}
+        for name in ("CALYPSO_TEST_STRATEGY", "CALYPSO_TEST_CRASH_AT", "NOTIFY_SOCKET"):
+            env.pop(name, None)
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "run", BOT, "--env", "local",
+                 "--sim-url", server.base_url],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        return self.proc.wait(30)
+
+    def tail(self) -> str:
+        return self.log.read_text()[-4000:]
+
+
+class Sim:
+    def __init__(self, server: SimServer) -> None:
+        self.server = server
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = requests.request(method, f"{self.server.base_url}/sim/v1{path}", json=body,
+                                    timeout=10)  # fmt: skip
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def jump(self, moment: datetime) -> None:
+        self.control("POST", "/clock", {"now": moment.isoformat()})
+
+    def pin(self, level: float) -> None:
+        self.control("POST", "/market/pin", {"symbol": "QQQ", "level": level})
+
+    def positions(self) -> dict[int, int]:
+        rows = self.server.call(lambda s: list(s.exchange.portfolio.positions.values()))
+        return {p.uic: int(p.amount) for p in rows if p.amount != 0}
+
+    def cash_change_usd(self) -> Decimal:
+        start = self.server.call(lambda s: s.config.starting_cash_usd)
+        return Decimal(self.server.call(lambda s: s.exchange.portfolio.cash)) - Decimal(start)
+
+
+def journal_read(home: Path, read: Callable[[Journal], Any], default: Any) -> Any:
+    path = paths.journal_path(BOT, home)
+    if not path.exists():
+        return default
+    try:
+        with Journal.open_readonly(path) as journal:
+            return read(journal)
+    except Exception:  # the bot may be creating the file right now
+        return default
+
+
+def intents(home: Path, purpose: str) -> list[str]:
+    """The strategy's intent ids of `purpose` (each order of a limit ladder is one journal
+    intent carrying the strategy's intent id), oldest first, once each."""
+    found: list[OrderIntent] = journal_read(home, lambda j: j.intents(), [])
+    ids = [str(i.payload.get("intent_id")) for i in found]
+    return list(dict.fromkeys(i for i in ids if f":{purpose}:" in i))
+
+
+def trades(home: Path) -> list[TradeRecord]:
+    found: list[TradeRecord] = journal_read(home, lambda j: j.trades(), [])
+    return found
+
+
+def messages(home: Path) -> list[str]:
+    rows = journal_read(home, lambda j: j.outbox_pending(100_000), [])
+    return [str(r.payload.get("message")) for r in rows if r.kind == "bot_log"]
+
+
+def fills_cash_usd(trade: TradeRecord) -> Decimal:
+    """Signed fills x multiplier x quantity (sells positive) less commissions, USD."""
+    total = Decimal(0)
+    for fill in trade.fills:
+        sign = 1 if fill.side is FillSide.SELL else -1
+        total += sign * fill.price * fill.multiplier * fill.quantity - fill.commission_usd
+    return total
+
+
+def holding(sim: Sim) -> list[int]:
+    return sorted(sim.positions().values())
+
+
+def test_a_campaign_opens_rolls_once_a_day_for_five_days_and_closes_at_its_dte(
+    sim_factory: Callable[..., SimServer], tmp_path: Path,
+) -> None:
+    server = sim_factory(start=at(ENTRY_DAY, time(9, 31)), speed=SPEED)
+    sim = Sim(server)
+    sim.pin(QQQ_LEVEL)
+    bot = Bot(server, tmp_path)
+    try:
+        until(lambda: holding(sim) == [-1, 1], 60, "long bought, short sold")
+        assert len(intents(tmp_path, "entry")) == 1
+        for day, level, _ in ROLL_DAYS:
+            sim.jump(at(day, time(11, 59)))
+            sim.pin(level)
+            until(lambda d=day: any(f":{d}:" in i for i in intents(tmp_path, "sell_short")), 60,
+                  f"roll on {day}")  # fmt: skip
+            until(lambda: holding(sim) == [-1, 1], 30, "rolled")
+        rolls = intents(tmp_path, "roll_short")
+        assert [i.split(":")[2] for i in rolls] == [str(d) for d, _, _ in ROLL_DAYS]
+        assert all(re.search(r"-120[0-4]\d\d:c1$", i) for i in rolls), rolls  # 12:00-12:05
+        sim.pin(OTM_LEVEL)
+        sim.jump(at(CLOSE_DAY, time(9, 40)))
+        until(lambda: holding(sim) == [], 60, "campaign closed")
+        until(lambda: any("campaign_closed_c1" in m for m in messages(tmp_path)), 30, "P&L")
+    finally:
+        code = bot.stop()
+    assert code == 0, bot.tail()
+    done = trades(tmp_path)
+    assert all(t.closed_at is not None for t in done)
+    by_fills = sum((fills_cash_usd(t) for t in done if t.label.endswith(":c1")), Decimal(0))
+    (line,) = [m for m in messages(tmp_path) if "campaign_closed_c1" in m]
+    logged = Decimal(re.search(r"realized_pnl_usd=(-?[\d.]+)", line).group(1))  # type: ignore[union-attr]
+    # The strategy's campaign P&L is every fill of the campaign (1 long, 6 shorts, 5 roll
+    # buy-backs, the close) less commissions, to the cent; the broker's cash agrees.
+    assert logged == by_fills == sim.cash_change_usd()
+    assert len(done) == 1 + 1 + len(ROLL_DAYS)
+    roll_reasons = [str(t.exit_reason) for t in done if " roll of " in str(t.exit_reason)]
+    assert [r.split()[0] for r in roll_reasons] == [k for _, _, k in ROLL_DAYS], roll_reasons
