@@ -23,6 +23,9 @@ from shared import paths
 from shared.journal import Journal
 from shared.journal.models import FillSide, OrderIntent, TradeRecord
 from shared.market_hours import NY
+from shared.saxo_sim.instruments import QQQ_UIC
+from shared.saxo_sim.orders import OrderRequest
+from shared.saxo_sim.saxo_shapes import ACCOUNT_KEY
 from shared.saxo_sim.server import SimServer
 from tests.scenarios.iron_fly.harness import until
 
@@ -30,7 +33,7 @@ pytestmark = pytest.mark.e2e
 
 BOT = "rolling_put_diagonal"
 ROOT = Path(__file__).resolve().parents[3]
-SPEED = 120.0  # simulated seconds per real second
+SPEED = 240.0  # simulated seconds per real second
 ENTRY_DAY = date(2026, 3, 30)  # 7 green daily candles above the EMA, MACD positive
 NO_ENTRY_DAY = date(2026, 3, 2)  # one green candle: the entry rule fails
 QQQ_LEVEL = 517.0  # pinned: the short is sold at the 517 strike
@@ -50,12 +53,14 @@ def at(day: date, hhmm: time) -> datetime:
 class Bot:
     """`calypso run rolling_put_diagonal --env local` with the example config."""
 
-    def __init__(self, server: SimServer, home: Path) -> None:
+    def __init__(self, server: SimServer, home: Path, crash_at: str | None = None) -> None:
         self.server, self.home = server, home
         self.log = home / "bot.out"
         env = {**os.environ, "CALYPSO_HOME": str(home)}
         for name in ("CALYPSO_TEST_STRATEGY", "CALYPSO_TEST_CRASH_AT", "NOTIFY_SOCKET"):
             env.pop(name, None)
+        if crash_at is not None:
+            env["CALYPSO_TEST_CRASH_AT"] = crash_at
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", "run", BOT, "--env", "local",
@@ -156,7 +161,7 @@ def test_a_campaign_opens_rolls_once_a_day_for_five_days_and_closes_at_its_dte(
             until(lambda: holding(sim) == [-1, 1], 30, "rolled")
         rolls = intents(tmp_path, "roll_short")
         assert [i.split(":")[2] for i in rolls] == [str(d) for d, _, _ in ROLL_DAYS]
-        assert all(re.search(r"-120[0-4]\d\d:c1$", i) for i in rolls), rolls  # 12:00-12:05
+        assert all(re.search(r"-120\d\d\d:c1$", i) for i in rolls), rolls  # 12:0x
         sim.pin(OTM_LEVEL)
         sim.jump(at(CLOSE_DAY, time(9, 40)))
         until(lambda: holding(sim) == [], 60, "campaign closed")
@@ -175,3 +180,82 @@ def test_a_campaign_opens_rolls_once_a_day_for_five_days_and_closes_at_its_dte(
     assert len(done) == 1 + 1 + len(ROLL_DAYS)
     roll_reasons = [str(t.exit_reason) for t in done if " roll of " in str(t.exit_reason)]
     assert [r.split()[0] for r in roll_reasons] == [k for _, _, k in ROLL_DAYS], roll_reasons
+
+
+def journal_open_uics(home: Path) -> dict[int, int]:
+    """Contracts per uic of the journal's open trades, from their fills (buys +)."""
+    held: dict[int, int] = {}
+    for trade in trades(home):
+        if trade.closed_at is not None:
+            continue
+        for fill in trade.fills:
+            held[fill.uic] = held.get(fill.uic, 0) + (
+                fill.quantity if fill.side is FillSide.BUY else -fill.quantity)
+    return {uic: amount for uic, amount in held.items() if amount != 0}
+
+
+def options_held(sim: Sim) -> dict[int, int]:
+    return {uic: amount for uic, amount in sim.positions().items() if uic != QQQ_UIC}
+
+
+def test_a_kill_during_a_roll_an_early_assignment_and_a_naked_short_at_start(
+    sim_factory: Callable[..., SimServer], tmp_path: Path,
+) -> None:
+    server = sim_factory(start=at(ENTRY_DAY, time(9, 31)), speed=SPEED)
+    sim = Sim(server)
+    sim.pin(QQQ_LEVEL)
+    # 1. Killed (SIGKILL) right after the roll's buy-back order is sent.
+    bot = Bot(server, tmp_path, crash_at="close_after_send:1")
+    until(lambda: holding(sim) == [-1, 1], 60, "campaign opened")
+    sim.jump(at(ROLL_DAYS[0][0], time(11, 59)))
+    assert bot.proc.wait(60) == -9, bot.tail()
+    bot = Bot(server, tmp_path)
+    try:
+        until(lambda: holding(sim) == [-1, 1] and intents(tmp_path, "sell_short")[1:], 60,
+              "a new short after the restart")  # fmt: skip
+        until(lambda: journal_open_uics(tmp_path) == options_held(sim), 30, "journal = broker")
+        assert len(intents(tmp_path, "sell_short")) == 2  # no duplicate sale
+        assert len(intents(tmp_path, "roll_short")) == 1  # the interrupted roll is not redone
+        # 2. Early assignment of the short: shares appear, the short is gone, the long stays.
+        short_id = server.call(lambda s: next(p.position_id for p in
+                                              s.exchange.portfolio.positions.values()
+                                              if p.amount < 0))  # fmt: skip
+        sim.control("POST", "/assignments", {"position_id": short_id})
+        until(lambda: "short_gone" in safety(tmp_path), 60, "assignment seen")
+        assert sim.positions().get(QQQ_UIC) == 100
+        assert sorted(options_held(sim).values()) in ([1], [-1, 1])
+        until(lambda: sorted(options_held(sim).values()) == [-1, 1], 60, "short sold again")
+    finally:
+        bot.proc.kill()  # SIGKILL
+        bot.proc.wait(30)
+    # 3. While the bot is down the long is sold by hand: the restarted bot finds a naked short
+    # and buys it back at once.
+    held = options_held(sim)
+    long_uic = next(uic for uic, amount in held.items() if amount > 0)
+    short_uic = next(uic for uic, amount in held.items() if amount < 0)
+    _manual_sale(server, long_uic)
+    assert long_uic not in sim.positions()
+    bot = Bot(server, tmp_path)
+    try:
+        until(lambda: short_uic not in sim.positions(), 60, "naked short bought back")
+        assert "naked_short" in safety(tmp_path)
+    finally:
+        code = bot.stop()
+    assert code == 0, bot.tail()
+
+
+def safety(home: Path) -> list[str]:
+    return [e.event for e in journal_read(home, lambda j: j.safety_events(), [])]
+
+
+def _manual_sale(server: SimServer, uic: int) -> None:
+    """Sell one contract of `uic` at the simulator by hand (a manual market order)."""
+
+    def sell(state: Any) -> None:
+        state.exchange.place(OrderRequest(
+            account_key=ACCOUNT_KEY, uic=uic, asset_type="StockOption", buy_sell="Sell",
+            amount=Decimal(1), order_type="Market", price=None, duration="DayOrder",
+            to_open_close=None, external_reference=None, manual_order=True))
+        state.step()
+
+    server.call(sell)
