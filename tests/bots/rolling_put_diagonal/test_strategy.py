@@ -66,7 +66,7 @@ def test_no_entry_while_the_daily_bars_fall_and_the_reason_is_journaled() -> Non
     desk.bars = falling_bars(prev(MONDAY), 499.0)
     actions = run_day(desk, MONDAY)
     assert desk.orders == []
-    assert "entry_waits" in names(actions)
+    assert names(actions).count("entry_waits") == 1  # once a day, not on every pass
 
 
 def test_no_entry_in_the_open_delay_nor_when_the_breaker_blocks_entries() -> None:
@@ -318,3 +318,12 @@ def test_a_horizontal_roll_finds_its_strike_far_below_the_price() -> None:
     next_day(desk, WEEK[1], end=time(12, 30))
     short = desk.strategy.cycle.campaign.short
     assert short is not None and short.strike == Decimal(500) and short.expiry == WEEK[2]
+
+
+def test_a_flash_move_raises_a_safety_event_and_changes_no_position() -> None:
+    desk = opened_desk()
+    run_day(desk, MONDAY, start=time(10, 40), end=time(10, 41))
+    desk.price = Decimal(489)  # -2.2 % within a minute
+    actions = run_day(desk, MONDAY, start=time(10, 41), end=time(10, 42))
+    assert "flash_move" in names(actions)
+    assert desk.strategy.cycle.state is CampaignState.OPEN
