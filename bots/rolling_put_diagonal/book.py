@@ -85,6 +85,7 @@ class Campaign:
     short_rolls: int = 0
     vertical_rolls: int = 0
     long_rolls: int = 0
+    opened_on: date | None = None  # New York date of the long's first fill
 
     @property
     def legs(self) -> tuple[PutLeg, ...]:
@@ -134,6 +135,7 @@ class Campaign:
             "retiring": leg_json(self.retiring), "cash": self.cash.to_json(),
             "short_rolls": self.short_rolls, "vertical_rolls": self.vertical_rolls,
             "long_rolls": self.long_rolls,
+            "opened_on": None if self.opened_on is None else self.opened_on.isoformat(),
         }  # fmt: skip
 
     @classmethod
@@ -149,6 +151,8 @@ class Campaign:
             short=opt_leg(data.get("short"), "campaign.short"),
             retiring=opt_leg(data.get("retiring"), "campaign.retiring"),
             cash=CashFlow.from_json(data.get("cash"), "campaign.cash"),
+            opened_on=None if data.get("opened_on") is None
+            else parse_date(data.get("opened_on"), "campaign.opened_on"),
             **counts,
         )
 

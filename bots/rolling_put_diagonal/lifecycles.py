@@ -21,6 +21,7 @@ from bots.rolling_put_diagonal.rules import RollKind
 from bots.rolling_put_diagonal.states import CampaignState, Trigger, next_state
 from shared.domain import Side
 from shared.logger_service import kv
+from shared.market_hours import NY
 from shared.strategy.codec import dec
 from shared.strategy_contract import (
     ClosePosition,
@@ -68,11 +69,16 @@ class InFlight:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a report changed: `failed` an action to cool down after; `realized_usd` the P&L
-    of a campaign that the report finished closing."""
+    """What a report changed: `failed` an action to cool down after; `closed` the campaign
+    the report finished closing (its P&L is `closed.cash.net_usd`) and why."""
 
     failed: bool = False
-    realized_usd: Decimal | None = None
+    closed: Campaign | None = None
+    close_reason: str = ""
+
+    @property
+    def realized_usd(self) -> Decimal | None:
+        return None if self.closed is None else self.closed.cash.net_usd
 
 
 class CampaignLifecycle:
@@ -161,7 +167,7 @@ class CampaignLifecycle:
             return self._stuck(order, detail)
         self.order = None
         if order.step is Step.BUY_LONG:
-            return self._long_bought(order.leg, done, detail)
+            return self._long_bought(order.leg, done, detail, report)
         if order.step is Step.SELL_SHORT:
             return self._short_sold(order.leg, done, detail)
         if order.step is Step.BUY_BACK_SHORT:
@@ -170,13 +176,15 @@ class CampaignLifecycle:
             self._long_sold(order.leg)
         return self._maybe_closed()
 
-    def _long_bought(self, leg: PutLeg, done: bool, detail: str) -> Outcome:
+    def _long_bought(self, leg: PutLeg, done: bool, detail: str,
+                     report: ExecutionReport) -> Outcome:  # fmt: skip
         if self.state is S.OPENING:
             if not done:
                 self.fire(Trigger.ENTRY_FAILED, detail)
                 self.campaign = Campaign()
                 return Outcome(failed=True)
-            self.campaign = replace(self.campaign, long=leg)
+            opened_on = report.fills[0].filled_at.astimezone(NY).date() if report.fills else None
+            self.campaign = replace(self.campaign, long=leg, opened_on=opened_on)
             self.fire(Trigger.OPENED, detail)
             return Outcome()
         if not done:  # a roll-up's new long: the old diagonal stays as it was
@@ -223,11 +231,11 @@ class CampaignLifecycle:
         """After a close step in CLOSING/CLOSE_STUCK: book the campaign once nothing is held."""
         if self.state not in (S.CLOSING, S.CLOSE_STUCK) or not self.campaign.empty:
             return Outcome()
-        realized = self.campaign.cash.net_usd
+        closed, reason = self.campaign, self.close_reason or "closed"
         trigger = Trigger.CLOSED_FOR_EVENT if self.close_for_event else Trigger.CLOSED
-        self.fire(trigger, f"{self.close_reason} realized {realized} USD")
+        self.fire(trigger, f"{reason} realized {closed.cash.net_usd} USD")
         self.campaign, self.close_reason, self.close_for_event = Campaign(), None, False
-        return Outcome(realized_usd=realized)
+        return Outcome(closed=closed, close_reason=reason)
 
     # --- saved state ---------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

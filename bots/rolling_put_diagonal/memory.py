@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bots.rolling_put_diagonal.book import Ledger
+from bots.rolling_put_diagonal.book import Campaign, Ledger
 from bots.rolling_put_diagonal.config import BOT_NAME
 from bots.rolling_put_diagonal.rules import Indicators
 from shared.logger_service import kv
@@ -113,3 +113,16 @@ def safety_event(memory: Memory, now: datetime, name: str, description: str,
     logger.error(kv("safety_event", name=name, state=state, description=description))
     return safety_record(day=memory.day, name=name, now=now, state=state,
                          description=description)  # fmt: skip
+
+
+def campaign_record(closed: Campaign, number: int, reason: str, today: date) -> RecordEvent:
+    """The Campaigns row of a closed campaign (Sheets): P&L from every fill, net of
+    commissions, USD; rolls counted."""
+    horizontal = closed.short_rolls - closed.vertical_rolls
+    return RecordEvent(kind="campaign", key=f"campaign:{number}", payload={
+        "campaign_number": number, "start_date": str(closed.opened_on or today),
+        "end_date": str(today), "total_rolls": closed.short_rolls,
+        "vertical_rolls": closed.vertical_rolls, "horizontal_rolls": horizontal,
+        "net_pnl_usd": str(closed.cash.net_usd), "close_reason": reason,
+        "notes": f"long roll-ups {closed.long_rolls}; commissions {closed.cash.commission_usd} USD",
+    })  # fmt: skip

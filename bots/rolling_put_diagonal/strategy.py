@@ -18,10 +18,16 @@ from typing import Any
 
 from bots.rolling_put_diagonal import market_view as mv
 from bots.rolling_put_diagonal import restoring, rules
+from bots.rolling_put_diagonal.book import Campaign
 from bots.rolling_put_diagonal.config import BOT_NAME, RollingPutDiagonalConfig
 from bots.rolling_put_diagonal.config import RollingPutDiagonalStrategy as Cfg
 from bots.rolling_put_diagonal.lifecycles import CampaignLifecycle, logger
-from bots.rolling_put_diagonal.memory import Memory, decision_event, safety_event
+from bots.rolling_put_diagonal.memory import (
+    Memory,
+    campaign_record,
+    decision_event,
+    safety_event,
+)
 from bots.rolling_put_diagonal.states import CampaignState, Trigger
 from shared import market_hours
 from shared.domain import Position
@@ -130,13 +136,8 @@ class RollingPutDiagonalStrategy:
             self.memory.cooldown_until[order.step.value] = now + timedelta(minutes=minutes)
         elif was_roll and self.cycle.campaign.short is not None and self.cycle.state is S.OPEN:
             self.memory.last_roll_day = now.astimezone(NY).date()
-        if outcome.realized_usd is not None:
-            campaign_id = self.memory.campaign_id
-            self.memory.book(outcome.realized_usd)
-            self.memory.closed_on = now.astimezone(NY).date()
-            detail = f"campaign={campaign_id} realized_pnl_usd={outcome.realized_usd}"
-            event = decision_event(self.memory, now, f"campaign_closed_{campaign_id}", detail)
-            return () if event is None else (event,)
+        if outcome.closed is not None:
+            return self._campaign_closed(outcome.closed, outcome.close_reason, now)
         return ()
 
     def export_state(self) -> JsonDict:
@@ -297,6 +298,17 @@ class RollingPutDiagonalStrategy:
     def _wait_event(self, snap: Snapshot, today: date, actions: list[Action]) -> None:
         if mv.event_within_blackout(self._cfg, self._calendar, today) is None:
             self.cycle.fire(Trigger.EVENT_PASSED, "no event within the blackout")
+
+    def _campaign_closed(self, closed: Campaign, reason: str, now: datetime) -> list[Action]:
+        """Book a closed campaign: the ledger, its Bot Logs line and its Campaigns row."""
+        m, today = self.memory, now.astimezone(NY).date()
+        number, realized = m.ledger.campaigns + 1, closed.cash.net_usd
+        m.book(realized)
+        m.closed_on = today
+        detail = f"campaign=c{number} realized_pnl_usd={realized} reason={reason}"
+        actions: list[Action] = [campaign_record(closed, number, reason, today)]
+        event = decision_event(m, now, f"campaign_closed_c{number}", detail)
+        return actions + ([event] if event is not None else [])
 
     # --- helpers -----------------------------------------------------------------------------
     def _new_day(self, snap: Snapshot, today: date) -> None:

@@ -79,6 +79,7 @@ class Desk:
     fills: list[LegFill] = field(default_factory=list)
     orders: list[OpenPosition | ClosePosition] = field(default_factory=list)
     fail: dict[str, str] = field(default_factory=dict)  # leg name -> status, once
+    reported: list[Action] = field(default_factory=list)  # what on_execution returned
     greeks: bool = True
 
     def put_quote(self, uic: int, now: datetime) -> Quote:
@@ -133,7 +134,8 @@ class Desk:
         leg = order.legs[0]
         status = self.fail.pop(leg.leg, None)
         if status is not None:
-            self.strategy.on_execution(ExecutionReport(order.intent_id, status), now)  # type: ignore[arg-type]
+            report = ExecutionReport(order.intent_id, status)  # type: ignore[arg-type]
+            self.reported += self.strategy.on_execution(report, now)
             return
         fills = []
         for spec in order.legs:
@@ -146,7 +148,8 @@ class Desk:
             self._book(fill)
         self.fills.extend(fills)
         done = "filled" if isinstance(order, OpenPosition) else "closed"
-        self.strategy.on_execution(ExecutionReport(order.intent_id, done, tuple(fills)), now)
+        report = ExecutionReport(order.intent_id, done, tuple(fills))
+        self.reported += self.strategy.on_execution(report, now)
 
     def _book(self, fill: LegFill) -> None:
         strike, expiry = _decode(fill.uic)

@@ -12,7 +12,8 @@ import pytest
 from bots.rolling_put_diagonal.states import CampaignState
 from shared import market_hours
 from shared.domain import Position, PutCall, Side
-from shared.strategy_contract import ClosePosition, OpenPosition
+from shared.sheets import CampaignRow
+from shared.strategy_contract import ClosePosition, OpenPosition, RecordEvent
 from tests.bots.rolling_put_diagonal.driver import (
     QQQ,
     Desk,
@@ -118,6 +119,10 @@ def test_the_campaign_closes_at_campaign_close_dte_short_first_with_pnl_from_eve
     # Every roll and both legs, less every commission: the desk's own sum, to the cent.
     assert ledger.campaigns == 1 and ledger.realized_usd == desk.fills_net_usd()
     assert desk.positions == {}
+    (record,) = [a for a in desk.reported if isinstance(a, RecordEvent) and a.kind == "campaign"]
+    row = CampaignRow(**record.payload)  # the Sheets Campaigns row accepts it
+    assert row.net_pnl_usd == ledger.realized_usd and row.campaign_number == 1
+    assert row.start_date == MONDAY and row.total_rolls == len(intents(desk, "roll_short"))
 
 
 def test_a_close_below_the_ema_closes_on_the_previous_session_close_not_a_partial_bar() -> None:
