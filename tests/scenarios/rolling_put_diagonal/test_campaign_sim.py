@@ -6,7 +6,11 @@ time; the journal and the simulator's books are read. Timeouts are real seconds.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal
@@ -18,6 +22,7 @@ from shared.saxo_sim.instruments import QQQ_UIC
 from shared.saxo_sim.server import SimServer
 from tests.scenarios.iron_fly.harness import until
 from tests.scenarios.rolling_put_diagonal.harness import (
+    ROOT,
     Bot,
     Sim,
     at,
@@ -81,6 +86,15 @@ def test_a_campaign_opens_rolls_once_a_day_for_five_days_and_closes_at_its_dte(
     # The strategy's campaign P&L is every fill of the campaign (1 long, 6 shorts, 5 roll
     # buy-backs, the close) less commissions, to the cent; the broker's cash agrees.
     assert logged == by_fills == sim.cash_change_usd()
+    # `calypso journal rolling_put_diagonal --json` shows the same campaign P&L, to the cent.
+    shown = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "journal", "rolling_put_diagonal", "--json"],
+        cwd=ROOT, env={**os.environ, "CALYPSO_HOME": str(tmp_path)}, capture_output=True,
+        text=True, check=True, timeout=60,
+    )  # fmt: skip
+    (campaign,) = json.loads(shown.stdout)["campaigns"]
+    assert campaign["campaign"] == "c1" and campaign["closed"]
+    assert Decimal(str(campaign["pnl_usd"])) == logged.quantize(Decimal("0.01"))
     assert len(done) == 1 + 1 + len(ROLL_DAYS)
     roll_reasons = [str(t.exit_reason) for t in done if " roll of " in str(t.exit_reason)]
     assert [r.split()[0] for r in roll_reasons] == [k for _, _, k in ROLL_DAYS], roll_reasons
