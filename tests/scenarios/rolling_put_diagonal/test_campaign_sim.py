@@ -144,3 +144,23 @@ def test_a_kill_during_a_roll_an_early_assignment_and_a_naked_short_at_start(
     finally:
         code = bot.stop()
     assert code == 0, bot.tail()
+
+
+def test_no_campaign_on_a_day_the_daily_bars_forbid_one(
+    sim_factory: Callable[..., SimServer], tmp_path: Path,
+) -> None:
+    server = sim_factory(start=at(NO_ENTRY_DAY, time(9, 31)), speed=SPEED)
+    sim = Sim(server)
+    sim.pin(QQQ_LEVEL)
+    bot = Bot(server, tmp_path)
+    try:
+        until(lambda: any("entry_waits" in m for m in messages(tmp_path)), 60, "entry waits")
+        (line,) = [m for m in messages(tmp_path) if "entry_waits" in m]
+        assert "green candles above the EMA" in line
+        sim.jump(at(NO_ENTRY_DAY, time(15, 30)))  # the rest of the day: still no entry
+        late = at(NO_ENTRY_DAY, time(15, 35))  # five idle passes (60 s) after the jump
+        until(lambda: server.call(lambda s: s.clock.now()) >= late, 30, "15:35 ET")
+    finally:
+        code = bot.stop()
+    assert code == 0, bot.tail()
+    assert trades(tmp_path) == [] and sim.positions() == {}
