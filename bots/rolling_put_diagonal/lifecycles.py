@@ -227,6 +227,11 @@ class CampaignLifecycle:
             self.fire(Trigger.STUCK, detail)
         return Outcome(failed=True)
 
+    def finish_empty(self) -> Outcome:
+        """Close the books of a closing campaign whose legs all vanished at the broker
+        (expired, assigned): its cash so far is its P&L."""
+        return self._maybe_closed()
+
     def _maybe_closed(self) -> Outcome:
         """After a close step in CLOSING/CLOSE_STUCK: book the campaign once nothing is held."""
         if self.state not in (S.CLOSING, S.CLOSE_STUCK) or not self.campaign.empty:

@@ -115,14 +115,17 @@ def check_book(cycle: CampaignLifecycle, memory: Memory, snap: Snapshot, today: 
     be missing from two consecutive full snapshots (a snapshot read just before a fill was
     reported does not show it yet); tick-triggered passes reuse old positions and are skipped.
     After a lost short no new one is sold for `cooldown` (the runtime deals with the shares
-    first). Positions that are no leg of the campaign raise one safety event a day (POS-002)."""
+    first). A leg past its expiry is dropped at once (the broker settled it). Positions that
+    are no leg of the campaign raise one safety event a day (POS-002)."""
     if cycle.order is not None or snap.triggered_by_tick:
         return []
     actions: list[Action] = []
     present = {leg.uic for leg in read_book(snap.positions).legs}
     campaign, state = cycle.campaign, f"campaign:{cycle.state.value}"
     missing = {leg.uic for leg in campaign.legs if leg.uic not in present}
-    gone, memory.missing_once = missing & memory.missing_once, missing - memory.missing_once
+    expired = {leg.uic for leg in campaign.legs if leg.expiry < today}  # settled at expiry
+    gone = (missing & memory.missing_once) | expired
+    memory.missing_once = missing - gone
     short = campaign.short
     if short is not None and short.uic in gone:
         cycle.campaign = campaign = replace(campaign, short=None)
@@ -138,9 +141,9 @@ def check_book(cycle: CampaignLifecycle, memory: Memory, snap: Snapshot, today: 
             cycle.campaign = campaign = replace(
                 campaign, long=None if campaign.long == leg else campaign.long,
                 retiring=None if campaign.retiring == leg else campaign.retiring)
-            actions.append(safety_event(memory, snap.now, "long_gone",
-                                        f"long {leg.strike} {leg.expiry} gone at the broker",
-                                        state))  # fmt: skip
+            how = "expired" if leg.expiry < today else "gone at the broker"
+            detail = f"long {leg.strike} {leg.expiry} {how}"
+            actions.append(safety_event(memory, snap.now, "long_gone", detail, state))
     strays = [f"{p.asset_type} uic {p.uic} amount {p.amount}" for p in snap.positions
               if p.uic not in campaign.uics and p.amount != 0]
     if strays and "orphan_position" not in memory.decisions_today:

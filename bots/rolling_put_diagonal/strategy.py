@@ -154,12 +154,13 @@ class RollingPutDiagonalStrategy:
         True when the close owns this pass."""
         cycle, m, now = self.cycle, self.memory, snap.now
         campaign = cycle.campaign
-        if cycle.state in (S.OPEN, S.ROLLING_SHORT, S.ROLLING_LONG) and (
-            campaign.short is not None and campaign.long is None and campaign.retiring is None
-        ):
-            actions.append(safety_event(m, now, "naked_short", "short without a long: closed",
-                                        self.state_name()))  # fmt: skip
-            self._start_close("naked_short", event=False)
+        held = cycle.state in (S.OPEN, S.ROLLING_SHORT, S.ROLLING_LONG)
+        if held and campaign.long is None and campaign.retiring is None:
+            if campaign.short is not None:
+                actions.append(safety_event(m, now, "naked_short", "short without a long: "
+                                            "closed", self.state_name()))  # fmt: skip
+            self._start_close("naked_short" if campaign.short is not None else "legs_gone",
+                              event=False)  # fmt: skip
         if cycle.state not in (S.CLOSING, S.CLOSE_STUCK):
             return False
         if cycle.order is not None and cycle.order.stuck:
@@ -174,10 +175,9 @@ class RollingPutDiagonalStrategy:
             assert leg is not None
             actions.append(cycle.sell_long(leg, m.next_intent("close_long", now), reason, None))
         else:  # the legs vanished at the broker (expiry, assignment): nothing left to sell
-            trigger = Trigger.CLOSED_FOR_EVENT if cycle.close_for_event else Trigger.CLOSED
-            cycle.fire(trigger, f"{reason}: nothing left at the broker")
-            cycle.close_reason, cycle.close_for_event = None, False
-            m.closed_on = snap.calendar.day
+            outcome = cycle.finish_empty()
+            if outcome.closed is not None:
+                actions.extend(self._campaign_closed(outcome.closed, outcome.close_reason, now))
         return True
 
     def _start_close(self, reason: str, *, event: bool) -> None:

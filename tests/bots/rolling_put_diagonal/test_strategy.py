@@ -332,3 +332,23 @@ def test_a_flash_move_raises_a_safety_event_and_changes_no_position() -> None:
     actions = run_day(desk, MONDAY, start=time(10, 41), end=time(10, 42))
     assert "flash_move" in names(actions)
     assert desk.strategy.cycle.state is CampaignState.OPEN
+
+
+def test_a_short_that_expired_while_the_bot_was_away_is_not_bought_back() -> None:
+    desk = opened_desk()
+    # No pass on Tuesday: the short (expiring Tuesday) settled; Wednesday starts after noon.
+    next_day(desk, WEEK[2], start=time(12, 30), end=time(12, 45), every_minutes=5)
+    buy_backs = [o for o in desk.orders if isinstance(o, ClosePosition)]
+    assert buy_backs == []  # nothing to buy back: a new short is sold instead
+    assert desk.strategy.cycle.campaign.short is not None
+    assert desk.strategy.cycle.campaign.short.expiry == WEEK[3]
+
+
+def test_a_campaign_whose_legs_all_vanished_is_booked_and_closed() -> None:
+    desk = opened_desk()
+    cash = desk.strategy.cycle.campaign.cash.net_usd
+    desk.positions.clear()  # e.g. closed by hand at the broker
+    actions = run_day(desk, MONDAY, start=time(11, 0), end=time(11, 3), every_minutes=1)
+    assert "naked_short" not in names(actions) and "long_gone" in names(actions)
+    assert desk.strategy.cycle.state is CampaignState.FLAT
+    assert desk.strategy.memory.ledger.realized_usd == cash
