@@ -211,6 +211,8 @@ class BotRuntime:
         self._reconcile()
         self.recorder.save_state()
         self._day = now.astimezone(market_hours.NY).date()
+        last_saved = saved.updated_at if saved is not None else None
+        self.alerts.missed_summary(self.journal, last_saved, now, self.strategy.state_name())
         self.protector.price_seen()
         self.notifier.ready()
         self.notifier.status(f"{self.strategy.state_name()}: running")

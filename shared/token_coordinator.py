@@ -21,7 +21,8 @@ import os
 import socket
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -30,10 +31,10 @@ from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
 
 from shared.clock import Clock
-from shared.logger_service import kv
+from shared.logger_service import REDACTED, kv, redact
 from shared.private_file import write_private_json
 from shared.saxo_client.errors import TokenError
-from shared.saxo_client.oauth import TokenSet
+from shared.saxo_client.oauth import RefreshRejected, TokenSet
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,28 @@ class TokenCacheError(TokenError):
 class TokenCacheDamaged(TokenCacheError):
     """The cache file was read but its content is damaged (not UTF-8, not JSON, wrong shape):
     a login or refresh may replace it. An unreadable file is a plain TokenCacheError."""
+
+
+class LoginRequired(TokenError):
+    """No refresh can succeed (no token, no refresh token, or the refresh token expired): the
+    operator must run `calypso auth login`."""
+
+
+@dataclass(frozen=True)
+class RefreshFailure:
+    """A failed attempt to get a fresh token, as told to `TokenCoordinator.on_refresh_failed`.
+
+    `detail` is the error text with every token value and secret-shaped string redacted;
+    `login_required` is True when only `calypso auth login` can fix it (the refresh token was
+    refused or has expired), False for a failure a retry may fix (endpoint unreachable, 5xx).
+    """
+
+    env: str
+    detail: str
+    login_required: bool
+
+
+RefreshFailureHook = Callable[[RefreshFailure], None]
 
 
 def read_cache_environments(path: Path) -> dict[str, Any]:
@@ -147,6 +170,9 @@ class TokenCoordinator:
         self._thread_lock = threading.RLock()
         self._tokens: TokenSet | None = None
         self.refresh_count = 0
+        # Told of every failed refresh (the bot and the token keeper alert the operator); it
+        # runs on the thread that asked for a token and must never raise.
+        self.on_refresh_failed: RefreshFailureHook | None = None
 
     # --- public -----------------------------------------------------------------------------
 
@@ -159,7 +185,7 @@ class TokenCoordinator:
         with self._thread_lock:
             tokens = self._tokens
             if tokens is None or self._due(tokens):
-                tokens = self._refresh_under_lock(rejected=None)
+                tokens = self._refresh_reporting(rejected=None)
             return tokens
 
     def force_refresh(self, rejected_token: str) -> str:
@@ -173,7 +199,7 @@ class TokenCoordinator:
                 and not self._due(tokens)
             ):
                 return tokens.access_token
-            return self._refresh_under_lock(rejected=rejected_token).access_token
+            return self._refresh_reporting(rejected=rejected_token).access_token
 
     def store(self, tokens: TokenSet) -> None:
         """Save a brand-new token set (after `calypso auth login`)."""
@@ -199,6 +225,42 @@ class TokenCoordinator:
         remaining = (tokens.access_expires_at - self._clock.now()).total_seconds()
         return remaining <= refresh_margin_s(tokens.lifetime_s)
 
+    def _refresh_reporting(self, *, rejected: str | None) -> TokenSet:
+        """`_refresh_under_lock`, telling `on_refresh_failed` of a failure before raising it."""
+        try:
+            return self._refresh_under_lock(rejected=rejected)
+        except TokenError as exc:
+            self._report_failure(exc, rejected)
+            raise
+
+    def _report_failure(self, exc: TokenError, rejected: str | None) -> None:
+        hook = self.on_refresh_failed
+        if hook is None:
+            return
+        detail = str(exc)
+        for known in (self._tokens, self._read_entry_quietly()):
+            for value in (known.access_token, known.refresh_token) if known else ():
+                if value:
+                    detail = detail.replace(value, REDACTED)
+        if rejected:
+            detail = detail.replace(rejected, REDACTED)
+        failure = RefreshFailure(
+            env=self.env,
+            detail=redact(detail)[:300],
+            login_required=isinstance(exc, LoginRequired | RefreshRejected),
+        )
+        try:
+            hook(failure)
+        except Exception as hook_error:  # an alert must never turn into a trading failure
+            logger.error(kv("token_refresh_alert_failed", env=self.env,
+                            error=type(hook_error).__name__))  # fmt: skip
+
+    def _read_entry_quietly(self) -> TokenSet | None:
+        try:
+            return self._read_entry()
+        except TokenError:
+            return None
+
     def _refresh_under_lock(self, *, rejected: str | None) -> TokenSet:
         with self._file_lock():
             cached = self._read_entry()
@@ -215,7 +277,7 @@ class TokenCoordinator:
             candidates = [t for t in (cached, self._tokens) if t is not None]
             source = max(candidates, key=lambda t: t.access_expires_at) if candidates else None
             if source is None:
-                raise TokenError(
+                raise LoginRequired(
                     f"no Saxo token for env {self.env}: run `calypso auth login --env {self.env}`"
                 )
             fresh = self._refresh_with(source)
@@ -230,11 +292,11 @@ class TokenCoordinator:
     def _refresh_with(self, source: TokenSet) -> TokenSet:
         now = self._clock.now()
         if source.refresh_token is None:
-            raise TokenError(
+            raise LoginRequired(
                 f"token for env {self.env} has no refresh token: run `calypso auth login`"
             )
         if source.refresh_expires_at is not None and source.refresh_expires_at <= now:
-            raise TokenError(
+            raise LoginRequired(
                 f"refresh token for env {self.env} expired at "
                 f"{source.refresh_expires_at.isoformat()}: "
                 f"run `calypso auth login --env {self.env}`"

@@ -15,15 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Self
 
-from bots.delta_neutral._toolkit_pending import (
-    NO_CASH,
-    CashFlow,
-    cash_flow,
-    dec,
-    parse_date,
-    positive_int,
-)
 from shared.domain import PutCall, Quote, Side
+from shared.strategy.codec import dec, parse_date, positive_int
+from shared.strategy.fills import NO_CASH, CashFlow, cash_flow
 from shared.strategy_contract import LegFill, LegSpec
 
 ROOT = "SPY"

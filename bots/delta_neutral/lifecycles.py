@@ -14,7 +14,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from bots.delta_neutral._toolkit_pending import BookLeg, CashFlow, cash_flow
 from bots.delta_neutral.book import (
     CONTRACT_MULTIPLIER,
     Leg,
@@ -33,6 +32,8 @@ from bots.delta_neutral.states import (
 )
 from shared.domain import PutCall
 from shared.logger_service import kv
+from shared.strategy.fills import CashFlow, cash_flow
+from shared.strategy.recovery import BrokerLeg
 from shared.strategy_contract import (
     ClosePosition,
     ExecutionReport,
@@ -207,7 +208,7 @@ class _Lifecycle(Generic[PairT, StateT]):
             )
         )
 
-    def adopt(self, legs: Sequence[BookLeg]) -> None:
+    def adopt(self, legs: Sequence[BrokerLeg]) -> None:
         """Take the broker's legs as the truth after a restart (STATE-001/002): the saved
         position's money is kept when it names the same contracts, otherwise the legs are
         valued at the broker's open prices (commissions unknown); nothing in flight survives
@@ -265,25 +266,31 @@ class StrangleLifecycle(_Lifecycle[Strangle, StrangleState]):
     def _restore_trigger(self, pair: Strangle) -> Trigger:
         return Trigger.RESTORE_HOLDING if pair.complete else Trigger.RESTORE_CLOSE
 
-    def expire(self, now: datetime) -> None:
-        """Drop shorts whose expiry has passed (POS-004); the broker settled them."""
-        if self.held is not None:
-            logger.info(kv("shorts_expired", expiry=self.held.expiry, at=now))
+    def expire(self, now: datetime) -> Decimal | None:
+        """Drop shorts whose expiry has passed (POS-004); the broker settled them. Returns
+        their realized P&L (USD, the premium from the fills less commissions: expired
+        worthless; an assignment shows as the shares the operator handles), None if none."""
+        held = self.held
+        if held is not None:
+            logger.info(kv("shorts_expired", expiry=held.expiry, at=now))
         self.held = None
         self.fire(Trigger.EXPIRED, "expiry passed")
+        return None if held is None else held.cash.net_usd
 
 
-def _call_put(legs: Sequence[BookLeg]) -> tuple[Leg | None, Leg | None]:
-    """The first call and put among `legs` as Legs (quantity = |amount|)."""
+def _call_put(legs: Sequence[BrokerLeg]) -> tuple[Leg | None, Leg | None]:
+    """The first call and put among `legs` as Legs (quantity = |amount|); a leg without an
+    expiry is never adopted (the restore reports it as an orphan)."""
     found: dict[PutCall, Leg] = {}
     for leg in legs:
-        found.setdefault(
-            leg.put_call, Leg(leg.uic, leg.strike, leg.put_call, leg.expiry, int(abs(leg.amount)))
-        )
+        if leg.expiry is not None:
+            found.setdefault(
+                leg.put_call, Leg(leg.uic, leg.strike, leg.put_call, leg.expiry, abs(leg.amount))
+            )
     return found.get(PutCall.CALL), found.get(PutCall.PUT)
 
 
-def _open_cash(legs: Sequence[BookLeg]) -> CashFlow:
+def _open_cash(legs: Sequence[BrokerLeg]) -> CashFlow:
     """Cash flow of `legs` at the broker's open prices (restart without saved money)."""
     gross = Decimal(0)
     for leg in legs:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bots.delta_neutral._toolkit_pending import FlashMonitor
 from bots.delta_neutral.book import CONTRACT_MULTIPLIER, Ledger, Leg, Straddle
 from bots.delta_neutral.config import BOT_NAME, DeltaNeutralStrategyConfig
 from bots.delta_neutral.selection import PricedOption
 from shared.logger_service import kv
 from shared.market_hours import NY
+from shared.strategy.events import bot_log_record, safety_record
+from shared.strategy.exits import FlashMonitor
 from shared.strategy_contract import RecordEvent, Snapshot
 
 logger = logging.getLogger("bots.delta_neutral.strategy")
@@ -38,6 +39,7 @@ class Memory:
     recenter_expiry: date | None = None  # a recentered straddle keeps its expiry
     exited_on: date | None = None  # after a full exit, a fresh cycle starts the next day
     cooldown_until: dict[str, datetime] = field(default_factory=dict)
+    book_settles_at: datetime | None = None  # positions read before this may predate a fill
     decisions_today: set[str] = field(default_factory=set)
     intent_seq: int = 0
     ledger: Ledger = field(default_factory=Ledger)
@@ -101,26 +103,14 @@ def decision_event(memory: Memory, now: datetime, name: str, detail: str) -> Rec
     memory.decisions_today.add(name)
     message = kv("decision", name=name, detail=detail)
     logger.info(message)
-    return RecordEvent(
-        kind="bot_log",
-        key=f"{memory.day}:{name}",
-        payload={
-            "timestamp": now.astimezone(UTC).isoformat(),
-            "level": "INFO",
-            "component": BOT_NAME,
-            "message": message,
-        },
-    )
+    return bot_log_record(component=BOT_NAME, day=memory.day, name=name, now=now, message=message)
 
 
 def safety_event(now: datetime, name: str, description: str, state: str) -> RecordEvent:
     """A safety event for the breaker and the operator (logged at ERROR)."""
     logger.error(kv("safety_event", name=name, state=state, description=description))
-    return RecordEvent(
-        kind="safety_event",
-        key=f"{now.astimezone(NY):%Y-%m-%d}:{name}:{now.astimezone(UTC).isoformat()}",
-        payload={"event": name, "description": f"[{state}] {description}"},
-    )
+    day = now.astimezone(NY).date()
+    return safety_record(day=day, name=name, now=now, state=state, description=description)
 
 
 def leg_of(option: PricedOption, quantity: int) -> Leg:

@@ -146,3 +146,12 @@ def long_dte_exit(*, long_expiry: date, now: datetime, long_exit_dte: int) -> bo
 def proactive_restart(*, long_expiry: date, new_short_expiry: date, long_exit_dte: int) -> bool:
     """True when new shorts would outlive the straddle's DTE exit (close all, start afresh)."""
     return new_short_expiry > long_expiry - timedelta(days=long_exit_dte)
+
+
+def shorts_expired(*, expiry: date, now: datetime, session: TradingSession | None) -> bool:
+    """True when options of `expiry` have expired at `now` (UTC): a later New York day, or the
+    expiry day at or after its session's close (`session`: that day's; None: no session)."""
+    today = now.astimezone(NY).date()
+    if expiry != today:
+        return expiry < today
+    return session is not None and now >= session.close

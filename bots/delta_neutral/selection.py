@@ -2,9 +2,10 @@
 
 Prices are USD per SPY share; premiums are USD per position (price x 100 x contracts). Only
 usable quotes count (the toolkit's one rule, `shared.strategy.quotes.quote_problems`, at most
-`QUOTE_MAX_AGE_S` old) with a bid above zero: every leg this bot trades is near the money, where
-a zero bid leaves nothing to sell into and no mark. Nothing here mutates anything: pricing a
-candidate roll is a call to `choose_strangle`, whose answer the caller may simply drop.
+`QUOTE_MAX_AGE_S` old; a zero bid is usable: a held short must be bought back at its ask
+whatever its bid, and a zero-bid strike brings no premium, so no sale selects it). Nothing here
+mutates anything: pricing a candidate roll is a call to `choose_strangle`, whose answer the
+caller may simply drop.
 """
 
 from __future__ import annotations
@@ -105,8 +106,6 @@ def usable_options(
         if quote is None or quote_problems(quote, quote.age_seconds(now), QUOTE_MAX_AGE_S):
             continue
         assert quote.bid is not None and quote.ask is not None  # checked by quote_problems
-        if quote.bid == 0:
-            continue  # usable, but a leg this bot trades needs a bid to sell into or to mark
         theta = quote.greeks.theta if quote.greeks is not None else None
         priced.append(PricedOption(contract, quote.bid, quote.ask, theta))
     return priced

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from bots.delta_neutral import market_view, restoring, rules, selection
-from bots.delta_neutral._toolkit_pending import FlashMonitor
 from bots.delta_neutral.book import Straddle, Strangle
 from bots.delta_neutral.config import BOT_NAME, DeltaNeutralConfig, DeltaNeutralStrategyConfig
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, logger
@@ -27,6 +26,7 @@ from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.market_hours import NY
+from shared.strategy.exits import FlashMonitor
 from shared.strategy_contract import (
     Action,
     DataRequest,
@@ -114,6 +114,7 @@ class DeltaNeutralStrategy:
         return actions
 
     def on_execution(self, report: ExecutionReport, now: datetime) -> Sequence[Action]:
+        self._m.book_settles_at = now + restoring.BOOK_SETTLE
         for cycle in (self.straddle, self.strangle):
             if cycle.intent_id != report.intent_id:
                 continue
@@ -148,8 +149,15 @@ class DeltaNeutralStrategy:
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:
         cfg, now, m = self._cfg, snap.now, self._m
-        if self.strangle.held is not None and self.strangle.held.expiry < snap.calendar.day:
-            self.strangle.expire(now)
+        held = self.strangle.held
+        session = market_hours.session(now.astimezone(NY).date())
+        if (
+            held is not None and self.strangle.intent_id is None
+            and rules.shorts_expired(expiry=held.expiry, now=now, session=session)
+        ):
+            realized = self.strangle.expire(now)
+            if realized is not None:
+                m.book(self.strangle.name, realized, G.HOLDING.value)
         actions.extend(restoring.check_book(self.straddle, self.strangle, self._m, snap))
         flash = flash_event(self._flash, cfg, now, spot, self.state_name())
         actions.extend([flash] if flash is not None else [])

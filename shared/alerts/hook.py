@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
+from shared import market_hours
 from shared.alerts import messages
 from shared.alerts.model import Alert
 from shared.alerts.queue import AlertOutbox
@@ -104,7 +105,31 @@ class AlertHook:
             self.bot, state, reason, self._clock.now()))  # fmt: skip
 
     def day_closed(self, journal: Journal, day: date, state: str) -> None:
-        """The daily summary of New York date `day` (sent at the day rollover)."""
+        """The daily summary of New York date `day` (sent at the day rollover), for a trading
+        day only; queued at most once per day (an alert marked `once`), so a restart that
+        raises it again sends nothing twice."""
+        if self.channel is None or not _trading_day(day):
+            return
         self.send(journal, "daily_summary", lambda: messages.daily_summary(
             self.bot, journal.daily_pnl(day), state, len(journal.open_trades()),
             self._clock.now()))  # fmt: skip
+
+    def missed_summary(
+        self, journal: Journal, last_saved: datetime | None, now: datetime, state: str
+    ) -> None:
+        """At start: the summary of the day the bot last saved its state (`last_saved`, UTC)
+        when that New York day ended while the bot was down, so its day rollover never ran.
+        Already queued (the bot stopped just after its rollover): nothing is sent twice."""
+        if self.channel is None or last_saved is None:
+            return
+        day = last_saved.astimezone(market_hours.NY).date()
+        if day < now.astimezone(market_hours.NY).date():
+            self.day_closed(journal, day, state)
+
+
+def _trading_day(day: date) -> bool:
+    """NYSE trades on `day`; a day of a year the holiday data does not know counts as one."""
+    try:
+        return market_hours.is_trading_day(day)
+    except ValueError:
+        return True

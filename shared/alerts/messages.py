@@ -14,6 +14,7 @@ from typing import Any
 from shared.alerts.model import Alert, Severity
 from shared.journal import DailyPnl, Fill, OpenClose, TradeRecord, fills_pnl_usd
 from shared.market_hours import NY
+from shared.token_coordinator import RefreshFailure
 
 # Safety events that mean money may be at risk right now (an open leg the bot cannot close or
 # does not know, a price it cannot see, an order whose fate is unknown).
@@ -64,7 +65,7 @@ def trade_opened(bot: str, record: TradeRecord, structure: str, at: datetime) ->
         f"at {_ny(max(f.filled_at for f in opening))}{_simulated(opening)}",
     ])  # fmt: skip
     return Alert(bot, "trade_opened", f"trade:{record.trade_id}:opened", Severity.INFO,
-                 f"trade opened ({structure})", body, at)  # fmt: skip
+                 f"trade opened ({structure})", body, at, once=True)  # fmt: skip
 
 
 def trade_closed(bot: str, record: TradeRecord, at: datetime) -> Alert | None:
@@ -81,7 +82,7 @@ def trade_closed(bot: str, record: TradeRecord, at: datetime) -> Alert | None:
     ])  # fmt: skip
     severity = Severity.WARNING if record.net_cash_usd < 0 else Severity.INFO
     return Alert(bot, "trade_closed", f"trade:{record.trade_id}:closed", severity,
-                 f"trade closed {_usd(record.net_cash_usd)}", body, at)  # fmt: skip
+                 f"trade closed {_usd(record.net_cash_usd)}", body, at, once=True)  # fmt: skip
 
 
 def breaker_changed(bot: str, state: str, reason: str, at: datetime) -> Alert:
@@ -101,7 +102,20 @@ def daily_summary(bot: str, pnl: DailyPnl, state: str, open_trades: int, at: dat
         f"{_usd(pnl.commissions_usd)}\nstate {state}, open trades {open_trades}"
     )
     return Alert(bot, "daily_summary", f"daily:{pnl.day.isoformat()}", Severity.INFO,
-                 f"daily summary {pnl.day.isoformat()}", body, at)  # fmt: skip
+                 f"daily summary {pnl.day.isoformat()}", body, at, once=True)  # fmt: skip
+
+
+def token_refresh_failed(source: str, failure: RefreshFailure, at: datetime) -> Alert:
+    """A Saxo token refresh failed in `source` (a bot or the token keeper). Critical when only
+    `calypso auth login` can fix it, else warning (a retry may succeed before the access token
+    expires). `failure.detail` is already redacted; repeats are grouped per environment and
+    severity, so a later critical is not held back by an earlier warning."""
+    severity = Severity.CRITICAL if failure.login_required else Severity.WARNING
+    action = (f"run `calypso auth login --env {failure.env}`" if failure.login_required
+              else "retrying; check the network and `calypso health`")  # fmt: skip
+    body = f"env {failure.env}: {failure.detail}\n{action}\nat {_ny(at)}"
+    return Alert(source, "token_refresh_failed", f"token:{failure.env}:{severity.label}",
+                 severity, f"Saxo token refresh failed ({failure.env})", body, at)  # fmt: skip
 
 
 def unit_stopped(unit: str, result: str, code: str, status: str, at: datetime) -> Alert:

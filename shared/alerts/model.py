@@ -9,6 +9,7 @@ from enum import IntEnum
 from typing import Any, Literal
 
 from shared.journal.codec import time_from_text, time_to_text
+from shared.logger_service import redact
 
 SeverityName = Literal["info", "warning", "critical"]
 
@@ -39,8 +40,10 @@ class Alert:
     """One message for the operator.
 
     `group_key` identifies "the same event": repeats with the same key inside one repeat
-    window are sent once. `source` is the bot or systemd unit it concerns; `occurred_at` is
-    timezone-aware (UTC inside). `title` and `body` are plain text and never hold a secret.
+    window are sent once; with `once`, the key names one event for good (a trade's opening,
+    a day's summary) and a second alert with it is never sent, however late. `source` is the
+    bot or systemd unit it concerns; `occurred_at` is timezone-aware (UTC inside). `title`
+    and `body` are plain text and never hold a secret.
     """
 
     source: str
@@ -50,21 +53,24 @@ class Alert:
     title: str
     body: str
     occurred_at: datetime
+    once: bool = False
 
     def subject(self) -> str:
         """`[CALYPSO iron_fly_0dte] CRITICAL: stuck close` (the message title)."""
         return f"[CALYPSO {self.source}] {self.severity.name}: {self.title}"
 
     def to_payload(self, destination: str) -> dict[str, Any]:
-        """The outbox payload of this alert bound for `destination` (plain JSON)."""
+        """The outbox payload of this alert bound for `destination` (plain JSON). Title and
+        body pass the log redaction (registered secrets, bearer tokens, JWTs, `password=...`),
+        so text built from a broker's or library's error cannot carry a token to a phone."""
         return {
             "destination": destination,
             "source": self.source,
             "topic": self.topic,
             "group_key": self.group_key,
             "severity": self.severity.label,
-            "title": self.title,
-            "body": self.body,
+            "title": redact(self.title),
+            "body": redact(self.body),
             "occurred_at": time_to_text(self.occurred_at),
         }
 

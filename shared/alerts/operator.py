@@ -9,7 +9,7 @@ otherwise leaves them to the running bot's sender.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,9 @@ from shared.alerts.queue import ALERT_CHANNEL, AlertQueue
 from shared.alerts.sender import AlertFlushResult, AlertSender, Send
 from shared.alerts.worker import alerts_lock_path, resolve_urls
 from shared.clock import Clock
+from shared.config_loader import ConfigError, find_config_path, load_bot_config
 from shared.journal import Journal, OutboxRow
+from shared.logger_service import kv
 from shared.secret_manager import SecretStore
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,18 @@ def owner_bot(unit: str, sections: Mapping[str, AlertsSection]) -> str | None:
         return name
     return next((bot for bot in paths.BOT_NAMES if bot in sections and sections[bot].enabled),
                 None)  # fmt: skip
+
+
+def readable_sections(bots: Sequence[str] = paths.BOT_NAMES) -> dict[str, AlertsSection]:
+    """The `alerts` section of each bot whose config file reads and validates; a bot whose
+    config does not is logged (the path and problem, never a value) and left out."""
+    sections: dict[str, AlertsSection] = {}
+    for bot in bots:
+        try:
+            sections[bot] = load_bot_config(bot, find_config_path(bot)).config.alerts
+        except ConfigError as exc:
+            logger.warning(kv("alerts_config_unreadable", bot=bot, error=exc))
+    return sections
 
 
 def pending_alerts(journal_path: Path) -> list[OutboxRow]:

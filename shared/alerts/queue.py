@@ -4,7 +4,9 @@ Called inside the transaction that journals the fact (a trade close, a safety ev
 alert exists exactly when the fact does. Local SQLite work only: never a network call. A
 destination receives the alerts at or above its `min_severity`. Repeats are grouped: the row's
 key is `alert:<destination>:<group_key>:<window>` with `window` the repeat-window number of
-`occurred_at`, so a second alert with the same group key in the same window is a no-op.
+`occurred_at`, so a second alert with the same group key in the same window is a no-op; an
+alert marked `once` (a trade's open or close, a day's summary) has no window in its key, so it is
+queued at most once whenever and however often it is raised (across restarts too).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class AlertQueue:
         self._destinations = tuple(destinations)
         self._window_s = repeat_window_s
 
+    @property
+    def repeat_window_s(self) -> float:
+        return self._window_s
+
     @classmethod
     def from_config(cls, section: AlertsSection) -> AlertQueue | None:
         """The queue of an `alerts` section; None when alerts are off."""
@@ -55,7 +61,7 @@ class AlertQueue:
     def put(self, outbox: AlertOutbox, alert: Alert) -> int:
         """Queue `alert` for every destination that takes its severity; returns rows queued
         (0 when none takes it or it repeats an alert of this window)."""
-        window = int(alert.occurred_at.timestamp() // self._window_s)
+        window = "once" if alert.once else int(alert.occurred_at.timestamp() // self._window_s)
         queued = 0
         for destination in self._destinations:
             if alert.severity < destination.threshold:

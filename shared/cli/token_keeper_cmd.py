@@ -83,7 +83,22 @@ def _run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    _watch_refreshes(coordinator)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     logger.info(kv("token_keeper_started", env=args.env, cache=coordinator.cache_path))
     return keep_fresh(coordinator, clock=WallClock(), stop=stop, max_sleep_s=args.max_sleep)
+
+
+def _watch_refreshes(coordinator: TokenCoordinator) -> None:
+    """A failed refresh alerts the operator (through the first bot with alerts enabled); a
+    problem setting that up is logged and the keeper runs on (systemd still alerts its exit)."""
+    from shared.alerts.operator import readable_sections
+    from shared.alerts.token_watch import watch_keeper_refreshes
+    from shared.secret_manager import default_secret_store
+
+    try:
+        watch_keeper_refreshes(coordinator, readable_sections(), store=default_secret_store(),
+                               clock=WallClock())  # fmt: skip
+    except Exception as exc:
+        logger.error(kv("token_keeper_alerts_off", env=coordinator.env, error=exc))

@@ -220,8 +220,9 @@ class LoopSection(StrictModel):
         default=5,
         ge=1,
         le=100,
-        description="Failed loop iterations in a row after which the process exits non-zero "
-        "(systemd restarts it).",
+        description="Failed loop iterations in a row after which a flat bot exits non-zero "
+        "(systemd restarts it); holding a position it never exits: it retries with a backoff, "
+        "raises `loop_failing_in_position` and the breaker blocks entries.",
     )
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import paths
+from shared.alerts.token_watch import watch_bot_refreshes
 from shared.alerts.worker import build_alerts
 from shared.broker import Broker
 from shared.brokers.dry_run import DryRunBroker
@@ -101,7 +102,8 @@ def run_bot(bot: str, factory: StrategyFactory, args: argparse.Namespace) -> int
     stop = StopFlag()
     install_handlers(stop)
     try:
-        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop, loaded=loaded)
+        return _run_locked(bot, strategy, config, env, dry_run, args.sim_url, stop, loaded=loaded,
+                           calendar=calendar)  # fmt: skip
     finally:
         lock.release()
 
@@ -151,7 +153,10 @@ def _run_locked(
     stop: StopFlag,
     *,
     loaded: LoadedConfig | None = None,
+    calendar: EventCalendar | None = None,
 ) -> int:
+    """Build and run the runtime. `calendar` is the strategy's own: the runtime re-reads its
+    operator overlay each trading day, so an import reaches the strategy without a restart."""
     from shared.bot_runtime import BotRuntime
     from shared.saxo_client.client import build_client
     from shared.saxo_client.environments import resolve_sim_url
@@ -200,6 +205,9 @@ def _run_locked(
     if loaded is not None:
         mirror = build_mirror(loaded, clock=clock, journal_path=journal_file)
     alerts = build_alerts(config.alerts, bot=bot, clock=clock, journal_path=journal_file)
+    if alerts is not None:  # a failed token refresh alerts from this process too
+        watch_bot_refreshes(client.transport.tokens, alerts, bot=bot, journal_path=journal_file,
+                            clock=clock)  # fmt: skip
     runtime = BotRuntime(
         bot=bot,
         strategy=strategy,
@@ -210,7 +218,7 @@ def _run_locked(
         loop=config.loop,
         market_data=config.market_data,
         execution=ExecutionSettings.from_section(config.execution),
-        calendar=EventCalendar(),
+        calendar=calendar if calendar is not None else EventCalendar(),
         crash=crash_hook(env),
         stop=stop,
         clock_speed=speed,

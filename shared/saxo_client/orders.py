@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from shared.clock import Clock
 from shared.domain import (
@@ -130,14 +130,11 @@ class OrderService:
 
     # --- placement --------------------------------------------------------------------------
 
-    def place(self, request: OrderRequest, *, request_id: str | None = None) -> PlacedOrder:
-        """Send one order. Raises OrderRejected (Saxo said no) or OrderStateUnknown (no answer:
-        raised at once, the caller looks the order up with `find_by_reference`). Never
-        re-sends, never waits."""
+    def _order_body(self, request: OrderRequest, reference: str) -> dict[str, Any]:
+        """The `/trade/v2/orders` body of `request` on the account, with `reference` as its
+        ExternalReference."""
         account = self._account()
-        request_id = request_id or new_request_id()
-        reference = request.external_reference or f"cal-{request_id[:24]}"
-        body = trading_parsing.order_body(
+        return trading_parsing.order_body(
             account_key=account.account_key,
             uic=request.uic,
             asset_type=request.asset_type,
@@ -150,6 +147,14 @@ class OrderService:
             external_reference=reference,
             manual=request.manual,
         )
+
+    def place(self, request: OrderRequest, *, request_id: str | None = None) -> PlacedOrder:
+        """Send one order. Raises OrderRejected (Saxo said no) or OrderStateUnknown (no answer:
+        raised at once, the caller looks the order up with `find_by_reference`). Never
+        re-sends, never waits."""
+        request_id = request_id or new_request_id()
+        reference = request.external_reference or f"cal-{request_id[:24]}"
+        body = self._order_body(request, reference)
         logger.info(kv(
             "order_send",
             request_id=request_id,
@@ -192,20 +197,7 @@ class OrderService:
         """Ask Saxo whether `request` would be accepted (`POST /trade/v2/orders/precheck`):
         margin, tradability, market hours. Nothing is placed. Raises SaxoError when Saxo does
         not answer (the caller decides; nothing is retried here)."""
-        account = self._account()
-        body = trading_parsing.order_body(
-            account_key=account.account_key,
-            uic=request.uic,
-            asset_type=request.asset_type,
-            side=request.side,
-            amount=request.amount,
-            order_type=request.order_type,
-            limit_price=request.limit_price,
-            to_open=request.to_open,
-            duration=request.duration,
-            external_reference=request.external_reference or "cal-precheck",
-            manual=request.manual,
-        )
+        body = self._order_body(request, request.external_reference or "cal-precheck")
         try:
             response = self._transport.send("POST", "/trade/v2/orders/precheck", json_body=body)
         except SaxoBadRequest as exc:

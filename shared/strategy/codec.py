@@ -62,6 +62,13 @@ def parse_date(value: Any, name: str) -> date:
         raise ValueError(f"{name}: not an ISO date: {value!r}") from None
 
 
+def positive_int(value: Any, name: str) -> int:
+    """`value` as an int > 0 (booleans refused)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return value
+
+
 def parse_list(value: Any, name: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValueError(f"{name}: expected a list")

@@ -3,8 +3,13 @@ data (also across a restart), none on covered or closed days; an overlay import 
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from shared.clock import ManualClock
 from shared.event_calendar import EventCalendar
@@ -68,3 +73,38 @@ def test_an_import_made_before_the_day_is_read_at_its_first_pass(tmp_path: Path)
         watch.check(clock.now())
 
         assert [e["kinds"] for e in _missing(journal)] == [["earnings"]]
+
+
+def test_the_bot_process_gives_its_strategy_and_its_runtime_one_calendar(
+    sim_factory: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`calypso run` builds one EventCalendar: the one whose overlay the runtime re-reads each
+    trading day is the one the strategy asks, so an import made while the bot runs reaches the
+    strategy (with two, the watch would go quiet while the strategy still saw no data)."""
+    from shared import bot_runtime
+    from shared.runtime import startup
+    from shared.testing.probe_strategy import ProbeSettings, ProbeStrategy
+
+    server = sim_factory()
+    monkeypatch.setenv("CALYPSO_HOME", str(tmp_path))
+    monkeypatch.setattr(startup, "install_handlers", lambda stop: None)  # no process signals
+    monkeypatch.setattr(startup, "configure_logging", lambda *a, **k: None)  # pytest's logging
+    seen: dict[str, object] = {}
+
+    def factory(config: object, calendar: EventCalendar) -> ProbeStrategy:
+        seen["strategy"] = calendar
+        return ProbeStrategy(bot=BOT, settings=ProbeSettings())
+
+    class Runtime:  # stands in for the loop: this test is about what it is given
+        def __init__(self, **parts: object) -> None:
+            seen["runtime"] = parts["calendar"]
+
+        def run(self) -> int:
+            return 0
+
+    monkeypatch.setattr(bot_runtime, "BotRuntime", Runtime)
+    args = argparse.Namespace(env="local", dry_run=False, config=None, sim_url=server.base_url)
+
+    assert startup.run_bot(BOT, factory, args) == 0
+    assert isinstance(seen["strategy"], EventCalendar)
+    assert seen["runtime"] is seen["strategy"]

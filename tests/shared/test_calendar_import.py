@@ -168,6 +168,9 @@ def test_earnings_imports_per_symbol_keep_the_other_symbols(
     ]
     coverage = _coverage(capsys)["kinds"]["earnings"]
     assert coverage["years"]["2027"] == "overlay"
+    # The query an earnings blackout asks (the Put Diagonal gets this same calendar object).
+    blackout = EventCalendar().events_within(date(2027, 1, 26), 1, kinds=("earnings",))
+    assert [(e.day, e.symbol) for e in blackout] == [(date(2027, 1, 27), "MSFT")]
 
 
 def test_a_malformed_overlay_is_ignored_fail_closed_and_reported(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -132,6 +133,13 @@ def test_data_files_name_their_source_and_coverage() -> None:
         content = json.loads((DATA_DIR / name).read_text())
         assert content["source"].strip()
         assert content["coverage"]
+
+
+def test_data_sources_name_references_not_paths_outside_the_repository() -> None:
+    for path in sorted(DATA_DIR.glob("events_*.json")):
+        source = json.loads(path.read_text())["source"]
+        # an absolute, home or parent-relative path (`/work/...`, `~/...`, `../...`, `C:\...`)
+        assert not re.search(r"(?:^|[\s(\"'\[])(?:/|~/|\.\./|[A-Za-z]:\\)\w", source), path.name
 
 
 # --- queries ---------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bots.delta_neutral._toolkit_pending import cash_flow
 from bots.delta_neutral.book import Ledger, Leg, OptionPair, Straddle, Strangle, keep_filled
 from shared.domain import PutCall, Side
+from shared.strategy.fills import cash_flow
 from shared.strategy_contract import LegFill
 from tests.bots.delta_neutral.factory import NOW, quote
 

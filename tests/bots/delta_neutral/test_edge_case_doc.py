@@ -15,6 +15,11 @@ MODULES = {
     "rules": f"{HERE}/test_rules.py",
     "states": f"{HERE}/test_states.py",
     "book": f"{HERE}/test_book.py",
+    "entry_sim": "tests/scenarios/delta_neutral/test_entry_sim.py",
+    "partial_sim": "tests/scenarios/delta_neutral/test_partial_fill_sim.py",
+    "mgmt_sim": "tests/scenarios/delta_neutral/test_management_sim.py",
+    "restart_sim": "tests/scenarios/delta_neutral/test_restart_process.py",
+    "week_sim": "tests/scenarios/delta_neutral/test_week_sim.py",
 }
 # The catalogue of strategies.md 5.2: prefix -> number of ids (42 with TIME-007).
 CATALOGUE = {"CONN": 6, "ORDER": 7, "POS": 6, "MKT": 6, "TIME": 7, "STATE": 4, "DATA": 6}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -152,3 +152,15 @@ def test_proactive_restart_when_new_shorts_outlive_the_exit() -> None:
     assert rules.proactive_restart(
         long_expiry=long_expiry, new_short_expiry=date(2026, 6, 19), long_exit_dte=60
     )
+
+
+def test_shorts_expire_at_their_session_close_or_any_later_day() -> None:
+    friday = date(2026, 3, 13)
+    friday_session = session(friday)
+    assert friday_session is not None
+    before_close = friday_session.close - timedelta(seconds=1)
+    assert not rules.shorts_expired(expiry=friday, now=before_close, session=friday_session)
+    assert rules.shorts_expired(expiry=friday, now=friday_session.close, session=friday_session)
+    monday = datetime(2026, 3, 16, 14, tzinfo=UTC)
+    assert rules.shorts_expired(expiry=friday, now=monday, session=None)
+    assert not rules.shorts_expired(expiry=date(2026, 3, 20), now=monday, session=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -171,6 +171,19 @@ def test_early_assigned_short_raises_a_safety_event_and_closes_the_other_short()
     assert "strangle_leg_gone" in decisions(actions)
     close = only(actions, ClosePosition)
     assert [leg.leg for leg in close.legs] == ["short_call"]
+
+
+def test_positions_read_before_a_fill_are_not_judged_until_they_settle() -> None:
+    """A snapshot whose positions predate the shorts' fill (the runtime re-reads them a pass
+    later) does not make the fresh shorts "gone"; the same picture 15 s on does."""
+    strategy, mkt, _, shorts = holding_straddle_and_strangle()
+    mkt.positions = [p for p in mkt.positions if p.uic not in {leg.uic for leg in shorts.legs}]
+    filled_at = et(THURSDAY, 10)
+    soon = strategy.decide(snapshot(mkt, filled_at + timedelta(seconds=5)))
+    assert "strangle_leg_gone" not in decisions(soon) and of(soon, ClosePosition) == []
+    assert strategy.strangle.state is G.HOLDING
+    later = strategy.decide(snapshot(mkt, filled_at + timedelta(seconds=16)))
+    assert "strangle_leg_gone" in decisions(later)
 
 
 def shorts_expiring_tomorrow(close_ask: str) -> tuple[Any, Market]:

@@ -8,9 +8,6 @@ Prices are scripted through the control API; the journal and the simulator's boo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import time as clock_time
 from decimal import Decimal
@@ -21,36 +18,15 @@ import pytest
 from shared import paths
 from shared.journal import Journal
 from shared.journal.models import FillSide, TradeRecord
-from shared.saxo_sim.server import SimServer
+from tests.scenarios.delta_neutral.harness import DeltaNeutralProcess
 from tests.scenarios.iron_fly.harness import PLAIN_DAY, VIX, Day, until
 
 pytestmark = pytest.mark.e2e
 
 BOT = "delta_neutral"
-ROOT = Path(__file__).resolve().parents[3]
-SPEED = 60.0  # simulated seconds per real second
+SPEED = 150.0  # simulated seconds per real second
 START = clock_time(9, 31)
 SPY, SPY_LEVEL = "SPY", 600.0
-
-
-class DeltaNeutralProcess:
-    """`calypso run delta_neutral --env local` with the example config; output to a file."""
-
-    def __init__(self, server: SimServer, home: Path) -> None:
-        self.log = home / "bot.out"
-        env = {**os.environ, "CALYPSO_HOME": str(home)}
-        for name in ("CALYPSO_TEST_STRATEGY", "CALYPSO_TEST_CRASH_AT", "NOTIFY_SOCKET"):
-            env.pop(name, None)
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "run", BOT, "--env", "local",
-                 "--sim-url", server.base_url],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        return self.proc.wait(30)
 
 
 def trades(home: Path) -> list[TradeRecord]:

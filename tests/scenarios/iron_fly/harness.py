@@ -209,18 +209,23 @@ class InProcessBot:
     simulated seconds at speed 100 and hide the tick path).
     """
 
+    bot: str = BOT  # another bot's harness overrides `bot` and `_load`
+
     def __init__(self, server: SimServer, home: Path, config_path: Path,
                  vix_fallback: PriceFallback | None = None) -> None:
         self.server, self.home = server, home
         self.vix_fallback = vix_fallback
-        config = load_bot_config(BOT, config_path).config
-        assert isinstance(config, IronFlyConfig)
-        self.config = config
-        self.strategy = IronFlyStrategy.from_bot_config(config)
+        self.config, self.strategy = self._load(config_path)
         self.runtime: BotRuntime | None = None
         self.exit_code: int | None = None
         self.failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="scenario-bot", daemon=True)
+
+    def _load(self, config_path: Path) -> tuple[Any, Any]:
+        """The validated config and the strategy built from it."""
+        config = load_bot_config(self.bot, config_path).config
+        assert isinstance(config, IronFlyConfig)
+        return config, IronFlyStrategy.from_bot_config(config)
 
     def _run(self) -> None:
         # Built on this thread: SQLite connections belong to the thread that made them.
@@ -234,11 +239,11 @@ class InProcessBot:
                 clock=clock, rate_limits=RateLimits(enabled=False),
                 retry=RetryPolicy(max_rate_limit_wait_s=RATE_LIMIT_WAIT_CAP_REAL_S),
             )
-            journal = Journal.open(paths.journal_path(BOT, home), clock=clock)
-            breaker = CircuitBreaker(BOT, config.circuit_breaker.breaker_settings(),
+            journal = Journal.open(paths.journal_path(self.bot, home), clock=clock)
+            breaker = CircuitBreaker(self.bot, config.circuit_breaker.breaker_settings(),
                                      clock=clock, store=journal)
             self.runtime = BotRuntime(
-                bot=BOT, strategy=self.strategy, journal=journal,
+                bot=self.bot, strategy=self.strategy, journal=journal,
                 broker=SaxoBroker(client, stream_settings=StreamSettings(
                     refresh_rate_ms=max(1, round(STREAM_REFRESH_SIM_MS / clock.speed)))),
                 clock=clock, breaker=breaker, loop=config.loop, market_data=config.market_data,

@@ -170,3 +170,21 @@ def test_a_breaker_trip_and_its_reset_are_alerted(journal: Journal, clock: Manua
         ("circuit breaker reset: entries allowed", "info"),
     ]
     assert "2 consecutive failures" in rows[0].payload["body"]
+
+
+def test_a_safety_event_whose_details_quote_a_token_is_queued_redacted(
+    journal: Journal, clock: ManualClock
+) -> None:
+    hook = AlertHook(bot=BOT, clock=clock, channel=AlertChannel(
+        queue(destination("phone")), AlertWorker(bot=BOT, journal_path=journal.path, urls={},
+                                                 clock=clock)))  # fmt: skip
+    recorder = Recorder(journal, BOT, lambda: ("test", {}), clock=clock, alerts=hook)
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+    error = f"401 for Authorization: Bearer {jwt} (refresh_token=r3fr3sh-t0ken-value)"
+
+    recorder.safety_event("order_not_found", f"lookup failed: {error}", {"error": error})
+
+    (row,) = journal.outbox_pending(10, ALERT_CHANNEL)
+    text = json.dumps(row.payload)
+    assert "lookup failed" in text and "order not found" in text
+    assert jwt not in text and "r3fr3sh-t0ken-value" not in text
