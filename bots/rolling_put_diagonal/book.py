@@ -17,14 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain import PutCall, Quote, Side
-from shared.strategy.cash import CashFlow, cash_flow
 from shared.strategy.codec import dec, parse_date
+from shared.strategy.fills import NO_CASH, CashFlow, cash_flow
 from shared.strategy_contract import LegFill, LegSpec
 
 ROOT = "QQQ"
 OPTION_ASSET_TYPE = "StockOption"
 CONTRACT_MULTIPLIER = 100
-NO_CASH = CashFlow()
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,17 @@ def opt_leg(data: Any, name: str) -> PutLeg | None:
 
 def leg_json(leg: PutLeg | None) -> dict[str, Any] | None:
     return None if leg is None else leg.to_json()
+
+
+def cash_json(cash: CashFlow) -> dict[str, str]:
+    return {"gross_usd": str(cash.gross_usd), "commission_usd": str(cash.commission_usd)}
+
+
+def cash_from_json(data: Any, name: str) -> CashFlow:
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: expected an object, got {data!r}")
+    return CashFlow(dec(data.get("gross_usd"), f"{name}.gross_usd"),
+                    dec(data.get("commission_usd"), f"{name}.commission_usd"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ class Campaign:
     def to_json(self) -> dict[str, Any]:
         return {
             "long": leg_json(self.long), "short": leg_json(self.short),
-            "retiring": leg_json(self.retiring), "cash": self.cash.to_json(),
+            "retiring": leg_json(self.retiring), "cash": cash_json(self.cash),
             "short_rolls": self.short_rolls, "vertical_rolls": self.vertical_rolls,
             "long_rolls": self.long_rolls,
             "opened_on": None if self.opened_on is None else self.opened_on.isoformat(),
@@ -150,7 +160,7 @@ class Campaign:
             long=opt_leg(data.get("long"), "campaign.long"),
             short=opt_leg(data.get("short"), "campaign.short"),
             retiring=opt_leg(data.get("retiring"), "campaign.retiring"),
-            cash=CashFlow.from_json(data.get("cash"), "campaign.cash"),
+            cash=cash_from_json(data.get("cash"), "campaign.cash"),
             opened_on=None if data.get("opened_on") is None
             else parse_date(data.get("opened_on"), "campaign.opened_on"),
             **counts,

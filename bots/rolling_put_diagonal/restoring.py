@@ -24,7 +24,7 @@ from bots.rolling_put_diagonal.states import CampaignState, Trigger
 from shared.domain import Position, PutCall
 from shared.logger_service import kv
 from shared.market_hours import NY
-from shared.strategy.cash import CashFlow
+from shared.strategy.fills import CashFlow
 from shared.strategy.recovery import BrokerBook, BrokerLeg, close_all_legs, read_book
 from shared.strategy_contract import Action, ClosePosition, Snapshot
 
