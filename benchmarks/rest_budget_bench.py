@@ -8,8 +8,12 @@ example config with the scenarios' short morning (entry 09:34 ET). Counted: ever
 `/openapi/...` request (the WebSocket connect left out), i.e. what Saxo's per-session limits
 count.
 
-Run: `python -m benchmarks.rest_budget_bench [--write] [--minutes N]` (--write updates
-docs/PERFORMANCE.md).
+`--bot rolling_put_diagonal` measures that bot instead: a real `calypso run` process with the
+shipped example config, QQQ pinned on 2026-03-30 (the simulator's daily bars allow an entry),
+flat before the entry, holding the campaign, and flat on 2026-03-02 (the bars forbid one).
+
+Run: `python -m benchmarks.rest_budget_bench [--bot B] [--write] [--minutes N]` (--write
+updates docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -98,8 +102,65 @@ def _day() -> Iterator[tuple[Day, InProcessBot]]:
             server.stop()
 
 
+def run_rolling_put_diagonal(minutes: float) -> dict[str, dict[str, Any]]:
+    """Holding a campaign (after its entry settles) and flat on a day the bars forbid an
+    entry; `minutes` each, speed 100."""
+    from datetime import date
+
+    from tests.scenarios.rolling_put_diagonal.harness import Bot, Sim, at, holding
+
+    results: dict[str, dict[str, Any]] = {}
+    for phase, day in (("holding the campaign", date(2026, 3, 30)),
+                       ("flat, no entry signal", date(2026, 3, 2))):  # fmt: skip
+        server = start_simulator(start=at(day, clock_time(9, 31)), speed=100.0)
+        sim = Sim(server)
+        sim.control("POST", "/market/pin", {"symbol": "QQQ", "level": 517.0})
+        scenario = Day(server, Path(tempfile.mkdtemp(prefix="rest-budget-rpd-")), day)
+        bot = Bot(server, scenario.home)
+        try:
+            if phase.startswith("holding"):
+                deadline = datetime.now(UTC) + timedelta(seconds=90)
+                while holding(sim) != [-1, 1] and datetime.now(UTC) < deadline:
+                    scenario.wait_until(scenario.now() + timedelta(seconds=30))
+                assert holding(sim) == [-1, 1], "the campaign did not open"
+            scenario.wait_until(max(scenario.now(), at(day, clock_time(9, 45))) + SETTLE)
+            results[phase] = _measure(scenario, minutes)
+        finally:
+            bot.stop()
+            server.stop()
+    return results
+
+
 def _verdict(value: float, target: int) -> str:
     return "PASS" if value <= target else "FAIL"
+
+
+def section_rolling_put_diagonal(results: dict[str, dict[str, Any]], when: str) -> str:
+    rows = []
+    for phase, found in results.items():
+        target = HOLDING_TARGET if phase.startswith("holding") else FLAT_TARGET
+        routes = ", ".join(f"`{r.split(' ', 1)[1]}` {v:.1f}" for r, v in found["by_route"].items())
+        rows.append(f"| {phase} | {found['minutes']:.1f} | **{found['per_minute']:.1f}** | "
+                    f"<= {target} | {_verdict(found['per_minute'], target)} | {routes or '-'} |")
+    table = "\n".join(rows)
+    return f"""## REST budget: calls per simulated minute, one Rolling Put Diagonal bot
+
+Command: `python -m benchmarks.rest_budget_bench --bot rolling_put_diagonal --write` on
+{platform.machine()}, Python {platform.python_version()}, {when}.
+
+A real `calypso run rolling_put_diagonal --env local` process (the shipped example config)
+against the simulator at speed 100, seed 7, QQQ pinned at 517: holding the campaign opened on
+2026-03-30 (measured from 09:45 ET, the entry's orders done), and flat on 2026-03-02, when the
+daily bars forbid an entry. Counts from `/sim/v1/stats` (every `/openapi/...` request).
+
+| phase | simulated minutes | REST calls / min | target | verdict | per route (calls / min) |
+|---|---|---|---|---|---|
+{table}
+
+The daily bars are read once a day; the option chains only when the entry rules hold (flat)
+or a roll or a missing short needs them (holding), not on every pass. Not in these windows:
+the roll at `short_roll_time_et` (one chain, two orders) and the entry itself.
+"""
 
 
 def section(results: dict[str, dict[str, Any]], when: str) -> str:
@@ -138,15 +199,21 @@ minute), and the orders of the entry and the close themselves.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update docs/PERFORMANCE.md")
+    parser.add_argument("--bot", choices=("iron_fly_0dte", "rolling_put_diagonal"),
+                        default="iron_fly_0dte", help="the bot measured")
     parser.add_argument("--minutes", type=float, default=10.0,
                         help="simulated minutes measured holding and after the close")
     args = parser.parse_args()
-    results = run(args.minutes)
-    text = section(results, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if args.bot == "rolling_put_diagonal":
+        text, name = section_rolling_put_diagonal(run_rolling_put_diagonal(args.minutes), when), \
+            "rest_budget:rolling_put_diagonal"  # fmt: skip
+    else:
+        text, name = section(run(args.minutes), when), "rest_budget"
     print(text)
     if args.write:
         write_section(Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md",
-                      "rest_budget", text)
+                      name, text)
 
 
 if __name__ == "__main__":

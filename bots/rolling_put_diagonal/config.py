@@ -112,11 +112,13 @@ class RollingPutDiagonalStrategy(StrictModel):
         description="Roll the long put up when its delta is closer to zero than this.",
     )
     long_roll_margin_usd: Decimal = Field(
-        default=Decimal(1200),
+        default=Decimal(0),
         ge=Decimal(0),
         le=Decimal(1_000_000),
         decimal_places=2,
-        description="Roll the long put up when margin used reaches this many USD (0: off).",
+        description="Roll the long put up when the diagonal's margin (short strike - long "
+        "strike, x 100 x contracts, USD) reaches this (0: off; a fresh -0.33 delta QQQ "
+        "diagonal is already ~3500 USD wide).",
     )
     short_roll_time_et: SessionTimeET = Field(
         default=time(12, 0),

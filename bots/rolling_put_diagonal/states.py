@@ -16,7 +16,7 @@ class CampaignState(StrEnum):
     OPENING = "opening"  # buying the long put, then selling the short
     OPEN = "open"  # long held (short held, or to be sold)
     ROLLING_SHORT = "rolling_short"  # buying back the short, then selling the next one
-    ROLLING_LONG = "rolling_long"  # selling the long, then buying a new ~-0.33 delta put
+    ROLLING_LONG = "rolling_long"  # buying a new ~-0.33 delta put, then selling the old long
     CLOSING = "closing"  # closing the campaign: short first, then long
     CLOSE_STUCK = "close_stuck"  # a close could not complete; re-issued, entries blocked
 
@@ -52,7 +52,8 @@ TRANSITIONS: dict[tuple[CampaignState, Trigger], CampaignState] = {
     (S.ROLLING_SHORT, T.ROLL_FAILED): S.OPEN,  # long-only: the short is sold on a later pass
     (S.ROLLING_SHORT, T.CLOSE): S.CLOSING,
     (S.ROLLING_LONG, T.ROLLED): S.OPEN,
-    (S.ROLLING_LONG, T.ROLL_FAILED): S.CLOSING,  # a short without its long is closed at once
+    # the new long is bought before the old one is sold: a failed buy leaves the old diagonal
+    (S.ROLLING_LONG, T.ROLL_FAILED): S.OPEN,
     (S.ROLLING_LONG, T.CLOSE): S.CLOSING,
     (S.CLOSING, T.CLOSED): S.FLAT,
     (S.CLOSING, T.CLOSED_FOR_EVENT): S.WAITING_EVENT,

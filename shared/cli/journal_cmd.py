@@ -1,7 +1,10 @@
 """`calypso journal BOT [--from DATE] [--json] [--csv DIR]`: trades, fills and P&L from a journal.
 
-Opens `CALYPSO_HOME/data/<bot>.sqlite` read-only. Money is exact in the journal and rounded to
-cents here, in output only. Times are UTC ISO 8601 in JSON and CSV, New York in the table.
+Opens `CALYPSO_HOME/data/<bot>.sqlite` read-only. Trades whose labels (the strategy's intent
+ids) end in `:c<n>` belong to campaign `c<n>` (the Rolling Put Diagonal: every leg, roll and
+close is its own trade); `--json` then adds each campaign's P&L, the sum of its trades' fills.
+Money is exact in the journal and rounded to cents here, in output only. Times are UTC ISO 8601
+in JSON and CSV, New York in the table.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from datetime import date
 from decimal import Decimal
@@ -24,6 +28,7 @@ from shared.journal import Fill, Journal, JournalError, TradeRecord
 from shared.journal.codec import cents, money_json
 
 NEW_YORK = ZoneInfo("America/New_York")
+CAMPAIGN_LABEL = re.compile(r":(c\d+)$")
 EXIT_USAGE = 2
 
 TRADE_COLUMNS = (
@@ -108,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             "trades": [_trade_json(trade) for trade in trades],
             "totals": _totals_json(trades),
         }
+        campaigns = _campaigns_json(trades)
+        if campaigns:
+            document["campaigns"] = campaigns
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         _print_table(args.bot, trades)
@@ -165,6 +173,29 @@ def _totals_json(trades: list[TradeRecord]) -> dict[str, Any]:
         "realized_pnl_usd": money_json(_realized(trades)),
         "commissions_usd": money_json(sum((t.commissions_usd for t in trades), Decimal(0))),
     }
+
+
+def _campaigns_json(trades: list[TradeRecord]) -> list[dict[str, Any]]:
+    """Trades grouped by the `:c<n>` ending of their labels, oldest campaign first; the P&L is
+    the sum of the trades' P&L (fills x multiplier x quantity less commissions), None while a
+    trade of the campaign is open."""
+    groups: dict[str, list[TradeRecord]] = {}
+    for trade in trades:
+        found = CAMPAIGN_LABEL.search(trade.label)
+        if found:
+            groups.setdefault(found.group(1), []).append(trade)
+    out = []
+    for name, members in sorted(groups.items(), key=lambda item: int(item[0][1:])):
+        closed = all(t.pnl_usd is not None for t in members)
+        out.append({
+            "campaign": name,
+            "trade_ids": [t.trade_id for t in members],
+            "closed": closed,
+            "pnl_usd": money_json(_realized(members)) if closed else None,
+            "net_cash_usd": money_json(sum((t.net_cash_usd for t in members), Decimal(0))),
+            "commissions_usd": money_json(sum((t.commissions_usd for t in members), Decimal(0))),
+        })  # fmt: skip
+    return out
 
 
 def _write_csv(directory: Path, trades: list[TradeRecord]) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from shared import paths
-from shared.backtest import history
+from shared.backtest import history, runner
 from shared.cli.main import main
 from shared.journal import Journal
+from shared.runtime.strategy_loader import strategy_factory_for
 
 
 def test_a_backtest_prints_the_json_report_and_writes_csv_journal_and_chart(
@@ -36,8 +37,11 @@ def test_a_backtest_prints_the_json_report_and_writes_csv_journal_and_chart(
 
 
 def test_a_bot_whose_strategy_does_not_exist_yet_exits_2_naming_it(
-    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # Every bot has its strategy now: point the loader at a class that does not exist.
+    monkeypatch.setattr(runner, "bot_strategy_factory",
+                        lambda bot: strategy_factory_for(bot, "NoSuchStrategy"))
     code = main(["backtest", "rolling_put_diagonal", "--from", "2015-01-05", "--to", "2015-01-06"])
     assert code == 2
     assert "rolling_put_diagonal strategy is not implemented yet" in capsys.readouterr().err

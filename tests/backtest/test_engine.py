@@ -9,6 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from shared.backtest import runner
 from shared.backtest.engine import BacktestEngine, MarketDay
 from shared.backtest.history import DailyHistory, load_arch_history
 from shared.backtest.paths import DayTicks
@@ -24,6 +25,7 @@ from shared.config_loader import parse_bot_config
 from shared.journal import FillSide
 from shared.market_hours import NY
 from shared.runtime.startup import StrategyNotImplemented
+from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "iron_fly_0dte"
 DAY = date(2015, 1, 6)  # a Tuesday without FOMC, CPI, PPI or payrolls
@@ -118,7 +120,10 @@ def test_the_same_seed_gives_the_same_trades_csv_byte_for_byte(history: DailyHis
     assert outputs[0].count(b"\n") >= 2  # header + at least one trade
 
 
-def test_a_bot_without_a_strategy_gets_a_clear_error() -> None:
+def test_a_bot_without_a_strategy_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every bot has its strategy now: point the loader at a class that does not exist.
+    monkeypatch.setattr(runner, "bot_strategy_factory",
+                        lambda bot: strategy_factory_for(bot, "NoSuchStrategy"))
     text, file = config_text("rolling_put_diagonal", None)
     config = parse_bot_config("rolling_put_diagonal", text, file=file)
     with pytest.raises(StrategyNotImplemented, match="rolling_put_diagonal"):

@@ -32,7 +32,7 @@ def test_defaults_follow_the_strategy_spec() -> None:
     assert (s.long_put_target_dte, s.long_put_target_delta) == (14, -0.33)
     assert s.long_put_delta_tolerance == 0.05
     assert s.long_roll_delta_threshold == -0.20
-    assert s.long_roll_margin_usd == Decimal(1200)
+    assert s.long_roll_margin_usd == Decimal(0)  # off: a fresh diagonal is ~3500 USD wide
     assert s.short_roll_time_et == time(12, 0)
     assert s.campaign_close_dte == 2
     assert s.max_loss_usd_per_contract == Decimal(500)

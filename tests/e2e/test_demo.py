@@ -23,11 +23,13 @@ import pytest
 from rich.console import Console
 
 from shared.cli.main import main
+from shared.demo import catalog
 from shared.demo.catalog import probe_all
 from shared.demo.home import DemoHome
 from shared.demo.process import StopResult
 from shared.demo.summary import DemoSummary, render, summarize_bot
 from shared.journal import FillSide, Journal, OpenClose, TradeRecord
+from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "iron_fly_0dte"
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,9 +182,12 @@ def test_a_journal_the_demo_did_not_create_is_never_touched(
 def test_asking_for_a_bot_without_a_strategy_is_refused_by_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Every bot has a strategy now: point the loader at a class that does not exist for one.
+    real = catalog.bot_strategy_factory
+    monkeypatch.setattr(catalog, "bot_strategy_factory", lambda bot: strategy_factory_for(
+        bot, "NoSuchStrategy") if bot == "rolling_put_diagonal" else real(bot))
     missing = [a.bot for a in probe_all() if not a.implemented]
-    if not missing:
-        pytest.skip("every bot has a strategy now")
+    assert missing == ["rolling_put_diagonal"]
     monkeypatch.setenv("CALYPSO_HOME", str(tmp_path))
 
     code = main(["demo", "--bots", missing[0]])

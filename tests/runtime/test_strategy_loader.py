@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bots.iron_fly_0dte.strategy import IronFlyStrategy
+from bots.rolling_put_diagonal.strategy import RollingPutDiagonalStrategy
 from shared import paths
 from shared.config_loader import parse_bot_config
 from shared.event_calendar import EventCalendar
@@ -24,9 +25,16 @@ def test_an_existing_strategy_is_built_from_the_bot_config() -> None:
     assert isinstance(strategy, IronFlyStrategy)
 
 
+def test_the_rolling_put_diagonal_is_built_from_its_example_config() -> None:
+    factory = strategy_factory_for("rolling_put_diagonal", "RollingPutDiagonalStrategy")
+    strategy = factory(_config("rolling_put_diagonal"), EventCalendar())
+    assert isinstance(strategy, RollingPutDiagonalStrategy)
+    assert strategy.state_name() == "campaign:flat"
+
+
 @pytest.mark.parametrize(
     ("bot", "cls"),
-    [("rolling_put_diagonal", "RollingPutDiagonalStrategy"), ("iron_fly_0dte", "NoSuchStrategy")],
+    [("rolling_put_diagonal", "NoSuchStrategy"), ("iron_fly_0dte", "NoSuchStrategy")],
 )
 def test_a_missing_strategy_says_not_implemented(bot: str, cls: str) -> None:
     factory = strategy_factory_for(bot, cls)

@@ -155,3 +155,31 @@ def test_the_journal_is_opened_read_only(home: Path, capsys: pytest.CaptureFixtu
     before = path.stat().st_mtime_ns
     _json(capsys)
     assert path.stat().st_mtime_ns == before
+
+
+def test_trades_labelled_with_a_campaign_are_summed_per_campaign(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CALYPSO_HOME", str(tmp_path))
+    bot = "rolling_put_diagonal"
+    with Journal.open(tmp_path / "data" / f"{bot}.sqlite", clock=ManualClock(MONDAY)) as journal:
+        legs = [("entry", "buy", "2.00", "sell", "1.50"), ("sell_short", "sell", "3.00", "buy",
+                "1.00"), ("roll_short", "sell", "2.50", None, None)]  # fmt: skip
+        for n, (purpose, side, price, close_side, close_price) in enumerate(legs, 1):
+            trade = journal.open_trade(bot=bot, quantity=1, opened_at=MONDAY,
+                                       label=f"{bot}:{purpose}:2026-03-02:{n}-100000:c1")
+            _fill(journal, trade, side=side, price=Decimal(price), quantity=1, uic=n,
+                  commission_usd=Decimal("0.65"), filled_at=MONDAY, order_id=f"o{n}")
+            if close_side is not None:
+                _fill(journal, trade, side=close_side, price=Decimal(close_price), quantity=1,
+                      uic=n, open_close="close", commission_usd=Decimal("0.65"),
+                      filled_at=TUESDAY, order_id=f"c{n}")
+                journal.close_trade(trade, "closed", TUESDAY)
+        other = journal.open_trade(bot=bot, quantity=1, opened_at=MONDAY, label="manual")
+        _fill(journal, other, side="buy", price=Decimal(1), quantity=1, uic=9, filled_at=MONDAY)
+    assert main(["journal", bot, "--json"]) == 0
+    (campaign,) = json.loads(capsys.readouterr().out)["campaigns"]
+    # Open while its last short is held; the cash so far: -200 + 150 + 300 - 100 + 250, less
+    # five commissions of 0.65.
+    assert campaign["trade_ids"] == [1, 2, 3] and campaign["closed"] is False
+    assert campaign["pnl_usd"] is None and campaign["net_cash_usd"] == 396.75

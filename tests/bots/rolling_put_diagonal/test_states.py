@@ -36,5 +36,6 @@ def test_an_illegal_trigger_raises_naming_the_state() -> None:
         next_state(CampaignState.FLAT, Trigger.ROLL_SHORT)
 
 
-def test_a_failed_long_roll_closes_the_campaign_rather_than_leave_a_naked_short() -> None:
-    assert next_state(CampaignState.ROLLING_LONG, Trigger.ROLL_FAILED) == CampaignState.CLOSING
+def test_a_failed_long_roll_keeps_the_old_diagonal() -> None:
+    # The new long is bought first: when that fails the old long still covers the short.
+    assert next_state(CampaignState.ROLLING_LONG, Trigger.ROLL_FAILED) == CampaignState.OPEN
