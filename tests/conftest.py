@@ -25,6 +25,23 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _run_order(item: pytest.Item) -> int:
+    """0: real processes (e2e), 1: a simulator on its accelerated clock, 2: everything else."""
+    if item.get_closest_marker("e2e") is not None:
+        return 0
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return 1 if fixtures & {"simulator", "sim_factory"} else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests (seconds of real time each) first, in their collected order.
+
+    pytest-xdist hands tests to its workers in this order, so the long ones start early and the
+    many short ones fill both workers at the end, instead of one long test leaving a core idle.
+    """
+    items.sort(key=_run_order)
+
+
 def start_simulator(**fields: Any) -> SimServer:
     """A started SimServer with test defaults (seed 7, rate limits off) overridden by `fields`."""
     values: dict[str, Any] = {"seed": TEST_SEED, "rate_limits": False}

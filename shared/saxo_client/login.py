@@ -21,6 +21,7 @@ from shared.saxo_client.oauth import OAuthClient, TokenSet
 
 logger = logging.getLogger(__name__)
 
+SHUTDOWN_POLL_S = 0.05  # real seconds: how often the redirect listener checks for shutdown
 _PAGE = b"<html><body><h3>CALYPSO: login complete, you can close this window.</h3></body></html>"
 
 
@@ -59,7 +60,11 @@ class RedirectListener:
         )
         port = self._server.server_address[1]
         self.redirect_uri = urlunsplit(("http", f"{parts.hostname}:{port}", self._path, "", ""))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits for the serve loop's next poll: 50 ms, not the default 0.5 s.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+            daemon=True,
+        )  # fmt: skip
 
     def __enter__(self) -> RedirectListener:
         self._thread.start()

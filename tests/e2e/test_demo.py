@@ -1,7 +1,8 @@
 """`calypso demo` as a real process: the simulator in-process, the iron fly as a child process.
 
-The e2e runs use a faster clock than the default (120x instead of 40x) so a whole opening range,
-entry and 60-minute hold take under a minute. Checks are made against the journal with
+The e2e runs use a faster clock than the default (300x instead of 40x) so a whole opening range,
+entry and 60-minute hold take about 20 real seconds (a trial at 600x saw no trade that day: 300x
+leaves room on a loaded machine). Checks are made against the journal with
 `shared.journal.Journal` and recomputed here from the fills, not copied from the demo's output.
 """
 
@@ -33,7 +34,7 @@ from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "iron_fly_0dte"
 ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--speed", "120"]
+FAST = ["--speed", "300"]
 SIM_COMMISSION_PER_CONTRACT = Decimal("0.65")  # SimConfig's default, which the demo keeps
 MULTIPLIER = 100  # SPX options: USD 100 per index point
 

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.e2e
 BOT = "iron_fly_0dte"
 START = datetime(2026, 3, 2, 9, 50, tzinfo=ZoneInfo("America/New_York"))
 ROOT = Path(__file__).resolve().parents[2]
+# The probe's hold: 30 simulated seconds, 1.5 s real at 20x (the close is what is tested).
+PROBE_HOLD_MINUTES = "0.5"
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ class Bot:
             **os.environ,
             "CALYPSO_HOME": str(home),
             "CALYPSO_TEST_STRATEGY": "probe",
-            "CALYPSO_PROBE_HOLD_MINUTES": "1",
+            "CALYPSO_PROBE_HOLD_MINUTES": PROBE_HOLD_MINUTES,
             **env,
         }
         environ.pop("NOTIFY_SOCKET", None) if "NOTIFY_SOCKET" not in env else None
@@ -100,7 +102,7 @@ def _until(predicate: Callable[[], bool], timeout_s: float, bot: Bot | None = No
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"condition not met in {timeout_s}s\n{bot.tail() if bot else ''}")
 
 

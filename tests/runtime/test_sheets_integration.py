@@ -48,7 +48,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 BOT = "iron_fly_0dte"
 START = datetime(2026, 3, 2, 9, 50, tzinfo=NEW_YORK)  # a Monday, session open
 SPEED = 20.0
-HOLD_MINUTES = 1.0
+HOLD_MINUTES = 0.5  # 30 simulated seconds, 1.5 s real at SPEED
 STALL_S = 1.0  # real seconds each Sheets request hangs during the outage
 MIRROR_THREAD = f"sheets-mirror-{BOT}"
 # Sheets itself paced and retried fast (the test is about the bot, not Google's quotas).

@@ -115,7 +115,9 @@ def test_token_keeper_refreshes_short_tokens_without_rejections(
     )
 
     keeper.start()
-    time.sleep(4)
+    deadline = time.monotonic() + 10
+    while coordinator.refresh_count < 2 and time.monotonic() < deadline:  # about 3.2 s
+        time.sleep(0.05)
     stop.set()
     keeper.join(5)
 

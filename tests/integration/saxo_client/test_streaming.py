@@ -133,7 +133,7 @@ def test_disconnect_opens_a_new_context_and_resubscribes(
 def test_token_expiry_during_a_stream_is_handled_by_reauthorizing(
     sim_factory: Callable[..., Any], tmp_path: Path
 ) -> None:
-    server = sim_factory(start=MARKET_OPEN_START, token_lifetime_s=3)
+    server = sim_factory(start=MARKET_OPEN_START, token_lifetime_s=2)
     client = logged_in_client(server, tmp_path)
     recorder = Recorder()
     stream = client.price_stream(recorder, StreamSettings(refresh_rate_ms=250))
@@ -141,9 +141,9 @@ def test_token_expiry_during_a_stream_is_handled_by_reauthorizing(
         assert stream.start(wait_s=5)
         stream.subscribe(*SPX)
 
-        time.sleep(6.5)  # more than two token lifetimes
-
-        assert stream.counters["reauthorizations"] >= 2
+        # The second re-authorization (at 3.2 s, 20% before the second token's expiry) comes
+        # after the first token expired: the socket outlived it.
+        assert wait_for(lambda: stream.counters["reauthorizations"] >= 2, 15)
         assert stream.counters["connects"] == 1  # never closed for an expired token
         assert more_updates(recorder, SPX[0], 2, timeout_s=4)
         assert sim_stats(server)["refresh_grants_rejected"] == 0
@@ -167,7 +167,7 @@ def test_expired_socket_token_reconnects_with_a_fresh_token(
 def test_a_failed_socket_reauthorization_reconnects_instead_of_retrying_the_put(
     sim_factory: Callable[..., Any], tmp_path: Path
 ) -> None:
-    server = sim_factory(start=MARKET_OPEN_START, token_lifetime_s=6)
+    server = sim_factory(start=MARKET_OPEN_START, token_lifetime_s=3)
     client = logged_in_client(server, tmp_path)
     recorder = Recorder()
     stream = client.price_stream(recorder, StreamSettings(refresh_rate_ms=250))
@@ -178,8 +178,11 @@ def test_a_failed_socket_reauthorization_reconnects_instead_of_retrying_the_put(
                  "status": 503, "count": 1000}  # fmt: skip
         control(server, "POST", "/faults", fault)
 
-        # The refresh comes 1.2 s before expiry (20% of 6 s); the PUT fails, the stream reconnects
-        time.sleep(5.5)
+        # The refresh comes 0.6 s before expiry (20% of 3 s); the PUT fails, the stream
+        # reconnects. Then a second of housekeeping ticks (every 0.25 s) with no PUT of their
+        # own; the next refresh is due 2.4 s after the reconnect.
+        assert wait_for(lambda: stream.counters["reconnects"] >= 1, 15)
+        time.sleep(1.0)
 
         (rule,) = control(server, "GET", "/faults")["faults"]
         authorize_puts = 1000 - int(rule["remaining"])  # each failed PUT consumed one
