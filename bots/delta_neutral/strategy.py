@@ -44,6 +44,8 @@ class DeltaNeutralStrategy:
     """The delta neutral bot's decisions; built by the runtime with the config's `strategy`
     section and the event calendar (FOMC dates)."""
 
+    HOLDS_OVERNIGHT = True  # positions span days: the demo adds this bot only by name
+
     bot = BOT_NAME
 
     @classmethod

@@ -57,6 +57,8 @@ def _late(now: datetime, session: market_hours.TradingSession) -> bool:
 class RollingPutDiagonalStrategy:
     """The put diagonal's decisions; built by the runtime from the whole config file."""
 
+    HOLDS_OVERNIGHT = True  # positions span days: the demo adds this bot only by name
+
     bot = BOT_NAME
 
     @classmethod

@@ -1,5 +1,5 @@
 """`calypso demo [--seed N] [--days N] [--speed X] [--bots A,B] [--json]`: the product's front
-door. Starts the local Saxo simulator in-process, runs every implemented bot as its own process
+door. Starts the local Saxo simulator in-process, runs every implemented bot that ends its day flat (others by --bots) as its own process
 in `local` mode on the simulator's accelerated clock, shows a live status table (plain progress
 lines when stdout is not a terminal) and ends with a summary per bot read from the journals.
 
@@ -28,7 +28,7 @@ from rich.console import Console
 
 from shared import paths
 from shared.cli.arg_types import datetime_or_day_at, float_in, int_in
-from shared.demo.catalog import probe_all
+from shared.demo.catalog import BotAvailability, probe_all
 from shared.demo.display import LiveReporter, PlainReporter, Reporter
 from shared.demo.home import DemoHome, DemoHomeError
 from shared.demo.orchestrator import DemoOptions, DemoRun
@@ -57,9 +57,9 @@ def _bot_list(raw: str) -> tuple[str, ...]:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="simulator + every implemented bot as processes, live table, summary",
+        help="simulator + the implemented bots that end their day flat as processes, live table, summary",
         description=(
-            "Run the local Saxo simulator in-process and every implemented bot as its own "
+            "Run the local Saxo simulator in-process and every implemented bot that ends its day flat as its own "
             "process against it on an accelerated clock; show a live status table and a "
             "summary per bot. Journals and logs go under CALYPSO_HOME."
         ),
@@ -74,7 +74,8 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--bots", type=_bot_list, default=None, metavar="BOT[,BOT]",
-        help="which bots (default: every bot whose strategy is implemented)",
+        help="which bots (default: every implemented bot that ends its day flat; bots that "
+             "hold overnight run their days to the close, so they are added by name)",
     )  # fmt: skip
     parser.add_argument(
         "--start", type=datetime_or_day_at(DEFAULT_START.time(), NEW_YORK), default=DEFAULT_START,
@@ -95,15 +96,26 @@ def _select_bots(requested: tuple[str, ...] | None) -> tuple[tuple[str, ...], di
     """(bots to run, {bot: why not} for the others). Requested bots must be implemented."""
     availability = {a.bot: a for a in probe_all()}
     if requested is None:
-        chosen = tuple(bot for bot, a in availability.items() if a.implemented)
+        chosen = tuple(
+            bot for bot, a in availability.items() if a.implemented and not a.holds_overnight
+        )
     else:
         chosen = requested
         broken = [f"{bot}: {availability[bot].reason}" for bot in requested
                   if not availability[bot].implemented]  # fmt: skip
         if broken:
             raise ValueError("cannot run " + "; ".join(broken))
-    skipped = {bot: a.reason for bot, a in availability.items() if bot not in chosen}
+    skipped = {bot: _why_not(a) for bot, a in availability.items() if bot not in chosen}
     return chosen, skipped
+
+
+def _why_not(availability: BotAvailability) -> str:
+    if availability.implemented and availability.holds_overnight:
+        return (
+            "holds positions overnight, so each of its days runs to the close (about 10 real "
+            f"minutes at 40x): add it with --bots {availability.bot} (and e.g. --speed 600)"
+        )
+    return availability.reason
 
 
 def _file_logging(home: DemoHome) -> logging.Handler:

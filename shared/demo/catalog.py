@@ -26,6 +26,10 @@ class BotAvailability:
     bot: str
     implemented: bool
     reason: str = ""
+    # The strategy keeps positions from one day to the next (its class says so with
+    # `HOLDS_OVERNIGHT = True`): it never reaches a "done for the day" state, so a demo day
+    # with it runs to the close (about 10 real minutes a day at 40x).
+    holds_overnight: bool = False
 
 
 def probe_bot(bot: str, calendar: EventCalendar | None = None) -> BotAvailability:
@@ -39,7 +43,7 @@ def probe_bot(bot: str, calendar: EventCalendar | None = None) -> BotAvailabilit
     try:
         factory = bot_strategy_factory(bot)
         config = load_bot_config(bot, paths.bot_example_config_path(bot)).config
-        factory(config, calendar or EventCalendar())
+        strategy = factory(config, calendar or EventCalendar())
     except StrategyNotImplemented as exc:
         return BotAvailability(bot, False, str(exc))
     except ConfigError as exc:
@@ -47,7 +51,8 @@ def probe_bot(bot: str, calendar: EventCalendar | None = None) -> BotAvailabilit
     except Exception as exc:  # a broken factory must not hide the other bots
         logger.warning(kv("demo_probe_failed", bot=bot, error=exc))
         return BotAvailability(bot, False, f"its strategy factory failed: {exc!r}")
-    return BotAvailability(bot, True)
+    overnight = bool(getattr(strategy, "HOLDS_OVERNIGHT", False))
+    return BotAvailability(bot, True, holds_overnight=overnight)
 
 
 def probe_all() -> list[BotAvailability]:

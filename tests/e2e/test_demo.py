@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from shared.cli import demo_cmd
 from shared.cli.main import main
 from shared.demo import catalog
 from shared.demo.catalog import probe_all
@@ -196,3 +197,14 @@ def test_asking_for_a_bot_without_a_strategy_is_refused_by_name(
     assert code == 2
     assert missing[0] in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+def test_by_default_the_demo_runs_the_bots_that_end_their_day_flat() -> None:
+    # A bot holding overnight never settles for the day, so by default it would keep every
+    # demo day running to the close; it is listed with how to add it instead.
+    bots, skipped = demo_cmd._select_bots(None)
+    assert bots == ("iron_fly_0dte",)
+    assert set(skipped) == {"delta_neutral", "rolling_put_diagonal"}
+    assert all("--bots" in why and "overnight" in why for why in skipped.values())
+    chosen, _ = demo_cmd._select_bots(("iron_fly_0dte", "delta_neutral"))
+    assert chosen == ("iron_fly_0dte", "delta_neutral")
