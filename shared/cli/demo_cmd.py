@@ -1,6 +1,6 @@
 """`calypso demo [--seed N] [--days N] [--speed X] [--bots A,B] [--json]`: the product's front
-door. Starts the local Saxo simulator in-process, runs every implemented bot that ends its day flat (others by --bots) as its own process
-in `local` mode on the simulator's accelerated clock, shows a live status table (plain progress
+door. Starts the local Saxo simulator in-process, runs every implemented bot that ends its day
+flat (bots holding overnight by --bots) as its own process in `local` mode on the simulator's accelerated clock, shows a live status table (plain progress
 lines when stdout is not a terminal) and ends with a summary per bot read from the journals.
 
 Journals and logs go under CALYPSO_HOME (`calypso journal BOT` reads the demo's trades). The
@@ -57,10 +57,10 @@ def _bot_list(raw: str) -> tuple[str, ...]:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="simulator + the implemented bots that end their day flat as processes, live table, summary",
+        help="simulator + the bots that end their day flat as processes, live table, summary",
         description=(
-            "Run the local Saxo simulator in-process and every implemented bot that ends its day flat as its own "
-            "process against it on an accelerated clock; show a live status table and a "
+            "Run the local Saxo simulator in-process and every implemented bot that ends its "
+            "day flat (others by --bots) as its own process against it on an accelerated clock; show a live status table and a "
             "summary per bot. Journals and logs go under CALYPSO_HOME."
         ),
     )
