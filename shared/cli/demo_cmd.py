@@ -1,7 +1,8 @@
 """`calypso demo [--seed N] [--days N] [--speed X] [--bots A,B] [--json]`: the product's front
 door. Starts the local Saxo simulator in-process, runs every implemented bot that ends its day
-flat (bots holding overnight by --bots) as its own process in `local` mode on the simulator's accelerated clock, shows a live status table (plain progress
-lines when stdout is not a terminal) and ends with a summary per bot read from the journals.
+flat (bots holding overnight by --bots) as its own process in `local` mode on the simulator's
+accelerated clock, shows a live status table (plain progress lines when stdout is not a
+terminal) and ends with a summary per bot read from the journals.
 
 Journals and logs go under CALYPSO_HOME (`calypso journal BOT` reads the demo's trades). The
 defaults (seed 7, Monday 2026-03-02) give a plain trading day (no FOMC/CPI/PPI/NFP, no early
@@ -60,8 +61,9 @@ def register(subparsers: Any) -> None:
         help="simulator + the bots that end their day flat as processes, live table, summary",
         description=(
             "Run the local Saxo simulator in-process and every implemented bot that ends its "
-            "day flat (others by --bots) as its own process against it on an accelerated clock; show a live status table and a "
-            "summary per bot. Journals and logs go under CALYPSO_HOME."
+            "day flat (others by --bots) as its own process against it on an accelerated "
+            "clock; show a live status table and a summary per bot. Journals and logs go "
+            "under CALYPSO_HOME."
         ),
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
