@@ -49,10 +49,13 @@ class DeltaNeutralStrategy:
     bot = BOT_NAME
 
     @classmethod
-    def from_bot_config(cls, config: DeltaNeutralConfig) -> DeltaNeutralStrategy:
-        """Build from the whole validated config file (strategy and execution sections)."""
+    def from_bot_config(
+        cls, config: DeltaNeutralConfig, calendar: EventCalendar | None = None
+    ) -> DeltaNeutralStrategy:
+        """Build from the whole validated config file (strategy and execution sections) and
+        the process's event calendar (the runtime's, which re-reads the operator's overlay)."""
         style = OrderStyle(config.execution.order_style)
-        return cls(config=config.strategy, calendar=EventCalendar(), order_style=style)
+        return cls(config=config.strategy, calendar=calendar or EventCalendar(), order_style=style)
 
     def __init__(
         self,

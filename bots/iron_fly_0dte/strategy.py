@@ -40,6 +40,7 @@ from bots.iron_fly_0dte.states import (
 )
 from shared.config.envelope import MarketDataSection
 from shared.domain import Position
+from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.strategy import recovery
 from shared.strategy_contract import (
@@ -81,8 +82,11 @@ class IronFlyStrategy:
         self._start_day(None)
 
     @classmethod
-    def from_bot_config(cls, config: IronFlyConfig) -> IronFlyStrategy:
-        """Build from the whole validated config file (strategy, market_data, execution)."""
+    def from_bot_config(
+        cls, config: IronFlyConfig, calendar: EventCalendar | None = None
+    ) -> IronFlyStrategy:
+        """Build from the whole validated config file (strategy, market_data, execution).
+        `calendar` is unused: the fly reads the day's events from each snapshot's calendar."""
         return cls(config.strategy, market_data=config.market_data,
                    order_style=OrderStyle(config.execution.order_style))
 

@@ -62,8 +62,12 @@ class RollingPutDiagonalStrategy:
     bot = BOT_NAME
 
     @classmethod
-    def from_bot_config(cls, config: RollingPutDiagonalConfig) -> RollingPutDiagonalStrategy:
-        return cls(config=config.strategy, calendar=EventCalendar(),
+    def from_bot_config(
+        cls, config: RollingPutDiagonalConfig, calendar: EventCalendar | None = None
+    ) -> RollingPutDiagonalStrategy:
+        """Build from the whole validated config file and the process's event calendar (the
+        runtime's, which re-reads the operator's overlay each day)."""
+        return cls(config=config.strategy, calendar=calendar or EventCalendar(),
                    order_style=OrderStyle(config.execution.order_style),
                    max_quote_age_s=config.market_data.stream_stale_seconds)  # fmt: skip
 

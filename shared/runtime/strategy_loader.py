@@ -22,8 +22,9 @@ def strategy_factory_for(bot: str, class_name: str) -> StrategyFactory:
 
     The class is imported when the factory is called, so a bot whose strategy does not exist
     yet raises StrategyNotImplemented (exit 2) instead of failing at import. A class with
-    `from_bot_config(config)` gets the whole config; otherwise it is built from the strategy
-    section and the event calendar.
+    `from_bot_config(config, calendar)` gets the whole config and the process's calendar (the
+    one the runtime re-reads the operator's overlay into); otherwise it is built from the
+    strategy section and the calendar.
     """
 
     def build(config: Any, calendar: EventCalendar) -> Strategy:
@@ -34,7 +35,7 @@ def strategy_factory_for(bot: str, class_name: str) -> StrategyFactory:
                 f"the {bot} strategy is not implemented yet ({exc})"
             ) from None
         if hasattr(cls, "from_bot_config"):
-            strategy: Strategy = cls.from_bot_config(config)
+            strategy: Strategy = cls.from_bot_config(config, calendar)
         else:
             strategy = cls(config=config.strategy, calendar=calendar)
         return strategy

@@ -136,10 +136,9 @@ def test_the_text_summary_shows_a_dead_bot_and_its_last_output(tmp_path: Path) -
 @pytest.mark.e2e
 def test_a_bot_that_dies_is_reported(tmp_path: Path) -> None:
     # The local-only crash hook SIGKILLs the bot right after its first entry leg fills.
-    # A faster clock than FAST: only the start of the entry matters here.
-    proc = _demo(
-        tmp_path, "--speed", "400", "--bots", BOT, "--json", CALYPSO_TEST_CRASH_AT="after_leg:1"
-    )
+    # FAST's clock: at 400x a real second of start-up jitter is 6.7 simulated minutes, enough
+    # for the opening range to begin late and the day to be skipped before any leg fills.
+    proc = _demo(tmp_path, *FAST, "--bots", BOT, "--json", CALYPSO_TEST_CRASH_AT="after_leg:1")
     code, out, err = _finish(proc, 90)
 
     assert code == 1

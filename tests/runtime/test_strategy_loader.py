@@ -40,3 +40,18 @@ def test_a_missing_strategy_says_not_implemented(bot: str, cls: str) -> None:
     factory = strategy_factory_for(bot, cls)
     with pytest.raises(StrategyNotImplemented, match=f"{bot} strategy is not implemented"):
         factory(_config(bot), EventCalendar())
+
+
+@pytest.mark.parametrize(
+    ("bot", "cls"),
+    [("delta_neutral", "DeltaNeutralStrategy"),
+     ("rolling_put_diagonal", "RollingPutDiagonalStrategy")],
+)
+def test_the_strategy_gets_the_process_calendar_that_rereads_the_overlay(
+    bot: str, cls: str
+) -> None:
+    # The runtime re-reads the operator's overlay (events_local.json) into this calendar each
+    # day; a strategy with a calendar of its own would see an import only after a restart.
+    calendar = EventCalendar()
+    strategy = strategy_factory_for(bot, cls)(_config(bot), calendar)
+    assert strategy._calendar is calendar  # type: ignore[attr-defined]
