@@ -135,14 +135,20 @@ def _verdict(value: float, target: int) -> str:
     return "PASS" if value <= target else "FAIL"
 
 
-def section_rolling_put_diagonal(results: dict[str, dict[str, Any]], when: str) -> str:
+def budget_rows(results: dict[str, dict[str, Any]]) -> str:
+    """The markdown rows of a budget table: one per phase, with its target (holding or flat),
+    verdict and calls per route."""
     rows = []
     for phase, found in results.items():
         target = HOLDING_TARGET if phase.startswith("holding") else FLAT_TARGET
         routes = ", ".join(f"`{r.split(' ', 1)[1]}` {v:.1f}" for r, v in found["by_route"].items())
         rows.append(f"| {phase} | {found['minutes']:.1f} | **{found['per_minute']:.1f}** | "
                     f"<= {target} | {_verdict(found['per_minute'], target)} | {routes or '-'} |")
-    table = "\n".join(rows)
+    return "\n".join(rows)
+
+
+def section_rolling_put_diagonal(results: dict[str, dict[str, Any]], when: str) -> str:
+    table = budget_rows(results)
     return f"""## REST budget: calls per simulated minute, one Rolling Put Diagonal bot
 
 Command: `python -m benchmarks.rest_budget_bench --bot rolling_put_diagonal --write` on
@@ -164,13 +170,7 @@ the roll at `short_roll_time_et` (one chain, two orders) and the entry itself.
 
 
 def section(results: dict[str, dict[str, Any]], when: str) -> str:
-    rows = []
-    for phase, found in results.items():
-        target = HOLDING_TARGET if phase.startswith("holding") else FLAT_TARGET
-        routes = ", ".join(f"`{r.split(' ', 1)[1]}` {v:.1f}" for r, v in found["by_route"].items())
-        rows.append(f"| {phase} | {found['minutes']:.1f} | **{found['per_minute']:.1f}** | "
-                    f"<= {target} | {_verdict(found['per_minute'], target)} | {routes or '-'} |")
-    table = "\n".join(rows)
+    table = budget_rows(results)
     return f"""## REST budget: calls per simulated minute, one Iron Fly bot
 
 Command: `python -m benchmarks.rest_budget_bench --write` on {platform.machine()},

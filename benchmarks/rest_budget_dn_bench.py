@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.perf_doc import write_section
-from benchmarks.rest_budget_bench import FLAT_TARGET, HOLDING_TARGET, SETTLE, _measure, _verdict
+from benchmarks.rest_budget_bench import SETTLE, _measure, budget_rows
 from shared.saxo_sim.server import SimServer
 from tests.conftest import start_simulator
 from tests.scenarios.delta_neutral.harness import SPY, SPY_LEVEL, DeltaNeutralBot, start_bot
@@ -82,13 +82,7 @@ def _day() -> Iterator[tuple[Day, DeltaNeutralBot]]:
 
 
 def section(results: dict[str, dict[str, Any]], when: str) -> str:
-    rows = []
-    for phase, found in results.items():
-        target = HOLDING_TARGET if phase.startswith("holding") else FLAT_TARGET
-        routes = ", ".join(f"`{r.split(' ', 1)[1]}` {v:.1f}" for r, v in found["by_route"].items())
-        rows.append(f"| {phase} | {found['minutes']:.1f} | **{found['per_minute']:.1f}** | "
-                    f"<= {target} | {_verdict(found['per_minute'], target)} | {routes or '-'} |")
-    table = "\n".join(rows)
+    table = budget_rows(results)
     return f"""## REST budget: calls per simulated minute, one Delta Neutral bot
 
 Command: `python -m benchmarks.rest_budget_dn_bench --write` on {platform.machine()},
