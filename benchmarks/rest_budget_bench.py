@@ -22,7 +22,7 @@ import argparse
 import platform
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -83,6 +83,18 @@ def run(minutes: float) -> dict[str, dict[str, Any]]:
 @contextmanager
 def _day() -> Iterator[tuple[Day, InProcessBot]]:
     """A scripted simulator day with the bot started at 09:29:15 ET; both stopped after."""
+    with simulators() as factory:
+        day = start_day(factory, Path(tempfile.mkdtemp(prefix="rest-budget-")))
+        bot = day.bot()
+        try:
+            yield day, bot
+        finally:
+            bot.stop()
+
+
+@contextmanager
+def simulators() -> Iterator[Callable[..., SimServer]]:
+    """A factory of in-process simulators (`start_simulator`'s fields); all stopped on exit."""
     servers: list[SimServer] = []
 
     def factory(**fields: Any) -> SimServer:
@@ -90,14 +102,9 @@ def _day() -> Iterator[tuple[Day, InProcessBot]]:
         servers.append(server)
         return server
 
-    bot: InProcessBot | None = None
     try:
-        day = start_day(factory, Path(tempfile.mkdtemp(prefix="rest-budget-")))
-        bot = day.bot()
-        yield day, bot
+        yield factory
     finally:
-        if bot is not None:
-            bot.stop()
         for server in servers:
             server.stop()
 

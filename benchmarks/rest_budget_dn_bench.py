@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.perf_doc import write_section
-from benchmarks.rest_budget_bench import SETTLE, _measure, budget_rows
-from shared.saxo_sim.server import SimServer
-from tests.conftest import start_simulator
+from benchmarks.rest_budget_bench import SETTLE, _measure, budget_rows, simulators
 from tests.scenarios.delta_neutral.harness import SPY, SPY_LEVEL, DeltaNeutralBot, start_bot
 from tests.scenarios.iron_fly.harness import PLAIN_DAY, VIX, Day, start_day
 
@@ -60,25 +58,15 @@ def run(minutes: float) -> dict[str, dict[str, Any]]:
 def _day() -> Iterator[tuple[Day, DeltaNeutralBot]]:
     """The simulated Monday with VIX above the entry limit and the bot started; both stopped
     after."""
-    servers: list[SimServer] = []
-
-    def factory(**fields: Any) -> SimServer:
-        server = start_simulator(**fields)
-        servers.append(server)
-        return server
-
-    bot: DeltaNeutralBot | None = None
-    try:
+    with simulators() as factory:
         home = Path(tempfile.mkdtemp(prefix="rest-budget-dn-"))
         day = start_day(factory, home, PLAIN_DAY, start=clock_time(9, 31), vix=WAITING_VIX)
         day.pin(SPY, SPY_LEVEL)
         bot = start_bot(day, strategy=NO_FLASH)
-        yield day, bot
-    finally:
-        if bot is not None:
+        try:
+            yield day, bot
+        finally:
             bot.stop()
-        for server in servers:
-            server.stop()
 
 
 def section(results: dict[str, dict[str, Any]], when: str) -> str:
