@@ -49,7 +49,7 @@ def test_partial_fill_is_unwound_and_the_retry_opens_one_fly(
     bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 2})
     # The first entry order (the long call) fills 1 of 2 now, the rest only an hour later.
     day.control("POST", "/orders/partial_next", {"amount": 1, "rest_after_seconds": 3600})
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("in_position", timeout_s=30)
 
@@ -67,7 +67,7 @@ def test_partial_fill_on_the_last_attempt_is_unwound_and_ends_the_day(
     day = make_day()
     bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 1})
     day.control("POST", "/orders/partial_next", {"amount": 1, "rest_after_seconds": 3600})
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("done", timeout_s=30)
 
@@ -83,7 +83,7 @@ def test_partial_fill_is_journaled_with_its_commission(make_day: Callable[..., D
     day = make_day()
     bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 1})
     day.control("POST", "/orders/partial_next", {"amount": 1, "rest_after_seconds": 3600})
-    day.calm_range()
+    day.calm_range(bot)
     bot.wait_state("done", timeout_s=30)
     assert bot.stop() == 0
 
@@ -96,7 +96,7 @@ def test_429_on_entry_orders_is_waited_out_and_opens_one_fly(
     day = make_day()
     bot = day.bot()
     day.fault(path_prefix=ORDERS, kind="rate_limit", count=2, method="POST")
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("in_position", timeout_s=30)
 
@@ -115,7 +115,7 @@ def test_503_on_an_entry_order_is_looked_up_not_resent_blindly(
     # Default settings: the unanswered order is looked up on later passes, never by a wait.
     bot = day.bot()
     day.fault(path_prefix=ORDERS, kind="status", status=503, count=1, method="POST")
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("in_position", timeout_s=40)
 
