@@ -127,6 +127,15 @@ def until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
         time.sleep(0.02)
 
 
+def sim_time_retries(speed: float) -> RetryPolicy:
+    """Production's GET retries with their backoff (real seconds) divided by `speed`: as long
+    in simulated time as in production, not `speed` times longer; 429s as InProcessBot says."""
+    production = RetryPolicy()
+    return RetryPolicy(base_delay_s=production.base_delay_s / speed,
+                       max_delay_s=production.max_delay_s / speed,
+                       max_rate_limit_wait_s=RATE_LIMIT_WAIT_CAP_REAL_S)
+
+
 # --- the journal ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class JournalView:
@@ -207,7 +216,8 @@ class InProcessBot:
     journal, circuit breaker, BotRuntime with the real IronFlyStrategy. Differences, all for
     the accelerated clock: the clock re-syncs every 0.25 s real (control-API jumps are seen at
     once); the client's own pacing is off (the scenario simulator runs without rate limits)
-    and a 429 is waited out for at most RATE_LIMIT_WAIT_CAP_REAL_S;
+    and a 429 is waited out for at most RATE_LIMIT_WAIT_CAP_REAL_S; the GET retries' backoff
+    is production's in simulated time (`sim_time_retries`);
     the stream's refresh rate is Saxo's 1 s in SIMULATED time (a real-time 1 s would be 100
     simulated seconds at speed 100 and hide the tick path).
     """
@@ -240,7 +250,7 @@ class InProcessBot:
                 env=environment("local", sim_url=self.server.base_url),
                 tokens=token_coordinator("local", sim_url=self.server.base_url, home=home),
                 clock=clock, rate_limits=RateLimits(enabled=False),
-                retry=RetryPolicy(max_rate_limit_wait_s=RATE_LIMIT_WAIT_CAP_REAL_S),
+                retry=sim_time_retries(clock.speed),
             )
             journal = Journal.open(paths.journal_path(self.bot, home), clock=clock)
             breaker = CircuitBreaker(self.bot, config.circuit_breaker.breaker_settings(),
