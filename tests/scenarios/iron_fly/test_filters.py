@@ -84,8 +84,11 @@ def test_vix_spike_during_the_range_skips_the_day(make_day: Callable[..., Day]) 
 def test_price_outside_the_range_is_a_trend_day(make_day: Callable[..., Day]) -> None:
     day = make_day()
     bot = day.bot()
-    day.calm_range(bot, end=clock_time(9, 33, 30))  # range 6000-6010
-    # From 09:33:30 a steady climb of 2 points per simulated second: whatever the range's last
+    # Range 6000-6010; the last jump lands a minute before the entry, so the bot's clock has
+    # re-synced (0.25 s real) long before 09:34 and does not leap past the entry time between
+    # two quotes (a decision on the range's last observed price would be "in range").
+    day.calm_range(bot, end=clock_time(9, 33))
+    # From 09:33 a steady climb of 2 points per simulated second: whatever the range's last
     # observation, the price at the entry decision is above it.
     day.control("POST", "/market/move", {"symbol": SPX, "target": BASE_LEVEL + 400,
                                          "over_seconds": 200})
