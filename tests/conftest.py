@@ -30,7 +30,7 @@ def _run_order(item: pytest.Item) -> int:
     if item.get_closest_marker("e2e") is not None:
         return 0
     fixtures = set(getattr(item, "fixturenames", ()))
-    return 1 if fixtures & {"simulator", "sim_factory"} else 2
+    return 1 if fixtures & {"simulator", "sim_factory", "module_sim_factory"} else 2
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,9 +51,7 @@ def start_simulator(**fields: Any) -> SimServer:
     return server
 
 
-@pytest.fixture
-def sim_factory() -> Iterator[Callable[..., SimServer]]:
-    """Call with SimConfig fields to get a started simulator; all are stopped afterwards."""
+def _simulators() -> Iterator[Callable[..., SimServer]]:
     servers: list[SimServer] = []
 
     def make(**fields: Any) -> SimServer:
@@ -64,6 +62,19 @@ def sim_factory() -> Iterator[Callable[..., SimServer]]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def sim_factory() -> Iterator[Callable[..., SimServer]]:
+    """Call with SimConfig fields to get a started simulator; all are stopped afterwards."""
+    yield from _simulators()
+
+
+@pytest.fixture(scope="module")
+def module_sim_factory() -> Iterator[Callable[..., SimServer]]:
+    """`sim_factory` for module-scoped fixtures: one scenario run shared by the tests that
+    assert different things of it; the simulators stop after the module's last test."""
+    yield from _simulators()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""Three processes share one CALYPSO_HOME token cache against 3-second tokens for 24 seconds.
+"""Three processes share one CALYPSO_HOME token cache against 3-second tokens for 16 seconds.
 
-24 s at 3 s tokens is eight expiries (ten refreshes at 20% before each): enough to see the
+16 s at 3 s tokens is five expiries (about seven refreshes at 20% before each): enough to see the
 processes take turns refreshing, with one refresh per expiry for all three, without a minute of
 real waiting in the default suite.
 """
@@ -21,7 +21,7 @@ from shared.cli.main import main as calypso
 from tests.integration.saxo_client.conftest import MARKET_OPEN_START
 
 REPO = Path(__file__).resolve().parents[2]
-SECONDS = 24
+SECONDS = 16
 TOKEN_LIFETIME_S = 3
 
 

@@ -3,10 +3,10 @@ completes a full trade cycle with unchanged timing; after a restart with Telegra
 alert arrives exactly once.
 
 The real `BotRuntime` runs in a thread on the simulator's accelerated clock with the probe
-strategy (plus a safety-event drill), its alerts going through the real apprise library to the
-Telegram Bot API, intercepted by `responses` (the simulator on loopback is reached for real).
-During the outage every Telegram request stalls before answering 502, so a Telegram call on the
-loop thread would show up as a stalled pass.
+strategy (plus a safety-event drill; the rig is `tests/runtime/outage_rig.py`), its alerts going
+through the real apprise library to the Telegram Bot API, intercepted by `responses` (the
+simulator on loopback is reached for real). During the outage every Telegram request stalls
+before answering 502, so a Telegram call on the loop thread would show up as a stalled pass.
 """
 
 from __future__ import annotations
@@ -29,34 +29,29 @@ from shared.alerts.model import Alert
 from shared.alerts.queue import ALERT_CHANNEL, AlertQueue
 from shared.alerts.worker import AlertChannel, AlertWorker
 from shared.bot_runtime import BotRuntime
-from shared.brokers.saxo_broker import SaxoBroker
 from shared.circuit_breaker import BreakerSettings, CircuitBreaker, MemoryBreakerStore
 from shared.config.envelope import LoopSection, MarketDataSection
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
 from shared.journal import Journal
 from shared.runtime.sim_clock import SimulatorClock
-from shared.saxo_client.client import SaxoClient
-from shared.saxo_client.environments import local_environment
-from shared.saxo_client.orders import VerifyTiming
-from shared.saxo_client.rate_limiter import RateLimits
 from shared.testing.probe_strategy import ProbeSettings
-from tests.runtime.helpers import store_login
-from tests.runtime.test_sheets_integration import (
+from tests.runtime.outage_rig import (
     BOT,
     HOLD_MINUTES,
     SPEED,
     START,
-    RecordingProbe,
     Run,
+    SideChannel,
     full_cycle,
     until,
 )
+from tests.runtime.outage_rig import start_bot as start_rig_bot
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TELEGRAM_URL = f"tgram://{BOT_TOKEN}/-1001234567890"
 SEND_MESSAGE = f"https://api.telegram.org/bot{BOT_TOKEN}/sendMessage"
-STALL_S = 2.0  # real seconds each Telegram request hangs during the outage
+STALL_S = 1.0  # real seconds each Telegram request hangs during the outage (as Sheets)
 SENDER_THREAD = f"alerts-sender-{BOT}"
 PHONE = AlertDestination(name="telegram", url_secret="calypso-alerts-telegram", min_severity="info")
 
@@ -92,22 +87,13 @@ def telegram_api(api: Telegram) -> Iterator[None]:
         yield
 
 
-def start_bot(server: Any, home: Path, api: Telegram) -> Run:
-    """The bot in a thread that builds it (SQLite connections belong to their thread)."""
-    run = Run(journal_path=home / "data" / f"{BOT}.sqlite")
+def telegram_sender(api: Telegram) -> SideChannel:
+    """The bot's alert channel: its sender thread delivers through `api.send` (apprise)."""
 
-    def main() -> None:
-        clock = SimulatorClock(server.base_url)
-        client = SaxoClient(
-            env=local_environment(server.base_url),
-            tokens=store_login(server, home / "data" / "saxo_token_cache.json"),
-            clock=clock,
-            rate_limits=RateLimits(enabled=False),
-            verify_timing=VerifyTiming(status_wait_s=2, price_wait_s=3, poll_interval_s=0.1),
-        )
+    def build(clock: SimulatorClock, journal_path: Path) -> dict[str, Any]:
         worker = AlertWorker(
             bot=BOT,
-            journal_path=run.journal_path,
+            journal_path=journal_path,
             urls={"telegram": TELEGRAM_URL},
             clock=clock,
             send=api.send,
@@ -116,42 +102,13 @@ def start_bot(server: Any, home: Path, api: Telegram) -> Run:
             outage_backoff_s=0.2,
             outage_backoff_max_s=0.4,
         )
-        runtime = BotRuntime(
-            bot=BOT,
-            strategy=RecordingProbe(bot=BOT, settings=ProbeSettings(hold_minutes=HOLD_MINUTES)),
-            broker=SaxoBroker(client),
-            journal=Journal.open(run.journal_path, clock=clock),
-            clock=clock,
-            breaker=CircuitBreaker(BOT, BreakerSettings(), clock=clock, store=MemoryBreakerStore()),
-            loop=LoopSection(),
-            market_data=MarketDataSection(),
-            execution=ExecutionSettings(fill_check_timeout_seconds=5.0),
-            calendar=EventCalendar(),
-            clock_speed=clock.speed,
-            environment="local",
-            alerts=AlertChannel(AlertQueue((PHONE,), repeat_window_s=1800.0), worker),
-        )
-        timed = runtime.iteration
+        return {"alerts": AlertChannel(AlertQueue((PHONE,), repeat_window_s=1800.0), worker)}
 
-        def iteration() -> None:
-            began = time.monotonic()
-            try:
-                timed()
-            finally:
-                run.passes.append((began, time.monotonic() - began))
+    return build
 
-        runtime.iteration = iteration  # type: ignore[method-assign]
-        run.runtime = runtime
-        run.ready.set()
-        try:
-            run.code.append(runtime.run())
-        finally:
-            runtime.journal.close()
 
-    run.thread = threading.Thread(name="bot-loop", daemon=True, target=main)
-    run.thread.start()
-    assert run.ready.wait(20), "the bot did not start"
-    return run
+def start_bot(server: Any, home: Path, api: Telegram) -> Run:
+    return start_rig_bot(server, home, telegram_sender(api))
 
 
 def pending(run: Run) -> list[dict[str, Any]]:

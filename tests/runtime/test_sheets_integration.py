@@ -2,53 +2,53 @@
 with unchanged timing, and the rows arrive exactly once when Sheets is back.
 
 The real `BotRuntime` runs in a thread on the simulator's accelerated clock (SimulatorClock,
-real HTTP to the simulator on loopback) with the probe strategy, plus a few strategy records.
-Google Sheets is the in-memory fake behind `responses` (gspread's real HTTP calls are
-intercepted; the simulator's pass through). During the outage every Sheets request stalls
-before answering 503, so a Sheets call on the loop thread would show up as a stalled pass.
+real HTTP to the simulator on loopback) with the probe strategy, plus a few strategy records
+(`tests/runtime/outage_rig.py`, shared with the alerts outage test). Google Sheets is the
+in-memory fake behind `responses` (gspread's real HTTP calls are intercepted; the simulator's
+pass through). During the outage every Sheets request stalls before answering 503, so a Sheets
+call on the loop thread would show up as a stalled pass.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import responses
 
 from shared.bot_runtime import BotRuntime
-from shared.brokers.saxo_broker import SaxoBroker
 from shared.circuit_breaker import BreakerSettings, CircuitBreaker, MemoryBreakerStore
 from shared.config.envelope import LoopSection, MarketDataSection
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
-from shared.journal import Journal, OpenClose
+from shared.journal import Journal
 from shared.runtime.sim_clock import SimulatorClock
-from shared.saxo_client.client import SaxoClient
-from shared.saxo_client.environments import local_environment
-from shared.saxo_client.orders import VerifyTiming
-from shared.saxo_client.rate_limiter import RateLimits
 from shared.sheets.mirror import SheetsMirror
 from shared.sheets.sender import DeliveryPolicy
-from shared.strategy_contract import Action, OpenPosition, RecordEvent, Snapshot
 from shared.testing.probe_strategy import ProbeSettings, ProbeStrategy
-from tests.runtime.helpers import store_login
+from tests.runtime.outage_rig import (
+    BOT,
+    HOLD_MINUTES,
+    NEW_YORK,
+    SPEED,
+    START,
+    Cycle,
+    Run,
+    SideChannel,
+    full_cycle,
+    start_bot,
+    until,
+)
 from tests.shared.sheets.conftest import open_backend
 from tests.shared.sheets.fake_sheets import FakeSheets
 
-NEW_YORK = ZoneInfo("America/New_York")
-BOT = "iron_fly_0dte"
-START = datetime(2026, 3, 2, 9, 50, tzinfo=NEW_YORK)  # a Monday, session open
-SPEED = 20.0
-HOLD_MINUTES = 0.5  # 30 simulated seconds, 1.5 s real at SPEED
 STALL_S = 1.0  # real seconds each Sheets request hangs during the outage
 MIRROR_THREAD = f"sheets-mirror-{BOT}"
 # Sheets itself paced and retried fast (the test is about the bot, not Google's quotas).
@@ -71,155 +71,23 @@ class StallingSheets(FakeSheets):
         return super()._guard(request, op)
 
 
-class RecordingProbe(ProbeStrategy):
-    """The probe plus the records a real strategy sends: the opening range (twice in one
-    decision, MONITORING then ENTER), a decision and a safety event, all at its entry."""
+def sheets_mirror(fake: FakeSheets) -> SideChannel:
+    """The bot's Sheets mirror (its own thread) writing to `fake`, paced and retried fast."""
 
-    def decide(self, snapshot: Snapshot) -> Sequence[Action]:
-        actions = list(super().decide(snapshot))
-        if not any(isinstance(a, OpenPosition) for a in actions):
-            return actions
-        day = snapshot.now.astimezone(NEW_YORK).date().isoformat()
-        base = {"date": day, "start_time_et": "09:30", "range_high": "5012.5"}
-        return [
-            RecordEvent("opening_range", day, {**base, "entry_decision": "MONITORING"}),
-            RecordEvent("opening_range", day, {**base, "entry_decision": "ENTER", "reason": "go"}),
-            RecordEvent("decision", f"{day}:entry", {"event": "entry_decision", "legs": 4}),
-            RecordEvent("safety_event", f"{day}:drill", {"event": "drill", "description": "x"}),
-            *actions,
-        ]
+    def build(clock: SimulatorClock, journal_path: Path) -> dict[str, Any]:
+        return {"mirror": SheetsMirror(
+            bot=BOT,
+            journal_path=journal_path,
+            connect=lambda: open_backend(fake),
+            clock=clock,
+            policy=FAST,
+            idle_interval_s=0.1,
+            batch_window_s=0.05,
+            outage_backoff_s=0.2,
+            outage_backoff_max_s=0.4,
+        )}  # fmt: skip
 
-
-@dataclass
-class Run:
-    """One bot run: the runtime in its own thread (which owns the journal connection), its
-    journal file, and each loop pass as (real start, real seconds)."""
-
-    journal_path: Path
-    runtime: BotRuntime | None = None
-    thread: threading.Thread | None = None
-    passes: list[tuple[float, float]] = field(default_factory=list)
-    code: list[int] = field(default_factory=list)
-    ready: threading.Event = field(default_factory=threading.Event)
-
-    def reader(self) -> Journal:
-        return Journal.open_readonly(self.journal_path)
-
-    def stop(self) -> float:
-        """Stop the bot as SIGTERM would; returns the real seconds the stop took."""
-        assert self.runtime is not None and self.thread is not None
-        started = time.monotonic()
-        self.runtime.stop.set("test")
-        self.thread.join(20)
-        assert not self.thread.is_alive(), "runtime did not stop"
-        return time.monotonic() - started
-
-
-def build_runtime(server: Any, home: Path, fake: FakeSheets, run: Run) -> BotRuntime:
-    clock = SimulatorClock(server.base_url)
-    coordinator = store_login(server, home / "data" / "saxo_token_cache.json")
-    client = SaxoClient(
-        env=local_environment(server.base_url),
-        tokens=coordinator,
-        clock=clock,
-        rate_limits=RateLimits(enabled=False),
-        verify_timing=VerifyTiming(status_wait_s=2, price_wait_s=3, poll_interval_s=0.1),
-    )
-    mirror = SheetsMirror(
-        bot=BOT,
-        journal_path=run.journal_path,
-        connect=lambda: open_backend(fake),
-        clock=clock,
-        policy=FAST,
-        idle_interval_s=0.1,
-        batch_window_s=0.05,
-        outage_backoff_s=0.2,
-        outage_backoff_max_s=0.4,
-    )
-    runtime = BotRuntime(
-        bot=BOT,
-        strategy=RecordingProbe(bot=BOT, settings=ProbeSettings(hold_minutes=HOLD_MINUTES)),
-        broker=SaxoBroker(client),
-        journal=Journal.open(run.journal_path, clock=clock),
-        clock=clock,
-        breaker=CircuitBreaker(BOT, BreakerSettings(), clock=clock, store=MemoryBreakerStore()),
-        loop=LoopSection(),
-        market_data=MarketDataSection(),
-        execution=ExecutionSettings(fill_check_timeout_seconds=5.0),
-        calendar=EventCalendar(),
-        clock_speed=clock.speed,
-        mirror=mirror,
-        environment="local",
-    )
-    timed = runtime.iteration
-
-    def iteration() -> None:
-        began = time.monotonic()
-        try:
-            timed()
-        finally:
-            run.passes.append((began, time.monotonic() - began))
-
-    runtime.iteration = iteration  # type: ignore[method-assign]
-    return runtime
-
-
-def start_bot(server: Any, home: Path, fake: FakeSheets) -> Run:
-    """Run the bot in a thread that builds it (SQLite connections belong to their thread)."""
-    run = Run(journal_path=home / "data" / f"{BOT}.sqlite")
-
-    def main() -> None:
-        runtime = build_runtime(server, home, fake, run)
-        run.runtime = runtime
-        run.ready.set()
-        try:
-            run.code.append(runtime.run())
-        finally:
-            runtime.journal.close()
-
-    run.thread = threading.Thread(name="bot-loop", daemon=True, target=main)
-    run.thread.start()
-    assert run.ready.wait(20), "the bot did not start"
-    return run
-
-
-def until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-@dataclass(frozen=True)
-class Cycle:
-    """A trade cycle in simulated time, measured from the bot's start."""
-
-    entry_s: float  # start -> last opening fill
-    hold_s: float  # last opening fill -> last closing fill
-    trade_id: int
-    pnl_usd: float
-
-
-def full_cycle(run: Run, started: datetime) -> Cycle:
-    """Wait for the probe's trade to open and close; its timing from the journal's fills."""
-
-    def closed() -> bool:
-        with run.reader() as journal:
-            trades = journal.trades()
-            return bool(trades) and not trades[0].is_open
-
-    until(closed, 60, "the probe's trade to close")
-    with run.reader() as journal:
-        (trade,) = journal.trades()
-    opened = max(f.filled_at for f in trade.fills if f.open_close is OpenClose.OPEN)
-    shut = max(f.filled_at for f in trade.fills if f.open_close is OpenClose.CLOSE)
-    assert trade.pnl_usd is not None
-    return Cycle(
-        entry_s=(opened - started).total_seconds(),
-        hold_s=(shut - opened).total_seconds(),
-        trade_id=trade.trade_id,
-        pnl_usd=float(trade.pnl_usd),
-    )
+    return build
 
 
 @contextmanager
@@ -239,7 +107,7 @@ def run_cycle(
     sim_factory: Callable[..., Any], home: Path, fake: FakeSheets
 ) -> tuple[Run, Cycle]:
     server = sim_factory(start=START, speed=SPEED)
-    run = start_bot(server, home, fake)
+    run = start_bot(server, home, sheets_mirror(fake))
     return run, full_cycle(run, START)
 
 

@@ -4,8 +4,10 @@ A scenario starts a simulator shortly before the open of a chosen day at a high 
 bot config with a short opening range (09:30 to `ENTRY_ET`), runs the runtime in a thread
 (`InProcessBot`) or as a real process (`BotProcess`), scripts US500.I and VIX.I through the
 control API and reads the outcome from the journal (read-only) and from the simulator's own
-books. Times: the simulator's clock (tz-aware; America/New_York for the session). "sim seconds"
-are simulated seconds; timeouts are real seconds.
+books. The calm morning of `Day.calm_range` jumps the clock through the quiet minutes of the
+range (once the bot has seen each scripted level) instead of running them at SPEED. Times: the
+simulator's clock (tz-aware; America/New_York for the session). "sim seconds" are simulated
+seconds; timeouts are real seconds.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ STREAM_REFRESH_SIM_MS = 1000  # the client's default RefreshRate, applied in sim
 RATE_LIMIT_WAIT_CAP_REAL_S = 0.3
 SIM_START_ET = clock_time(9, 29, 15)
 ENTRY_ET = clock_time(9, 34)
+RANGE_END_ET = clock_time(9, 33, 57)  # the scripted mornings jump here, 3 sim s before ENTRY_ET
 BASE_LEVEL = 6000.0  # US500.I level every scripted morning starts from
 CALM_VIX = 15.0
 
@@ -122,6 +125,15 @@ def until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not met within {timeout_s}s real")
         time.sleep(0.02)
+
+
+def sim_time_retries(speed: float) -> RetryPolicy:
+    """Production's GET retries with their backoff (real seconds) divided by `speed`: as long
+    in simulated time as in production, not `speed` times longer; 429s as InProcessBot says."""
+    production = RetryPolicy()
+    return RetryPolicy(base_delay_s=production.base_delay_s / speed,
+                       max_delay_s=production.max_delay_s / speed,
+                       max_rate_limit_wait_s=RATE_LIMIT_WAIT_CAP_REAL_S)
 
 
 # --- the journal ---------------------------------------------------------------------------------
@@ -204,7 +216,8 @@ class InProcessBot:
     journal, circuit breaker, BotRuntime with the real IronFlyStrategy. Differences, all for
     the accelerated clock: the clock re-syncs every 0.25 s real (control-API jumps are seen at
     once); the client's own pacing is off (the scenario simulator runs without rate limits)
-    and a 429 is waited out for at most RATE_LIMIT_WAIT_CAP_REAL_S;
+    and a 429 is waited out for at most RATE_LIMIT_WAIT_CAP_REAL_S; the GET retries' backoff
+    is production's in simulated time (`sim_time_retries`);
     the stream's refresh rate is Saxo's 1 s in SIMULATED time (a real-time 1 s would be 100
     simulated seconds at speed 100 and hide the tick path).
     """
@@ -237,7 +250,7 @@ class InProcessBot:
                 env=environment("local", sim_url=self.server.base_url),
                 tokens=token_coordinator("local", sim_url=self.server.base_url, home=home),
                 clock=clock, rate_limits=RateLimits(enabled=False),
-                retry=RetryPolicy(max_rate_limit_wait_s=RATE_LIMIT_WAIT_CAP_REAL_S),
+                retry=sim_time_retries(clock.speed),
             )
             journal = Journal.open(paths.journal_path(self.bot, home), clock=clock)
             breaker = CircuitBreaker(self.bot, config.circuit_breaker.breaker_settings(),
@@ -274,6 +287,22 @@ class InProcessBot:
         fly = self.strategy.export_state().get("fly")
         assert isinstance(fly, dict), "the strategy holds no fly"
         return fly
+
+    def range_seen(self) -> tuple[Decimal, Decimal] | None:
+        """(low, high) of the opening range the strategy has recorded so far, points."""
+        recorded = self.strategy.export_state().get("opening_range")
+        if not isinstance(recorded, dict):
+            return None
+        return Decimal(recorded["low"]), Decimal(recorded["high"])
+
+    def wait_range_includes(self, level: float, timeout_s: float = 20.0) -> None:
+        """Block until the recorded opening range reaches `level` (a streamed tick seen)."""
+
+        def seen() -> bool:
+            found = self.range_seen()
+            return found is not None and found[0] <= Decimal(str(level)) <= found[1]
+
+        until(seen, timeout_s, f"opening range including {level} (now {self.range_seen()})")
 
     def wait_state(self, *states: str, timeout_s: float = 20.0) -> None:
         until(lambda: self.state() in states or not self._thread.is_alive(), timeout_s,
@@ -348,6 +377,11 @@ class Day:
         """Block until the simulator's clock reaches `moment`."""
         until(lambda: self.now() >= moment, timeout_s, f"simulator clock at {moment}")
 
+    def skip_to(self, moment: datetime) -> None:
+        """Jump the simulator's clock forward to `moment` (control API); no-op once there."""
+        if self.now() < moment:
+            self.control("POST", "/clock", {"now": moment.isoformat()})
+
     def pin(self, symbol: str, level: float) -> datetime:
         """Hold `symbol` at `level` from now; returns the simulator time of the change."""
         self.control("POST", "/market/pin", {"symbol": symbol, "level": level})
@@ -384,20 +418,35 @@ class Day:
         config = write_config(self.home, **sections)
         return InProcessBot(self.server, self.home, config, vix_fallback).start()
 
-    def calm_range(self, *, high: float = BASE_LEVEL + 10, settle: float = BASE_LEVEL + 5) -> None:
+    def calm_range(self, bot: InProcessBot, *, high: float = BASE_LEVEL + 10,
+                   settle: float = BASE_LEVEL + 5, end: clock_time = RANGE_END_ET) -> None:
         """A calm opening range: BASE_LEVEL until 09:31, `high` until 09:32, then `settle`
-        (the midpoint with the defaults) through the entry time."""
-        self.wait_until(self.at(clock_time(9, 31)))
+        (the midpoint with the defaults) through the entry time. The clock jumps to each of
+        those times (and to `end`, ET) once `bot` has recorded the level before it, so the
+        quiet minutes cost no real time."""
+        bot.wait_state("opening_range")
+        self.skip_to(self.at(clock_time(9, 31)))
         self.pin(SPX, high)
-        self.wait_until(self.at(clock_time(9, 32)))
+        bot.wait_range_includes(high)
+        self.skip_to(self.at(clock_time(9, 32)))
         self.pin(SPX, settle)
+        self.skip_to(self.at(end))
+
+    def through_range(self, bot: InProcessBot) -> None:
+        """Once `bot` records the opening range (or is already done for the day), jump to
+        RANGE_END_ET: the morning as it is, without its quiet minutes."""
+        bot.wait_state("opening_range", "done")
+        self.skip_to(self.at(RANGE_END_ET))
 
     def open_fly(self, *, flat_range: bool = False, **sections: dict[str, Any]) -> InProcessBot:
         """Start the bot, script a calm range (or keep US500.I at BASE_LEVEL: a zero-width
-        range, which every range filter passes) and return the bot holding the fly."""
+        range, which every range filter passes, jumped through once the bot records it) and
+        return the bot holding the fly."""
         bot = self.bot(**sections)
-        if not flat_range:
-            self.calm_range()
+        if flat_range:
+            self.through_range(bot)
+        else:
+            self.calm_range(bot)
         bot.wait_state("in_position")
         return bot
 

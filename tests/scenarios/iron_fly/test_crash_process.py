@@ -11,6 +11,7 @@ from datetime import time as clock_time
 import pytest
 
 from tests.scenarios.iron_fly.harness import (
+    RANGE_END_ET,
     SPX,
     BotProcess,
     Day,
@@ -26,13 +27,11 @@ pytestmark = pytest.mark.e2e
 # A real process needs a few REAL seconds to start (more on a loaded machine) while the
 # simulator's clock runs; a bot up after the entry time rightly refuses a cold start. Starting
 # 2.5 simulated minutes before the entry (15 s real at 10x; the flat range is allowed 5 min
-# late) leaves room for a slow start. Once the first bot runs, the rest of the flat range
-# passes at RANGE_SPEED (the bot follows the simulator's speed at its next clock re-sync);
-# kill and restart happen at SPEED again.
+# late) leaves room for a slow start. Once the first bot records the range, the clock jumps to
+# the end of the flat range (the bot follows at its next clock re-sync); kill and restart
+# happen at SPEED.
 SPEED = 10.0
-RANGE_SPEED = 40.0
 START = clock_time(9, 31, 30)
-
 
 def test_sigkill_in_position_then_restart_rebuilds_and_protects_the_fly(
     make_day: Callable[..., Day],
@@ -40,10 +39,9 @@ def test_sigkill_in_position_then_restart_rebuilds_and_protects_the_fly(
     day = make_day(speed=SPEED, start=START)
     write_config(day.home, strategy={"max_range_late_start_minutes": 5})  # flat morning
     first = BotProcess(day.server, day.home)
-    until(lambda: saved_state(day.home) is not None, 60, "first bot running")
-    day.control("POST", "/clock", {"speed": RANGE_SPEED})
+    until(lambda: saved_state(day.home) == "opening_range", 60, "first bot recording the range")
+    day.skip_to(day.at(RANGE_END_ET))
     until(lambda: saved_state(day.home) == "in_position", 60, "first bot in position")
-    day.control("POST", "/clock", {"speed": SPEED})
     first.proc.send_signal(signal.SIGKILL)
     assert first.wait(10) == -signal.SIGKILL
     view = read_journal(day.home)

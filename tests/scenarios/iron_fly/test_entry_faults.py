@@ -8,6 +8,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from shared.saxo_sim.server import SimServer
 from tests.scenarios.iron_fly.harness import (
     SPX,
     Day,
@@ -15,6 +18,7 @@ from tests.scenarios.iron_fly.harness import (
     JournalView,
     fills_pnl_usd,
     read_journal,
+    start_day,
 )
 
 ORDERS = "/openapi/trade/v2/orders"
@@ -49,7 +53,7 @@ def test_partial_fill_is_unwound_and_the_retry_opens_one_fly(
     bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 2})
     # The first entry order (the long call) fills 1 of 2 now, the rest only an hour later.
     day.control("POST", "/orders/partial_next", {"amount": 1, "rest_after_seconds": 3600})
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("in_position", timeout_s=30)
 
@@ -61,33 +65,38 @@ def test_partial_fill_is_unwound_and_the_retry_opens_one_fly(
                        "entry:short_call", "entry:short_put"]
 
 
-def test_partial_fill_on_the_last_attempt_is_unwound_and_ends_the_day(
-    make_day: Callable[..., Day],
-) -> None:
-    day = make_day()
+@pytest.fixture(scope="module")
+def last_attempt_partial(
+    module_sim_factory: Callable[..., SimServer], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Day, JournalView]:
+    """One day for the tests below: 2 contracts, one attempt, the first leg filled 1 of 2
+    (the rest an hour later); run until the bot is done, then its journal."""
+    day = start_day(module_sim_factory, tmp_path_factory.mktemp("last_attempt_partial"))
     bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 1})
     day.control("POST", "/orders/partial_next", {"amount": 1, "rest_after_seconds": 3600})
-    day.calm_range()
-
+    day.calm_range(bot)
     bot.wait_state("done", timeout_s=30)
-
     assert bot.stop() == 0
-    view = read_journal(day.home)
+    return day, read_journal(day.home)
+
+
+def test_partial_fill_on_the_last_attempt_is_unwound_and_ends_the_day(
+    last_attempt_partial: tuple[Day, JournalView],
+) -> None:
+    day, view = last_attempt_partial
+
     assert day.positions() == {} and day.working_orders() == 0
     assert "entry_unwound" in [e.event for e in view.safety]
     (trade,) = view.trades
     assert trade.is_flat and len(trade.fills) == 2  # 1 long call bought, then sold
 
 
-def test_partial_fill_is_journaled_with_its_commission(make_day: Callable[..., Day]) -> None:
-    day = make_day()
-    bot = day.bot(strategy={"position_size_contracts": 2, "max_entry_attempts": 1})
-    day.control("POST", "/orders/partial_next", {"amount": 1, "rest_after_seconds": 3600})
-    day.calm_range()
-    bot.wait_state("done", timeout_s=30)
-    assert bot.stop() == 0
+def test_partial_fill_is_journaled_with_its_commission(
+    last_attempt_partial: tuple[Day, JournalView],
+) -> None:
+    day, view = last_attempt_partial
 
-    _books_agree(day, read_journal(day.home))
+    _books_agree(day, view)
 
 
 def test_429_on_entry_orders_is_waited_out_and_opens_one_fly(
@@ -96,7 +105,7 @@ def test_429_on_entry_orders_is_waited_out_and_opens_one_fly(
     day = make_day()
     bot = day.bot()
     day.fault(path_prefix=ORDERS, kind="rate_limit", count=2, method="POST")
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("in_position", timeout_s=30)
 
@@ -115,7 +124,7 @@ def test_503_on_an_entry_order_is_looked_up_not_resent_blindly(
     # Default settings: the unanswered order is looked up on later passes, never by a wait.
     bot = day.bot()
     day.fault(path_prefix=ORDERS, kind="status", status=503, count=1, method="POST")
-    day.calm_range()
+    day.calm_range(bot)
 
     bot.wait_state("in_position", timeout_s=40)
 

@@ -45,6 +45,7 @@ def test_the_fly_stands_aside_without_2027_data_and_trades_once_it_is_imported(
     monkeypatch.setenv("CALYPSO_HOME", str(before_home))
     before = start_day(sim_factory, before_home, PLAIN_DAY_2027, start=SIM_START)
     bot = before.bot()
+    before.through_range(bot)
     bot.wait_state("done")
     assert bot.stop() == 0
     skipped = read_journal(before_home)

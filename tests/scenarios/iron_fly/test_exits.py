@@ -86,6 +86,7 @@ def test_time_exit_closes_after_the_hold(make_day: Callable[..., Day]) -> None:
     day = make_day()
     bot = day.open_fly(strategy={"max_hold_minutes": 3})
     entry_at = datetime.fromisoformat(bot.fly()["entry_at"])
+    day.skip_to(entry_at + timedelta(minutes=2, seconds=30))  # the quiet part of the hold
 
     bot.wait_state("done", timeout_s=30)
 

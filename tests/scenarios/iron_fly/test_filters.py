@@ -22,12 +22,14 @@ from tests.scenarios.iron_fly.harness import (
     VIX,
     Day,
     read_journal,
+    until,
 )
 
 
 def _skipped_day(day: Day) -> str:
     """Run the bot until it is done for the day; assert nothing traded; return the reason."""
     bot = day.bot()
+    day.through_range(bot)
     bot.wait_state("done")
     assert bot.stop() == 0
     view = read_journal(day.home)
@@ -64,8 +66,12 @@ def test_vix_above_the_maximum_skips_the_day(make_day: Callable[..., Day]) -> No
 def test_vix_spike_during_the_range_skips_the_day(make_day: Callable[..., Day]) -> None:
     day = make_day(vix=15.0)
     bot = day.bot()
-    day.wait_until(day.at(clock_time(9, 31)))
+    bot.wait_state("opening_range")
+    day.skip_to(day.at(clock_time(9, 31)))
     day.pin(VIX, 16.0)  # +6.7 % within the range; max_vix_spike_percent 5
+    until(lambda: Decimal(bot.strategy.export_state()["opening_range"]["vix_high"]) >= 16,
+          20, "the range's VIX high at 16")
+    day.through_range(bot)
 
     bot.wait_state("done")
 
@@ -78,9 +84,11 @@ def test_vix_spike_during_the_range_skips_the_day(make_day: Callable[..., Day]) 
 def test_price_outside_the_range_is_a_trend_day(make_day: Callable[..., Day]) -> None:
     day = make_day()
     bot = day.bot()
-    day.calm_range()  # range 6000-6010
-    day.wait_until(day.at(clock_time(9, 33, 30)))
-    # From 09:33:30 a steady climb of 2 points per simulated second: whatever the range's last
+    # Range 6000-6010; the last jump lands a minute before the entry, so the bot's clock has
+    # re-synced (0.25 s real) long before 09:34 and does not leap past the entry time between
+    # two quotes (a decision on the range's last observed price would be "in range").
+    day.calm_range(bot, end=clock_time(9, 33))
+    # From 09:33 a steady climb of 2 points per simulated second: whatever the range's last
     # observation, the price at the entry decision is above it.
     day.control("POST", "/market/move", {"symbol": SPX, "target": BASE_LEVEL + 400,
                                          "over_seconds": 200})
@@ -99,7 +107,7 @@ def test_price_outside_the_middle_band_skips_the_day(make_day: Callable[..., Day
     day = make_day()
     bot = day.bot()
     # Range 6000-6020 (midpoint 6010, band +-7 at 70 %), price 6018 at the entry: 8 away.
-    day.calm_range(high=BASE_LEVEL + 20, settle=BASE_LEVEL + 18)
+    day.calm_range(bot, high=BASE_LEVEL + 20, settle=BASE_LEVEL + 18)
 
     bot.wait_state("done")
 

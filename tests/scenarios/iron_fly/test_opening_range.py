@@ -30,9 +30,10 @@ def test_short_excursions_between_polls_widen_the_opening_range(
 ) -> None:
     day = make_day(start=clock_time(9, 30, 20), speed=SPEED, market_step_ms=50)
     bot = day.bot(loop={"poll_seconds_idle": 60.0})
-    day.wait_until(day.at(clock_time(9, 30, 40)))
+    bot.wait_state("opening_range")
+    day.skip_to(day.at(clock_time(9, 30, 40)))  # jumps: no pass is due at the landing
     _excursion(day, BASE_LEVEL + 30)
-    day.wait_until(day.at(clock_time(9, 31, 5)))
+    day.skip_to(day.at(clock_time(9, 31, 5)))
     _excursion(day, BASE_LEVEL - 25)
     day.wait_until(day.at(clock_time(9, 31, 20)))
 

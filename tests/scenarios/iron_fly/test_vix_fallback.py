@@ -56,7 +56,7 @@ def test_saxo_vix_gone_the_fly_enters_on_the_yahoo_vix(
     clock = day.server.state.clock
     bot = day.bot(vix_fallback=YahooVixFeed(clock=clock, yf=yahoo),
                   strategy={"vix_fallback_yahoo": True})
-    day.calm_range()
+    day.calm_range(bot)
     bot.wait_state("in_position", timeout_s=60)
     assert bot.stop() == 0
 
