@@ -7,10 +7,11 @@ Two kinds of bot, two rules (times are simulated; days are New York dates):
   without an outcome.
 - A bot that holds overnight (`HOLDS_OVERNIGHT` on its strategy class: Delta Neutral, the Put
   Diagonal) never reaches such a state. On days before the demo's last it is never settled, so
-  those days run to the close and its scheduled work (rolls at 15:00 ET, the daily short roll)
-  happens. On the LAST day it is settled once it holds a position (an open trade), has no order
-  intent without an outcome (nothing in flight), and its saved state has not moved for
-  `STEADY_FOR` (no state change and no order since). The demo then stops it with its
+  those days run to the close and its scheduled work happens (Delta Neutral's roll of the
+  shorts from 15:00 ET on Thursday, the Put Diagonal's daily short roll at 12:00 ET). On the
+  LAST day it is settled once it holds a position (an open trade), has no order intent
+  without an outcome (nothing in flight), and its saved state has not moved for `STEADY_FOR`
+  (no state change and no order since). The demo then stops it with its
   positions left open; the summary lists them as held.
 
 A bot whose journal cannot be read is never settled.
