@@ -3,8 +3,9 @@
 The e2e runs use a faster clock than the default (300x instead of 40x) so a whole opening range,
 entry and 60-minute hold take about 20 real seconds (a trial at 600x saw no trade that day: 300x
 leaves room on a loaded machine). The default run (all three bots) is the one that checks the
-summary against the journals; the others run the iron fly alone. Checks are made against the journal with
-`shared.journal.Journal` and recomputed here from the fills, not copied from the demo's output.
+summary against the journals; the others run the iron fly alone. Checks are made against the
+journals with `shared.journal.Journal` and recomputed here from the fills, not copied from the
+demo's output.
 """
 
 from __future__ import annotations
