@@ -1,12 +1,15 @@
 """`calypso demo [--seed N] [--days N] [--speed X] [--bots A,B] [--json]`: the product's front
-door. Starts the local Saxo simulator in-process, runs every implemented bot that ends its day
-flat (bots holding overnight by --bots) as its own process in `local` mode on the simulator's
-accelerated clock, shows a live status table (plain progress lines when stdout is not a
-terminal) and ends with a summary per bot read from the journals.
+door. Starts the local Saxo simulator in-process, runs every implemented bot (or those named by
+--bots) as its own process in `local` mode on the simulator's accelerated clock, shows a live
+status table (plain progress lines when stdout is not a terminal) and ends with a summary per
+bot read from the journals; bots that hold overnight are stopped with their positions open.
 
 Journals and logs go under CALYPSO_HOME (`calypso journal BOT` reads the demo's trades). The
-defaults (seed 7, Monday 2026-03-02) give a plain trading day (no FOMC/CPI/PPI/NFP, no early
-close) with VIX under 20 on which the iron fly enters at 10:00 ET and exits the same morning.
+defaults (seed 20, Thursday 2026-03-19, the day after an FOMC decision) give a day on which
+every bot's entry gates pass (docs/DEMO.md): no FOMC/CPI/PPI/NFP or megacap earnings, no early
+close, VIX near 16, QQQ above its 9 EMA; the iron fly enters at 10:00 ET and exits the same
+morning, Delta Neutral and the Put Diagonal open their positions after the open delay. On the
+warm-up session before it (the FOMC decision day) their FOMC gates keep them out.
 Exit codes: 0 every bot ran and stopped cleanly; 1 a bot process died; 2 bad arguments, no
 runnable bot, or a CALYPSO_HOME holding journals the demo did not create; 130 interrupted.
 """
@@ -38,9 +41,9 @@ from shared.demo.summary import render
 logger = logging.getLogger(__name__)
 
 NEW_YORK = ZoneInfo("America/New_York")
-DEFAULT_SEED = 7
-# Monday 2026-03-02, 5 minutes before the open: a plain day (see the module docstring).
-DEFAULT_START = datetime(2026, 3, 2, 9, 25, tzinfo=NEW_YORK)
+DEFAULT_SEED = 20
+# Thursday 2026-03-19, 5 minutes before the open: every bot enters (see the module docstring).
+DEFAULT_START = datetime(2026, 3, 19, 9, 25, tzinfo=NEW_YORK)
 DEFAULT_SPEED = 40.0
 EXIT_OK, EXIT_DIED, EXIT_USAGE, EXIT_HOME, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
 
@@ -58,12 +61,13 @@ def _bot_list(raw: str) -> tuple[str, ...]:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="simulator + the bots that end their day flat as processes, live table, summary",
+        help="simulator + every implemented bot as a process, live table, summary",
         description=(
-            "Run the local Saxo simulator in-process and every implemented bot that ends its "
-            "day flat (others by --bots) as its own process against it on an accelerated "
-            "clock; show a live status table and a summary per bot. Journals and logs go "
-            "under CALYPSO_HOME."
+            "Run the local Saxo simulator in-process and every implemented bot (or those "
+            "named by --bots) as its own process against it on an accelerated clock; show a "
+            "live status table and a summary per bot. Bots that hold overnight run every day "
+            "but the last to the close and end the last one holding their positions. "
+            "Journals and logs go under CALYPSO_HOME."
         ),
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
@@ -76,8 +80,7 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--bots", type=_bot_list, default=None, metavar="BOT[,BOT]",
-        help="which bots (default: every implemented bot that ends its day flat; bots that "
-             "hold overnight run their days to the close, so they are added by name)",
+        help="which bots (default: every implemented bot)",
     )  # fmt: skip
     parser.add_argument(
         "--start", type=datetime_or_day_at(DEFAULT_START.time(), NEW_YORK), default=DEFAULT_START,
@@ -94,29 +97,28 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
-def _select_bots(requested: tuple[str, ...] | None) -> tuple[tuple[str, ...], dict[str, str]]:
-    """(bots to run, {bot: why not} for the others). Requested bots must be implemented."""
+def _select_bots(
+    requested: tuple[str, ...] | None,
+) -> tuple[tuple[str, ...], frozenset[str], dict[str, str]]:
+    """(bots to run, those of them holding overnight, {bot: why not} for the others).
+    Requested bots must be implemented."""
     availability = {a.bot: a for a in probe_all()}
     if requested is None:
-        chosen = tuple(
-            bot for bot, a in availability.items() if a.implemented and not a.holds_overnight
-        )
+        chosen = tuple(bot for bot, a in availability.items() if a.implemented)
     else:
         chosen = requested
         broken = [f"{bot}: {availability[bot].reason}" for bot in requested
                   if not availability[bot].implemented]  # fmt: skip
         if broken:
             raise ValueError("cannot run " + "; ".join(broken))
+    holding = frozenset(bot for bot in chosen if availability[bot].holds_overnight)
     skipped = {bot: _why_not(a) for bot, a in availability.items() if bot not in chosen}
-    return chosen, skipped
+    return chosen, holding, skipped
 
 
 def _why_not(availability: BotAvailability) -> str:
-    if availability.implemented and availability.holds_overnight:
-        return (
-            "holds positions overnight, so each of its days runs to the close (about 10 real "
-            f"minutes at 40x): add it with --bots {availability.bot} (and e.g. --speed 600)"
-        )
+    if availability.implemented:
+        return f"not asked for (add it with --bots {availability.bot})"
     return availability.reason
 
 
@@ -133,7 +135,7 @@ def _file_logging(home: DemoHome) -> logging.Handler:
 
 def handle(args: argparse.Namespace) -> int:
     try:
-        bots, skipped = _select_bots(args.bots)
+        bots, holding, skipped = _select_bots(args.bots)
     except ValueError as exc:
         return _error(str(exc))
     if not bots:
@@ -158,7 +160,7 @@ def handle(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in signals}
     handler = _file_logging(home)
     options = DemoOptions(seed=args.seed, days=args.days, speed=args.speed, bots=bots,
-                          start=args.start)  # fmt: skip
+                          start=args.start, holding=holding)  # fmt: skip
     try:
         summary = DemoRun(options, home=home, reporter=reporter, stop=stop).run()
     except DemoHomeError as exc:

@@ -4,17 +4,20 @@ is done, then every bot stopped with SIGTERM, the simulator stopped and a summar
 Warm-up: the simulator runs at `speed` from the start (the bots' runtimes fix their pacing to
 the speed they see at start-up, so it never changes). Bot start-up takes a few real seconds,
 i.e. many simulated minutes at 40x or more, which must not eat the first day's opening range. So
-the simulator starts in the LAST part of the session before the first demo day (a flat bot does
-nothing there: the iron fly is past its entry time), and as soon as every bot has saved a state
-the clock jumps to the first day's pre-open (`start`). If the bots are slower than
-STARTUP_BUDGET_REAL_S, the simulator reaches the close and skips to that pre-open by itself.
+the simulator starts in the LAST part of the session before the first demo day (the iron fly is
+past its entry time there), and as soon as every bot has saved a state the clock jumps to the
+first day's pre-open (`start`). If the bots are slower than STARTUP_BUDGET_REAL_S, the
+simulator reaches the close and skips to that pre-open by itself. A bot that holds overnight
+would enter there if its entry gates pass on that session: the default start (the day after an
+FOMC decision) keeps them shut, and a trade opened in the warm-up is reported.
 
 Days: the simulator starts at `start` (a New York pre-open). A day ends when every running bot
-is settled on it (state `done` saved that day, nothing open or pending): the simulator clock
-then jumps to the next session's pre-open (09:25 ET), or the run ends after the last day. A bot
-that never settles (it holds overnight, or did not persist `done`) makes the day run to its
-close; the run ends once the simulator has passed the last day. A bot process that ends on its
-own is reported as died; the others keep running. `stop` (Ctrl-C, SIGTERM) ends the run cleanly.
+is settled on it (`shared.demo.settle`: a flat bot done for the day; a bot holding overnight
+only on the last day, holding with nothing in flight): the simulator clock then jumps to the
+next session's pre-open, or the run ends after the last day with the holding bots' positions
+left open. Otherwise the day runs to its close; the run ends once the simulator has passed the
+last day. A bot process that ends on its own is reported as died; the others keep running.
+`stop` (Ctrl-C, SIGTERM) ends the run cleanly.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from shared.clock import Clock, WallClock
 from shared.demo.display import Reporter
 from shared.demo.home import DemoHome
 from shared.demo.process import BotProcess, StopResult
+from shared.demo.settle import is_settled
 from shared.demo.status import BotView, MarketView, read_bot, read_market
 from shared.demo.summary import BotSummary, DemoSummary, summarize_bot
 from shared.logger_service import kv
@@ -50,13 +54,15 @@ INDEX_OPTIONS: Venue = "index_options"
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """Settings of one run. `start` is tz-aware (a pre-open); `speed` simulated s per real s."""
+    """Settings of one run. `start` is tz-aware (a pre-open); `speed` simulated s per real s;
+    `holding` the bots among `bots` that hold positions overnight (see `shared.demo.settle`)."""
 
     seed: int
     days: int
     speed: float
     bots: tuple[str, ...]
     start: datetime
+    holding: frozenset[str] = frozenset()
 
 
 class DemoRun:
@@ -143,9 +149,9 @@ class DemoRun:
                         return f"day {day_number} ran to its close"
                     day, day_number = today, day_number + 1
                     self.reporter.event(f"day {day_number}: {today}")
-                elif self._settled(day):
+                elif self._settled(day, now, last_day=day_number >= self.options.days):
                     if day_number >= self.options.days:
-                        return f"every bot finished day {day_number} ({day})"
+                        return f"every bot finished day {day_number} ({day}){self._held_text()}"
                     day = self._jump_to_next_session(base_url, day)
                     day_number += 1
                     self.reporter.event(f"day {day_number}: {day} (skipped the rest of the last)")
@@ -171,6 +177,12 @@ class DemoRun:
         ]  # fmt: skip
         if starting:
             return True
+        for view in self._views:
+            if view.trades:
+                self.reporter.event(
+                    f"{view.bot} traded during the warm-up (its entry gates passed on "
+                    f"{now.astimezone(NEW_YORK):%Y-%m-%d}): choose another --start"
+                )
         self._set_clock(base_url, first)
         self.reporter.event(f"bots started; day 1: {first.astimezone(NEW_YORK):%Y-%m-%d %H:%M} ET")
         return False
@@ -182,9 +194,17 @@ class DemoRun:
         response.raise_for_status()
         logger.info(kv("demo_clock_jump", to=target.isoformat()))
 
-    def _settled(self, day: date) -> bool:
+    def _settled(self, day: date, now: datetime, *, last_day: bool) -> bool:
         running = [view for view in self._views if self._processes[view.bot].poll() is None]
-        return bool(running) and all(view.settled_on(day) for view in running)
+        return bool(running) and all(
+            is_settled(view, day=day, now=now, holds_overnight=view.bot in self.options.holding,
+                       last_day=last_day)
+            for view in running
+        )  # fmt: skip
+
+    def _held_text(self) -> str:
+        holding = [view.bot for view in self._views if view.open_trades]
+        return f"; {', '.join(holding)} hold positions, left open" if holding else ""
 
     def _report_deaths(self) -> None:
         for bot, process in self._processes.items():

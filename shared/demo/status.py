@@ -27,8 +27,8 @@ from shared.logger_service import kv
 logger = logging.getLogger(__name__)
 
 NEW_YORK = ZoneInfo("America/New_York")
-# The strategies' "no more trading today" state (iron fly DONE, probe "done"): a bot in it with
-# nothing open or pending lets the demo skip the rest of the session.
+# The strategies' "no more trading today" state (iron fly DONE, probe "done"): a bot that ends
+# its day flat and is in it with nothing open or pending is settled (`shared.demo.settle`).
 DAY_DONE_STATES = frozenset({"done"})
 MARKET_TIMEOUT_S = 2.0
 
@@ -46,28 +46,21 @@ class MarketView:
 @dataclass(frozen=True)
 class BotView:
     """One bot as its journal shows it now. `process` is "running", "stopped (exit 0)" or
-    "DIED (exit N)"; `problem` is set while the journal cannot be read (e.g. not created yet)."""
+    "DIED (exit N)"; `problem` is set while the journal cannot be read (e.g. not created yet).
+    `state_since` is when the state was last saved (simulated time, UTC: a state change or an
+    order intent), `state_day` its New York date."""
 
     bot: str
     process: str
     state: str | None = None
     state_day: date | None = None
+    state_since: datetime | None = None
     position: str = ""
     trades: int = 0
     open_trades: int = 0
     unresolved_intents: int = 0
     realized_pnl_usd: Decimal = Decimal(0)
     problem: str | None = None
-
-    def settled_on(self, day: date) -> bool:
-        """Done trading on New York `day` (state saved that day) with nothing open or pending."""
-        return (
-            self.problem is None
-            and self.state in DAY_DONE_STATES
-            and self.state_day == day
-            and self.open_trades == 0
-            and self.unresolved_intents == 0
-        )
 
     def line(self) -> str:
         """`bot: state, position, N trades, realized P&L $x` (plain progress output)."""
@@ -106,6 +99,7 @@ def read_bot(bot: str, *, home: Path, process: str) -> BotView:
         process,
         state=None if saved is None else saved.state,
         state_day=None if saved is None else saved.updated_at.astimezone(NEW_YORK).date(),
+        state_since=None if saved is None else saved.updated_at,
         position=position,
         trades=len(trades),
         open_trades=len(open_trades),

@@ -2,7 +2,10 @@
 ended, and where its journal and logs are; as JSON or as rich text.
 
 P&L is in USD from the journal's fills (price x multiplier x quantity, less commissions), exactly
-as `calypso journal BOT` computes it; times are UTC in JSON and America/New_York in text.
+as `calypso journal BOT` computes it; times are UTC in JSON and America/New_York in text. A trade
+still open when the demo stopped (a bot holding overnight) is "held": it shows its fills and its
+net cash from them (premium received minus paid, less commissions), which is not a P&L until the
+position is closed; no quote enters any figure.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from rich.table import Table
 
 from shared.demo.home import DemoHome
 from shared.demo.process import StopResult
-from shared.journal import Journal, JournalError, OpenClose, TradeRecord
+from shared.health.journal_view import net_legs
+from shared.journal import Fill, Journal, JournalError, OpenClose, TradeRecord
 
 NEW_YORK = ZoneInfo("America/New_York")
 CENT = Decimal("0.01")
@@ -28,7 +32,8 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class TradeSummary:
-    """One trade: fills counted by opening/closing side; P&L None while open."""
+    """One trade: fills counted by opening/closing side; P&L None while open (held), when
+    `net_cash_usd` is the fills' sum so far and `held_legs` the signed contracts per leg."""
 
     trade_id: int
     label: str
@@ -40,6 +45,13 @@ class TradeSummary:
     closing_fills: int
     pnl_usd: Decimal | None
     commissions_usd: Decimal
+    net_cash_usd: Decimal = Decimal(0)
+    held_legs: dict[str, int] = field(default_factory=dict)
+    fills: tuple[Fill, ...] = ()
+
+    @property
+    def held(self) -> bool:
+        return self.closed_at is None
 
     @classmethod
     def of(cls, trade: TradeRecord) -> TradeSummary:
@@ -55,6 +67,9 @@ class TradeSummary:
             closing_fills=len(trade.fills) - opening,
             pnl_usd=trade.pnl_usd,
             commissions_usd=trade.commissions_usd,
+            net_cash_usd=trade.net_cash_usd,
+            held_legs=net_legs(trade) if trade.is_open else {},
+            fills=trade.fills,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -69,7 +84,25 @@ class TradeSummary:
             "closing_fills": self.closing_fills,
             "pnl_usd": _money(self.pnl_usd),
             "commissions_usd": _money(self.commissions_usd),
+            "held": self.held,
+            "held_legs": self.held_legs,
+            "net_cash_usd": _money(self.net_cash_usd),
+            "fills": [_fill_json(fill) for fill in self.fills],
         }
+
+
+def _fill_json(fill: Fill) -> dict[str, Any]:
+    return {
+        "leg": fill.leg,
+        "uic": fill.uic,
+        "side": fill.side.value,
+        "open_close": fill.open_close.value,
+        "quantity": fill.quantity,
+        "price": str(fill.price),
+        "multiplier": fill.multiplier,
+        "commission_usd": _money(fill.commission_usd),
+        "filled_at": fill.filled_at.isoformat(),
+    }
 
 
 @dataclass(frozen=True)
@@ -111,6 +144,7 @@ class BotSummary:
             "problem": self.problem,
             "trades": [trade.to_json() for trade in self.trades],
             "closed_trades": sum(1 for trade in self.trades if trade.closed_at is not None),
+            "held_trades": sum(1 for trade in self.trades if trade.held),
             "exit_reasons": self.exit_reasons,
             "realized_pnl_usd": _money(self.realized_pnl_usd),
             "journal": str(self.journal),
@@ -195,7 +229,7 @@ def _money(amount: Decimal | None) -> float | None:
 
 
 def _ny(moment: datetime | None) -> str:
-    return "open" if moment is None else moment.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M")
+    return "held" if moment is None else moment.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M")
 
 
 def render(summary: DemoSummary, console: Console) -> None:
@@ -215,6 +249,23 @@ def render(summary: DemoSummary, console: Console) -> None:
         f"Read the trades again with `CALYPSO_HOME={summary.home} calypso journal BOT`.",
         highlight=False,
     )
+
+
+def _render_held(trade: TradeSummary, console: Console) -> None:
+    """A trade left open: its legs, its fills and the net cash from them."""
+    legs = ", ".join(f"{leg} {quantity:+d}" for leg, quantity in trade.held_legs.items())
+    console.print(
+        f"  trade {trade.trade_id} held ({legs or 'no net legs'}): net cash from fills "
+        f"${_cents(trade.net_cash_usd):,.2f} after commissions (not a P&L until closed)",
+        highlight=False,
+    )
+    for fill in trade.fills:
+        console.print(
+            f"    {_ny(fill.filled_at)} {fill.side.value} {fill.quantity} {fill.leg} "
+            f"({fill.open_close.value}) @ {fill.price} x{fill.multiplier}, commission "
+            f"${_cents(fill.commission_usd):,.2f}",
+            highlight=False,
+        )
 
 
 def _render_bot(bot: BotSummary, console: Console) -> None:
@@ -244,10 +295,14 @@ def _render_bot(bot: BotSummary, console: Console) -> None:
         )
     if bot.trades:
         console.print(table)
+    for trade in bot.trades:
+        if trade.held:
+            _render_held(trade, console)
     reasons = ", ".join(f"{reason} x{n}" for reason, n in bot.exit_reasons.items()) or "none"
     closed = sum(1 for trade in bot.trades if trade.closed_at is not None)
     console.print(
-        f"  {len(bot.trades)} trades ({closed} closed), exits: {reasons}; realized P&L "
+        f"  {len(bot.trades)} trades ({closed} closed, {len(bot.trades) - closed} held), "
+        f"exits: {reasons}; realized P&L "
         f"${_cents(bot.realized_pnl_usd):,.2f} from fills after commissions; state "
         f"{bot.state or '-'}",
         highlight=False,

@@ -1,9 +1,11 @@
-"""`calypso demo` as a real process: the simulator in-process, the iron fly as a child process.
+"""`calypso demo` as a real process: the simulator in-process, the bots as child processes.
 
 The e2e runs use a faster clock than the default (300x instead of 40x) so a whole opening range,
 entry and 60-minute hold take about 20 real seconds (a trial at 600x saw no trade that day: 300x
-leaves room on a loaded machine). Checks are made against the journal with
-`shared.journal.Journal` and recomputed here from the fills, not copied from the demo's output.
+leaves room on a loaded machine). The default run (all three bots) is the one that checks the
+summary against the journals; the others run the iron fly alone. Checks are made against the
+journals with `shared.journal.Journal` and recomputed here from the fills, not copied from the
+demo's output.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -34,10 +37,14 @@ from shared.journal import FillSide, Journal, OpenClose, TradeRecord
 from shared.runtime.strategy_loader import strategy_factory_for
 
 BOT = "iron_fly_0dte"
+DN, RPD = "delta_neutral", "rolling_put_diagonal"
+FIRST_DAY = date(2026, 3, 19)  # the demo's default first day
+NEW_YORK = ZoneInfo("America/New_York")
+CENT = Decimal("0.01")
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--speed", "300"]
 SIM_COMMISSION_PER_CONTRACT = Decimal("0.65")  # SimConfig's default, which the demo keeps
-MULTIPLIER = 100  # SPX options: USD 100 per index point
+MULTIPLIER = 100  # SPX, SPY and QQQ options: USD 100 per point
 
 
 def _demo(home: Path, *args: str, **env: str) -> subprocess.Popen[str]:
@@ -61,8 +68,8 @@ def _finish(proc: subprocess.Popen[str], timeout_s: float) -> tuple[int, str, st
     return proc.returncode, out, err
 
 
-def _journal_trades(home: Path) -> list[TradeRecord]:
-    with Journal.open_readonly(home / "data" / f"{BOT}.sqlite") as journal:
+def _journal_trades(home: Path, bot: str = BOT) -> list[TradeRecord]:
+    with Journal.open_readonly(home / "data" / f"{bot}.sqlite") as journal:
         return journal.trades()
 
 
@@ -74,42 +81,78 @@ def _pnl_from_fills(trade: TradeRecord) -> Decimal:
     return total
 
 
+def _held_legs(trade: TradeRecord) -> dict[str, int]:
+    """Signed contracts still held per leg, summed here from the fills."""
+    held: dict[str, int] = {}
+    for fill in trade.fills:
+        held[fill.leg] = held.get(fill.leg, 0) + (
+            fill.quantity if fill.side is FillSide.BUY else -fill.quantity
+        )
+    return {leg: n for leg, n in held.items() if n}
+
+
+def _ny_day(moment: datetime) -> date:
+    return moment.astimezone(NEW_YORK).date()
+
+
 @pytest.mark.e2e
-def test_demo_summary_matches_the_journal(tmp_path: Path) -> None:
-    code, out, err = _finish(_demo(tmp_path, *FAST, "--bots", BOT, "--json"), 110)
+def test_the_default_demo_runs_every_bot_on_day_one_and_matches_the_journals(
+    tmp_path: Path,
+) -> None:
+    # No --bots: the iron fly, Delta Neutral and the Put Diagonal. The two holding bots are
+    # stopped on the (only) day holding their positions, which the journals must show.
+    code, out, err = _finish(_demo(tmp_path, *FAST, "--json"), 150)
 
     assert code == 0, err[-3000:]
     summary = json.loads(out)
-    (bot,) = summary["bots"]
-    assert bot["bot"] == BOT and bot["exit_code"] == 0 and not bot["died"]
-    trades = _journal_trades(tmp_path)
-    assert trades, "the default day must show at least one iron fly trade"
-    shown = {row["trade_id"]: row for row in bot["trades"]}
-    assert set(shown) == {trade.trade_id for trade in trades}
-    for trade in trades:
+    assert [bot["bot"] for bot in summary["bots"]] == [BOT, DN, RPD]
+    assert all(bot["exit_code"] == 0 and not bot["died"] for bot in summary["bots"])
+    assert summary["ended_because"].startswith("every bot finished day 1 (2026-03-19)")
+    rows = {bot["bot"]: {row["trade_id"]: row for row in bot["trades"]}
+            for bot in summary["bots"]}  # fmt: skip
+    journals = {bot: _journal_trades(tmp_path, bot) for bot in (BOT, DN, RPD)}
+    for bot, trades in journals.items():
+        assert set(rows[bot]) == {trade.trade_id for trade in trades}, bot
+        for trade in trades:  # everything on the first day: nothing in the warm-up
+            assert _ny_day(trade.opened_at) == FIRST_DAY, (bot, trade.label)
+            assert all(_ny_day(fill.filled_at) == FIRST_DAY for fill in trade.fills)
+            assert all(f.commission_usd == SIM_COMMISSION_PER_CONTRACT * f.quantity
+                       for f in trade.fills)  # fmt: skip
+            row = rows[bot][trade.trade_id]
+            assert row["held"] is trade.is_open
+            assert Decimal(str(row["net_cash_usd"])) == _pnl_from_fills(trade).quantize(CENT)
+
+    # The iron fly traded: four legs in, four out, P&L from its fills.
+    assert journals[BOT], "the default day must show at least one iron fly trade"
+    for trade in journals[BOT]:
         opening = [f for f in trade.fills if f.open_close is OpenClose.OPEN]
         closing = [f for f in trade.fills if f.open_close is OpenClose.CLOSE]
         assert len(opening) == 4 and len(closing) == 4
         assert trade.exit_reason
-        assert all(f.commission_usd == SIM_COMMISSION_PER_CONTRACT * f.quantity
-                   for f in trade.fills)  # fmt: skip
-        pnl = _pnl_from_fills(trade)
-        row = shown[trade.trade_id]
-        assert Decimal(str(row["pnl_usd"])) == pnl.quantize(Decimal("0.01"))
+        row = rows[BOT][trade.trade_id]
+        assert Decimal(str(row["pnl_usd"])) == _pnl_from_fills(trade).quantize(CENT)
         assert row["exit_reason"] == trade.exit_reason
         assert (row["opening_fills"], row["closing_fills"]) == (4, 4)
-    assert bot["journal"] == str(tmp_path / "data" / f"{BOT}.sqlite")
+    # Delta Neutral holds its long straddle and its first short strangle.
+    dn_held = [_held_legs(trade) for trade in journals[DN] if trade.is_open]
+    assert {"long_call": 1, "long_put": 1} in dn_held
+    assert {"short_call": -1, "short_put": -1} in dn_held
+    # The Put Diagonal holds a campaign: its long put and the short put sold against it.
+    rpd_held = [_held_legs(trade) for trade in journals[RPD] if trade.is_open]
+    assert sorted(rpd_held, key=str) == [{"buy_long": 1}, {"sell_short": -1}]
+
+    assert summary["bots"][0]["journal"] == str(tmp_path / "data" / f"{BOT}.sqlite")
     # Progress went to stderr as plain lines (not a terminal: no live table, no colour codes).
-    progress = [line for line in err.splitlines() if line.startswith("demo 2026-03-02")]
+    progress = [line for line in err.splitlines() if line.startswith("demo 2026-03-19")]
     assert len(progress) >= 3 and any("in_position" in line for line in progress)
     assert "\x1b[" not in err
     # `calypso journal BOT` reads the demo's trades afterwards.
     listed = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "journal", BOT, "--json"],
+        [sys.executable, "-m", "shared.cli", "journal", DN, "--json"],
         cwd=ROOT, env={**os.environ, "CALYPSO_HOME": str(tmp_path)},
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
-    assert [t["trade_id"] for t in json.loads(listed.stdout)["trades"]] == sorted(shown)
+    assert [t["trade_id"] for t in json.loads(listed.stdout)["trades"]] == sorted(rows[DN])
 
 
 def test_the_text_summary_shows_a_dead_bot_and_its_last_output(tmp_path: Path) -> None:
@@ -198,12 +241,13 @@ def test_asking_for_a_bot_without_a_strategy_is_refused_by_name(
     assert not (tmp_path / "data").exists()
 
 
-def test_by_default_the_demo_runs_the_bots_that_end_their_day_flat() -> None:
-    # A bot holding overnight never settles for the day, so by default it would keep every
-    # demo day running to the close; it is listed with how to add it instead.
-    bots, skipped = demo_cmd._select_bots(None)
-    assert bots == ("iron_fly_0dte",)
-    assert set(skipped) == {"delta_neutral", "rolling_put_diagonal"}
-    assert all("--bots" in why and "overnight" in why for why in skipped.values())
-    chosen, _ = demo_cmd._select_bots(("iron_fly_0dte", "delta_neutral"))
-    assert chosen == ("iron_fly_0dte", "delta_neutral")
+def test_by_default_the_demo_runs_every_implemented_bot() -> None:
+    # Bots holding overnight are included: on the demo's last day they settle once they hold
+    # with nothing in flight (shared.demo.settle), so they no longer keep the day to the close.
+    bots, holding, skipped = demo_cmd._select_bots(None)
+    assert bots == ("iron_fly_0dte", "delta_neutral", "rolling_put_diagonal")
+    assert holding == {"delta_neutral", "rolling_put_diagonal"}
+    assert skipped == {}
+    chosen, holding, skipped = demo_cmd._select_bots(("iron_fly_0dte", "delta_neutral"))
+    assert chosen == ("iron_fly_0dte", "delta_neutral") and holding == {"delta_neutral"}
+    assert "--bots" in skipped["rolling_put_diagonal"]
