@@ -106,7 +106,10 @@ class DeltaNeutralStrategy:
         if spot is None or self._order_in_flight():
             return actions
         self._protect(snapshot, spot, actions)
-        if actions or self._order_in_flight() or self._m.exit_reason is not None:
+        if (
+            actions or self._order_in_flight() or self._m.exit_reason is not None
+            or self._shorts_expired(snapshot.now)
+        ):
             return actions
         session = market_hours.session(snapshot.calendar.day)
         delay = self._cfg.market_open_delay_minutes
@@ -154,15 +157,9 @@ class DeltaNeutralStrategy:
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:
         cfg, now, m = self._cfg, snap.now, self._m
-        held = self.strangle.held
-        session = market_hours.session(now.astimezone(NY).date())
-        if (
-            held is not None and self.strangle.intent_id is None
-            and rules.shorts_expired(expiry=held.expiry, now=now, session=session)
-        ):
-            realized = self.strangle.expire(now)
-            if realized is not None:
-                m.book(self.strangle.name, realized, G.HOLDING.value)
+        if self._shorts_expired(now):
+            self._book_expiry(snap, actions)
+            return
         actions.extend(restoring.check_book(self.straddle, self.strangle, self._m, snap))
         flash = flash_event(self._flash, cfg, now, spot, self.state_name())
         actions.extend([flash] if flash is not None else [])
@@ -211,6 +208,27 @@ class DeltaNeutralStrategy:
                         Trigger.EXIT,
                     )
                 )
+
+    def _shorts_expired(self, now: datetime) -> bool:
+        """Held shorts (nothing in flight) whose expiry close has passed at `now` (UTC)."""
+        held = self.strangle.held
+        session = market_hours.session(now.astimezone(NY).date())
+        return (
+            held is not None and self.strangle.intent_id is None
+            and self.strangle.state is G.HOLDING
+            and rules.shorts_expired(expiry=held.expiry, now=now, session=session)
+        )
+
+    def _book_expiry(self, snap: Snapshot, actions: list[Action]) -> None:
+        """Expired shorts (POS-004): once the broker no longer shows them (it settles them at
+        the expiry close), a close the executor books as fills at 0 (no order is sent), so the
+        journal trade ends flat with its real P&L; until then nothing else is decided."""
+        held = self.strangle.held
+        assert held is not None
+        if held.uics & {p.uic for p in snap.positions if p.amount != 0}:
+            return  # not settled yet: never buy back an expired option
+        intent = self._m.next_intent("expiry", snap.now)
+        actions.append(self.strangle.close(intent, "expired", Trigger.EXPIRED))
 
     def _continue_exit(self, now: datetime, actions: list[Action]) -> None:
         """Shorts first, then the straddle; done when both are flat."""
@@ -323,6 +341,8 @@ class DeltaNeutralStrategy:
         if straddle is None or self.straddle.state is not D.HOLDING:
             return
         if rules.past_cutoff(now, session, cfg.shorts_cutoff_minutes_before_close):
+            if cycle.state is G.NONE and self._m.challenged_close_cost_usd is not None:
+                self._challenged_roll_failed(actions, now, "past the shorts cutoff")
             return
         if cycle.state is G.HOLDING and cycle.held is not None:
             if rules.scheduled_roll_due(
@@ -359,12 +379,21 @@ class DeltaNeutralStrategy:
         ):
             detail = f"premium {chosen.premium_usd} <= close cost {floor}"
             self._decision(actions, now, "challenged_resale_refused_debit", detail)
+            self._challenged_roll_failed(actions, now, detail)
             return
         qty = cfg.position_size_contracts
         pair = Strangle(leg_of(chosen.call, qty), leg_of(chosen.put, qty))
         trigger = None if cycle.state is G.ROLL_OPENING else Trigger.ORDER_SENT
         intent, reason = self._m.next_intent("shorts", now), f"shorts_{chosen.mode}"
         actions.append(cycle.open(pair, intent, reason, trigger, self._order_style))
+
+    def _challenged_roll_failed(self, actions: list[Action], now: datetime, why: str) -> None:
+        """The shorts of a challenged side were closed and may not be sold again (past the
+        cutoff, or not for a net credit): exit everything, shorts first (spec 2, exit)."""
+        self._decision(actions, now, "challenged_roll_failed", why)
+        self._m.exit_reason = "challenged_roll_failed"
+        self._m.challenged_close_cost_usd = None
+        self._continue_exit(now, actions)
 
     def _try_roll(self, snap: Snapshot, spot: Decimal, straddle: Straddle, held: Strangle,
                   actions: list[Action]) -> None:  # fmt: skip

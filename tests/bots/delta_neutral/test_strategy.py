@@ -173,6 +173,17 @@ def test_early_assigned_short_raises_a_safety_event_and_closes_the_other_short()
     assert [leg.leg for leg in close.legs] == ["short_call"]
 
 
+def test_a_short_quoted_at_a_zero_bid_is_still_bought_back() -> None:
+    """DATA-004 keeps zero bids out of openings only: closing a risk position needs an ask."""
+    strategy, mkt, _, shorts = holding_straddle_and_strangle()
+    for leg in shorts.legs:
+        mkt.chains[SHORT_EXPIRY][1][leg.uic] = quote(leg.uic, "0", "0.05")
+    put_uic = next(leg.uic for leg in shorts.legs if leg.put_call is PutCall.PUT)
+    mkt.positions = [p for p in mkt.positions if p.uic != put_uic]  # the put was assigned
+    close = only(strategy.decide(snapshot(mkt, et(THURSDAY, 11))), ClosePosition)
+    assert [(leg.leg, leg.side) for leg in close.legs] == [("short_call", Side.BUY)]
+
+
 def test_positions_read_before_a_fill_are_not_judged_until_they_settle() -> None:
     """A snapshot whose positions predate the shorts' fill (the runtime re-reads them a pass
     later) does not make the fresh shorts "gone"; the same picture 15 s on does."""
@@ -267,6 +278,49 @@ def test_roll_refused_for_a_debit_keeps_the_shorts() -> None:
     assert strategy.strangle.state is G.HOLDING
 
 
+def challenged_call_closed(close_ask: str) -> tuple[Any, Market]:
+    """Holding straddle and shorts (612 call, 590 put); SPY 610.20 is within 0.3 % of the
+    612 call at 11:00 ET (recenter on cooldown): the shorts are bought back at `close_ask`
+    each (the estimate the re-sale must beat is the same asks)."""
+    strategy, mkt, _, shorts = holding_straddle_and_strangle()
+    for leg in shorts.legs:
+        mkt.chains[SHORT_EXPIRY][1][leg.uic] = quote(leg.uic, "0.01", close_ask)
+    mkt.spot = Decimal("610.20")
+    strategy._m.cooldown_until["straddle"] = et(THURSDAY, 16)
+    now = et(THURSDAY, 11)
+    close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert close.exit_reason == "challenged_call"
+    strategy.on_execution(report(close, "closed", fills_for(
+        close, {"short_call": close_ask, "short_put": close_ask}, now)), now)  # fmt: skip
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    return strategy, mkt
+
+
+def test_challenged_resale_refused_for_a_debit_exits_everything() -> None:
+    strategy, mkt = challenged_call_closed(close_ask="2.00")  # 400 USD to beat
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11)))
+    exit_close = only(actions, ClosePosition)
+    assert decisions(actions) == ["challenged_resale_refused_debit", "challenged_roll_failed"]
+    assert exit_close.exit_reason == "challenged_roll_failed"
+    assert {leg.leg for leg in exit_close.legs} == {"long_call", "long_put"}
+    assert strategy.straddle.state is D.CLOSING and of(actions, OpenPosition) == []
+
+
+def test_challenged_side_past_the_shorts_cutoff_exits_everything() -> None:
+    strategy, mkt = challenged_call_closed(close_ask="0.10")  # a credit, but too late
+    late = et(THURSDAY, 15, 59)
+    actions = strategy.decide(snapshot(mkt, late))
+    assert only(actions, ClosePosition).exit_reason == "challenged_roll_failed"
+    assert of(actions, OpenPosition) == []
+
+
+def test_challenged_resale_for_a_credit_sells_new_shorts_and_keeps_the_straddle() -> None:
+    strategy, mkt = challenged_call_closed(close_ask="0.10")  # 20 USD < the new premium
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11, 1)))
+    assert {leg.leg for leg in only(actions, OpenPosition).legs} == {"short_call", "short_put"}
+    assert strategy.straddle.state is D.HOLDING
+
+
 def test_no_roll_before_thursday_1500() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
     assert strategy.decide(snapshot(mkt, et(THURSDAY, 14, 59))) == []
@@ -274,7 +328,7 @@ def test_no_roll_before_thursday_1500() -> None:
 
 def test_dte_exit_closes_the_straddle_once_below_60_days() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
-    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # the shorts expired 06-05
+    settle_expired_shorts(strategy, mkt, et(date(2026, 6, 5), 16))
     close = only(strategy.decide(snapshot(mkt, et(date(2026, 8, 18), 10))), ClosePosition)
     assert close.exit_reason == "long_dte_exit"  # 59 days to 2026-10-16
     assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
@@ -376,10 +430,34 @@ def test_no_usable_quotes_means_no_entry_and_a_reason() -> None:
     assert decisions(actions) == ["straddle_entry_not_yet"]
 
 
-def test_expired_shorts_are_dropped_the_next_day() -> None:
+def settle_expired_shorts(strategy: Any, mkt: Market, now: Any) -> ClosePosition:
+    """The broker settled the expired shorts: the strategy books them as a close whose
+    executor report carries fills at 0 (no order); returns that close."""
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    expiry = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    zero = {leg.leg: "0" for leg in expiry.legs}
+    strategy.on_execution(report(expiry, "closed", fills_for(expiry, zero, now, "0")), now)
+    return expiry
+
+
+def test_expired_shorts_are_booked_as_closed_at_zero_once_settled() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
-    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # settled by the broker
-    strategy.decide(snapshot(mkt, et(date(2026, 6, 8), 9, 31)))
+    friday_close = et(date(2026, 6, 5), 16)
+    assert strategy.decide(snapshot(mkt, friday_close)) == []  # the broker has not settled yet
+    assert strategy.strangle.state is G.HOLDING
+    expiry = settle_expired_shorts(strategy, mkt, friday_close)
+    assert expiry.exit_reason == "expired"
+    assert {(leg.leg, leg.side) for leg in expiry.legs} == {("short_call", Side.BUY),
+                                                           ("short_put", Side.BUY)}  # fmt: skip
+    assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
+    # Restored from the broker's open prices (0.40 + 0.70, no commissions known): 110 USD.
+    assert strategy._m.ledger.strangle_realized_usd == Decimal(110)
+    assert "strangle_leg_gone" not in decisions(strategy.decide(snapshot(mkt, friday_close)))
+
+
+def test_expired_shorts_are_booked_the_next_day_when_first_seen_then() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    settle_expired_shorts(strategy, mkt, et(date(2026, 6, 8), 9, 31))
     assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
 
 
@@ -508,7 +586,7 @@ def test_a_recenter_days_later_rebuys_at_the_old_expiry_not_a_new_target() -> No
     # Entered 2026-06-04 at the 10-16 expiry; a recenter on 07-20 (+120 days = 11-17, whose
     # nearest monthly is 11-20) must ask for and buy the 10-16 straddle again.
     strategy, mkt, _, _ = holding_straddle_and_strangle()
-    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # the shorts expired 06-12
+    settle_expired_shorts(strategy, mkt, et(date(2026, 6, 12), 16))
     later = et(date(2026, 7, 20), 11)  # +120 days = 11-17: the monthly target is 11-20
     mkt.spot = Decimal(606)
     mkt.chains[LONG_EXPIRY] = long_chain(Decimal(606))
