@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -264,6 +265,17 @@ class StrangleLifecycle(_Lifecycle[Strangle, StrangleState]):
 
     def _restore_trigger(self, pair: Strangle) -> Trigger:
         return Trigger.RESTORE_HOLDING if pair.complete else Trigger.RESTORE_CLOSE
+
+    def expire(self, now: datetime) -> Decimal | None:
+        """Drop shorts whose expiry has passed (POS-004); the broker settled them. Returns
+        their realized P&L (USD, the premium from the fills less commissions: expired
+        worthless; an assignment shows as the shares the operator handles), None if none."""
+        held = self.held
+        if held is not None:
+            logger.info(kv("shorts_expired", expiry=held.expiry, at=now))
+        self.held = None
+        self.fire(Trigger.EXPIRED, "expiry passed")
+        return None if held is None else held.cash.net_usd
 
 
 def _call_put(legs: Sequence[BrokerLeg]) -> tuple[Leg | None, Leg | None]:

@@ -106,7 +106,7 @@ STRANGLE_TRANSITIONS: dict[tuple[StrangleState, Trigger], StrangleState] = {
     (G.ROLL_OPENING, T.FILLED): G.HOLDING,
     (G.ROLL_OPENING, T.PARTIAL_FILL): G.CLOSING,
     (G.ROLL_OPENING, T.FAILED): G.NONE,
-    (G.HOLDING, T.EXPIRED): G.CLOSING,  # settled at 0: booked as closing fills at 0
+    (G.HOLDING, T.EXPIRED): G.NONE,
     (G.HOLDING, T.EXIT): G.CLOSING,
     (G.OPENING, T.EXIT): G.CLOSING,
     (G.ROLL_OPENING, T.EXIT): G.CLOSING,

@@ -106,10 +106,7 @@ class DeltaNeutralStrategy:
         if spot is None or self._order_in_flight():
             return actions
         self._protect(snapshot, spot, actions)
-        if (
-            actions or self._order_in_flight() or self._m.exit_reason is not None
-            or self._shorts_expired(snapshot.now)
-        ):
+        if actions or self._order_in_flight() or self._m.exit_reason is not None:
             return actions
         session = market_hours.session(snapshot.calendar.day)
         delay = self._cfg.market_open_delay_minutes
@@ -157,9 +154,15 @@ class DeltaNeutralStrategy:
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:
         cfg, now, m = self._cfg, snap.now, self._m
-        if self._shorts_expired(now):
-            self._book_expiry(snap, actions)
-            return
+        held = self.strangle.held
+        session = market_hours.session(now.astimezone(NY).date())
+        if (
+            held is not None and self.strangle.intent_id is None
+            and rules.shorts_expired(expiry=held.expiry, now=now, session=session)
+        ):
+            realized = self.strangle.expire(now)
+            if realized is not None:
+                m.book(self.strangle.name, realized, G.HOLDING.value)
         actions.extend(restoring.check_book(self.straddle, self.strangle, self._m, snap))
         flash = flash_event(self._flash, cfg, now, spot, self.state_name())
         actions.extend([flash] if flash is not None else [])
@@ -208,27 +211,6 @@ class DeltaNeutralStrategy:
                         Trigger.EXIT,
                     )
                 )
-
-    def _shorts_expired(self, now: datetime) -> bool:
-        """Held shorts (nothing in flight) whose expiry close has passed at `now` (UTC)."""
-        held = self.strangle.held
-        session = market_hours.session(now.astimezone(NY).date())
-        return (
-            held is not None and self.strangle.intent_id is None
-            and self.strangle.state is G.HOLDING
-            and rules.shorts_expired(expiry=held.expiry, now=now, session=session)
-        )
-
-    def _book_expiry(self, snap: Snapshot, actions: list[Action]) -> None:
-        """Expired shorts (POS-004): once the broker no longer shows them (it settles them at
-        the expiry close), a close the executor books as fills at 0 (no order is sent), so the
-        journal trade ends flat with its real P&L; until then nothing else is decided."""
-        held = self.strangle.held
-        assert held is not None
-        if held.uics & {p.uic for p in snap.positions if p.amount != 0}:
-            return  # not settled yet: never buy back an expired option
-        intent = self._m.next_intent("expiry", snap.now)
-        actions.append(self.strangle.close(intent, "expired", Trigger.EXPIRED))
 
     def _continue_exit(self, now: datetime, actions: list[Action]) -> None:
         """Shorts first, then the straddle; done when both are flat."""

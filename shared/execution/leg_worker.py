@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared import market_hours
 from shared.broker import Broker, OrderOutcomeUnknown, OrderRefused, OrderTicket
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import Clock
@@ -23,7 +22,7 @@ from shared.execution.model import ExecutionSettings, Job, JobKind, LegWork, Ord
 from shared.execution.recorder import Recorder
 from shared.journal import IntentStatus, OpenClose
 from shared.logger_service import kv
-from shared.strategy_contract import LegFill, LegSpec, OrderStyle
+from shared.strategy_contract import LegFill, OrderStyle
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +32,6 @@ OPTION_MULTIPLIER = 100
 
 def multiplier_of(asset_type: str) -> int:
     return OPTION_MULTIPLIER if asset_type.endswith("Option") else 1
-
-
-def expired(spec: LegSpec, now: datetime) -> bool:
-    """True when the option of `spec` is past its expiry close at `now` (UTC): a later New
-    York day, or the expiry day from its (NYSE) session's close on."""
-    if spec.expiry is None:
-        return False
-    today = now.astimezone(market_hours.NY).date()
-    if spec.expiry != today:
-        return spec.expiry < today
-    session = market_hours.session(today)
-    return session is not None and now >= session.close
 
 
 def held_amount(positions: list[Position], uic: int) -> int:
@@ -83,7 +70,7 @@ class LegWorker:
         reduces = (held < 0 and side is Side.BUY) or (held > 0 and side is Side.SELL)
         if job.kind is JobKind.CLOSE:
             if not reduces:
-                self._nothing_held(job, leg, now)
+                self._nothing_held(leg, now)
                 return
             quantity = min(quantity, abs(held))
         leg.next_try_at = 0.0
@@ -143,13 +130,9 @@ class LegWorker:
         leg.order = order
         self._crash(_point(job, "after_send", leg))
 
-    def _nothing_held(self, job: Job, leg: LegWork, now: float) -> None:
-        """A close leg finds no position to reduce: an option past its expiry close was
-        settled by the broker (booked as expired); otherwise positions can lag a fill, so wait
-        a while before concluding there is nothing to close."""
-        if job.trade_id is not None and expired(leg.spec, self._clock.now()):
-            self._book_expired(job, leg)
-            return
+    def _nothing_held(self, leg: LegWork, now: float) -> None:
+        """A close leg finds no position to reduce: positions can lag a fill, so wait a while
+        before concluding there is nothing to close."""
         if leg.next_try_at == 0.0:
             leg.next_try_at = now + self._settings.fill_check_timeout_seconds
             logger.info(kv("close_leg_nothing_held_yet", leg=leg.spec.leg, uic=leg.spec.uic))
@@ -157,35 +140,6 @@ class LegWorker:
         if now >= leg.next_try_at:
             logger.warning(kv("close_leg_nothing_held", leg=leg.spec.leg, uic=leg.spec.uic))
             leg.filled_qty = leg.spec.quantity
-
-    def _book_expired(self, job: Job, leg: LegWork) -> None:
-        """Journal the expired, settled leg as a closing fill at 0 with no commission (no
-        order: the broker settled it), so its trade ends flat and its P&L is its fills."""
-        assert job.trade_id is not None
-        leg_fill = LegFill(
-            leg=leg.spec.leg,
-            uic=leg.spec.uic,
-            side=leg.spec.side,
-            quantity=leg.remaining,
-            price=Decimal(0),
-            commission_usd=Decimal(0),
-            filled_at=self._clock.now(),
-            multiplier=multiplier_of(leg.spec.asset_type),
-            simulated=self._broker.simulated,
-        )
-        self._recorder.fill(
-            trade_id=job.trade_id,
-            spec=leg.spec,
-            fill=leg_fill,
-            open_close=OpenClose.CLOSE,
-            order_id=None,
-            execution_id=f"expired:{job.intent_id}:{leg.spec.uic}",
-        )
-        leg.filled_qty += leg_fill.quantity
-        leg.fills.append(leg_fill)
-        job.all_fills.append(leg_fill)
-        logger.info(kv("leg_expired", intent=job.intent_id, leg=leg.spec.leg, uic=leg.spec.uic,
-                       quantity=leg_fill.quantity, expiry=leg.spec.expiry))  # fmt: skip
 
     def _quote(self, leg: LegWork) -> Quote | None:
         quotes = self._broker.quotes([leg.spec.uic], leg.spec.asset_type)
@@ -244,7 +198,7 @@ class LegWorker:
             "sent_at": order.sent_utc.isoformat(),
             "trade_id": job.trade_id,
         }
-        if leg.spec.expiry is not None:  # the option's contract (a dry-run restart needs it)
+        if leg.spec.expiry is not None:  # the contract: dry-run restarts, expiry booking
             payload.update(strike=str(leg.spec.strike), expiry=leg.spec.expiry.isoformat(),
                            put_call=None if leg.spec.put_call is None else leg.spec.put_call.value)
         job.trade_id = self._recorder.intent(

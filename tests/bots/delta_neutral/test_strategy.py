@@ -328,7 +328,7 @@ def test_no_roll_before_thursday_1500() -> None:
 
 def test_dte_exit_closes_the_straddle_once_below_60_days() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
-    settle_expired_shorts(strategy, mkt, et(date(2026, 6, 5), 16))
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # the shorts expired 06-05
     close = only(strategy.decide(snapshot(mkt, et(date(2026, 8, 18), 10))), ClosePosition)
     assert close.exit_reason == "long_dte_exit"  # 59 days to 2026-10-16
     assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
@@ -430,34 +430,10 @@ def test_no_usable_quotes_means_no_entry_and_a_reason() -> None:
     assert decisions(actions) == ["straddle_entry_not_yet"]
 
 
-def settle_expired_shorts(strategy: Any, mkt: Market, now: Any) -> ClosePosition:
-    """The broker settled the expired shorts: the strategy books them as a close whose
-    executor report carries fills at 0 (no order); returns that close."""
-    mkt.positions = [p for p in mkt.positions if p.amount > 0]
-    expiry = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
-    zero = {leg.leg: "0" for leg in expiry.legs}
-    strategy.on_execution(report(expiry, "closed", fills_for(expiry, zero, now, "0")), now)
-    return expiry
-
-
-def test_expired_shorts_are_booked_as_closed_at_zero_once_settled() -> None:
+def test_expired_shorts_are_dropped_the_next_day() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
-    friday_close = et(date(2026, 6, 5), 16)
-    assert strategy.decide(snapshot(mkt, friday_close)) == []  # the broker has not settled yet
-    assert strategy.strangle.state is G.HOLDING
-    expiry = settle_expired_shorts(strategy, mkt, friday_close)
-    assert expiry.exit_reason == "expired"
-    assert {(leg.leg, leg.side) for leg in expiry.legs} == {("short_call", Side.BUY),
-                                                           ("short_put", Side.BUY)}  # fmt: skip
-    assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
-    # Restored from the broker's open prices (0.40 + 0.70, no commissions known): 110 USD.
-    assert strategy._m.ledger.strangle_realized_usd == Decimal(110)
-    assert "strangle_leg_gone" not in decisions(strategy.decide(snapshot(mkt, friday_close)))
-
-
-def test_expired_shorts_are_booked_the_next_day_when_first_seen_then() -> None:
-    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
-    settle_expired_shorts(strategy, mkt, et(date(2026, 6, 8), 9, 31))
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # settled by the broker
+    strategy.decide(snapshot(mkt, et(date(2026, 6, 8), 9, 31)))
     assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
 
 
@@ -586,7 +562,7 @@ def test_a_recenter_days_later_rebuys_at_the_old_expiry_not_a_new_target() -> No
     # Entered 2026-06-04 at the 10-16 expiry; a recenter on 07-20 (+120 days = 11-17, whose
     # nearest monthly is 11-20) must ask for and buy the 10-16 straddle again.
     strategy, mkt, _, _ = holding_straddle_and_strangle()
-    settle_expired_shorts(strategy, mkt, et(date(2026, 6, 12), 16))
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]  # the shorts expired 06-12
     later = et(date(2026, 7, 20), 11)  # +120 days = 11-17: the monthly target is 11-20
     mkt.spot = Decimal(606)
     mkt.chains[LONG_EXPIRY] = long_chain(Decimal(606))
