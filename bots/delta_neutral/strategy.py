@@ -231,6 +231,8 @@ class DeltaNeutralStrategy:
             self._m.exited_on = now.astimezone(NY).date()
             if self.straddle.state is D.RECENTER_OPENING:
                 self.straddle.fire(Trigger.FAILED, reason)
+            if self.strangle.state is G.ROLL_OPENING:  # the roll's new shorts are not sold
+                self.strangle.fire(Trigger.FAILED, reason)
 
     # --- straddle --------------------------------------------------------------------------
     def _manage_straddle(
@@ -326,6 +328,10 @@ class DeltaNeutralStrategy:
             if cycle.state is G.NONE and self._m.challenged_close_cost_usd is not None:
                 self._challenged_roll_failed(actions, now, "past the shorts cutoff")
             return
+        expiry = selection.next_friday_at_least(snap.calendar.day, cfg.short_target_dte)
+        outlives_exit = rules.proactive_restart(
+            long_expiry=straddle.expiry, new_short_expiry=expiry, long_exit_dte=cfg.long_exit_dte
+        )
         if cycle.state is G.HOLDING and cycle.held is not None:
             if rules.scheduled_roll_due(
                 now=now,
@@ -333,6 +339,10 @@ class DeltaNeutralStrategy:
                 thursday_from_et=cfg.roll_start_thursday_et,
                 friday_from_et=cfg.roll_start_friday_et,
             ):
+                if outlives_exit:  # no roll into shorts past the exit: everything goes now
+                    self._m.exit_reason = "proactive_restart"
+                    self._continue_exit(now, actions)
+                    return
                 self._try_roll(snap, spot, straddle, cycle.held, actions)
             return
         if cycle.state not in (G.NONE, G.ROLL_OPENING) or self._m.cooling(now, "strangle"):
@@ -343,10 +353,7 @@ class DeltaNeutralStrategy:
         if block is not None:
             self._decision(actions, now, "shorts_wait", block)
             return
-        expiry = selection.next_friday_at_least(snap.calendar.day, cfg.short_target_dte)
-        if rules.proactive_restart(
-            long_expiry=straddle.expiry, new_short_expiry=expiry, long_exit_dte=cfg.long_exit_dte
-        ):
+        if outlives_exit:
             self._m.exit_reason = "proactive_restart"
             self._continue_exit(now, actions)
             return

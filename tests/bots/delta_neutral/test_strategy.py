@@ -197,10 +197,11 @@ def test_positions_read_before_a_fill_are_not_judged_until_they_settle() -> None
     assert "strangle_leg_gone" in decisions(later)
 
 
-def shorts_expiring_tomorrow(close_ask: str) -> tuple[Any, Market]:
+def shorts_expiring_tomorrow(close_ask: str, **config: Any) -> tuple[Any, Market]:
     """A restart on Thursday 15:30 ET holding the straddle and shorts that expire Friday,
-    whose asks are `close_ask` each; the new week's chain is the fixed chain (108 USD)."""
-    strategy, mkt = make_strategy(), market()
+    whose asks are `close_ask` each; the new week's chain is the fixed chain (108 USD).
+    `config`: strategy settings over the defaults."""
+    strategy, mkt = make_strategy(**config), market()
     old_expiry = date(2026, 6, 5)
     old_chain, old_quotes = fixed_chain(expiry=old_expiry, uic_base=3000)
     call = next(c for c in old_chain if c.put_call is PutCall.CALL and c.strike == 612)
@@ -344,6 +345,24 @@ def test_proactive_restart_when_new_shorts_would_outlive_the_dte_exit() -> None:
     close = only(strategy.decide(snapshot(mkt, et(date(2026, 8, 10), 10))), ClosePosition)
     assert close.exit_reason == "proactive_restart"
     assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
+
+
+def test_no_roll_into_shorts_past_the_exit_date_everything_closes_shorts_first() -> None:
+    # Straddle to 2026-10-16 with long_exit_dte 127: exit from 06-11; the roll on Thursday
+    # 06-04 would sell shorts to 06-12, past it: a proactive restart instead of the roll.
+    strategy, mkt = shorts_expiring_tomorrow(
+        close_ask="0.10", long_straddle_target_dte=200, long_exit_dte=127
+    )
+    now = et(THURSDAY, 15, 30)
+    first = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert first.exit_reason == "proactive_restart"
+    assert {leg.leg for leg in first.legs} == {"short_call", "short_put"}
+    strategy.on_execution(report(first, "closed", ()), now)
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    second = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert second.exit_reason == "proactive_restart"
+    assert {leg.leg for leg in second.legs} == {"long_call", "long_put"}
+    assert strategy._m.ledger.rolls == 0
 
 
 def test_restart_keeps_the_money_only_from_the_broker_open_prices() -> None:

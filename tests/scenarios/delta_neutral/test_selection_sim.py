@@ -114,7 +114,7 @@ def _sold_strikes(order: OpenPosition) -> tuple[Decimal | None, Decimal | None]:
 def test_mode_b_sells_the_strikes_nearest_the_mean_multiple(
     make_day: Callable[..., Day],
 ) -> None:
-    day, snap, order, bot = _sold_on(make_day, weekly_target_return_percent=0.0,
+    _day, snap, order, bot = _sold_on(make_day, weekly_target_return_percent=0.0,
                                      strangle_multiplier_min=1.0, strangle_multiplier_max=1.5)
     assert bot.stop() == 0
     spot, options = _chain(snap, order)
