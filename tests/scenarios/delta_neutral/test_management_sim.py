@@ -211,7 +211,8 @@ def test_weeks_long_position_rolls_recenters_expires_then_exits_at_the_long_exit
     assert recentered.closed_at.astimezone(NY).date() == exit_day
     ledger = bot.dn.export_state()["memory"]["ledger"]
     assert ledger["rolls"] == 1 and ledger["recenters"] == 1
-    assert not {"strangle_leg_gone", "trade_missing_at_broker"} & set(journal.safety_names())
+    assert not {"strangle_leg_gone", "trade_missing_at_broker", "orphan_position"} & set(
+        journal.safety_names())
     _books_agree(day, bot, journal)
     _journal_cli_shows_the_campaign(day, journal, ledger, monkeypatch, capsys)
 
