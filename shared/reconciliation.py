@@ -8,8 +8,9 @@
    broker. Equal: adopted. More at the broker on a uic this bot has traded: an orphan, journaled
    by the runtime as a trade of its own (at the excess's open price) and closed at once.
    Less at the broker: flagged; a trade whose every leg is gone is closed in the journal as
-   `missing_at_broker` (a safety event), unless every leg is an option past its expiry close
-   (the expiry its intents name): the broker settled them, so each is booked as a closing fill
+   `missing_at_broker` (a safety event), unless every leg is a physically settled (stock)
+   option past its expiry close (the expiry its intents name): the broker settled them (an
+   in-the-money one into shares at the strike), so each is booked as a closing fill
    at 0 without commission and the trade closed as `expired` (no alarm; an assignment's shares
    are an orphan of their own). Uics this bot never traded are foreign (another bot, or the
    operator): reported once, never touched.
@@ -36,6 +37,8 @@ from shared.strategy_contract import LegFill, LegSpec
 logger = logging.getLogger(__name__)
 
 LOOKUP_WINDOW = timedelta(minutes=5)
+# Options delivered in shares when exercised (SPY, QQQ): an expired one is worth 0 in itself.
+PHYSICALLY_SETTLED = frozenset({"StockOption"})
 PRICE_STEP = Decimal("0.0001")  # precision of an orphan's derived open price (USD per share)
 
 
@@ -237,12 +240,16 @@ class Reconciler:
         self._close_vanished_trades(open_trades, broker_net, report, skip)
 
     def _all_expired(self, uics: set[int]) -> bool:
-        """True when every uic is an option whose expiry (named by this bot's intents) has
-        passed its close now."""
+        """True when every uic is a physically settled option (`PHYSICALLY_SETTLED`) whose
+        expiry (named by this bot's intents) has passed its close now. Such an option leaves
+        at 0 whatever its moneyness (in the money, its value arrives as shares at the strike);
+        a cash-settled index option may settle at its intrinsic value, so it is not booked
+        here (the missing trade is flagged for the operator)."""
         expiries: dict[int, date] = {}
         for intent in self._journal.intents():
             uic, expiry = intent.payload.get("uic"), intent.payload.get("expiry")
-            if uic is not None and expiry and int(uic) in uics:
+            physical = intent.payload.get("asset_type") in PHYSICALLY_SETTLED
+            if uic is not None and expiry and physical and int(uic) in uics:
                 expiries[int(uic)] = date.fromisoformat(str(expiry))
         now = self._clock.now()
         return set(expiries) == uics and all(_option_expired(e, now) for e in expiries.values())

@@ -456,6 +456,13 @@ def test_expired_shorts_are_dropped_the_next_day() -> None:
     assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
 
 
+def test_expired_shorts_still_shown_at_the_close_are_no_orphans() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    actions = strategy.decide(snapshot(mkt, et(date(2026, 6, 5), 16)))  # not settled yet
+    assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
+    assert "orphan_position" not in decisions(actions)
+
+
 def test_restart_with_extra_straddle_legs_flags_the_orphans() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
     extra = mkt.positions[0]
