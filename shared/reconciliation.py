@@ -8,8 +8,12 @@
    broker. Equal: adopted. More at the broker on a uic this bot has traded: an orphan, journaled
    by the runtime as a trade of its own (at the excess's open price) and closed at once.
    Less at the broker: flagged; a trade whose every leg is gone is closed in the journal as
-   `missing_at_broker`. Uics this bot never traded are foreign (another bot, or the operator):
-   reported once, never touched.
+   `missing_at_broker` (a safety event), unless every leg is a physically settled (stock)
+   option past its expiry close (the expiry its intents name): the broker settled them (an
+   in-the-money one into shares at the strike), so each is booked as a closing fill
+   at 0 without commission and the trade closed as `expired` (no alarm; an assignment's shares
+   are an orphan of their own). Uics this bot never traded are foreign (another bot, or the
+   operator): reported once, never touched.
 While anything is unresolved, `blocking_reason()` says why and new entries are refused.
 """
 
@@ -17,9 +21,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from shared import market_hours
 from shared.broker import Broker
 from shared.clock import Clock
 from shared.domain import Fill, OrderStatus, Position, Side
@@ -32,6 +37,8 @@ from shared.strategy_contract import LegFill, LegSpec
 logger = logging.getLogger(__name__)
 
 LOOKUP_WINDOW = timedelta(minutes=5)
+# Options delivered in shares when exercised (SPY, QQQ): an expired one is worth 0 in itself.
+PHYSICALLY_SETTLED = frozenset({"StockOption"})
 PRICE_STEP = Decimal("0.0001")  # precision of an orphan's derived open price (USD per share)
 
 
@@ -232,6 +239,43 @@ class Reconciler:
                 report.missing.append(f"uic {uic} journal={want} broker={have}")
         self._close_vanished_trades(open_trades, broker_net, report, skip)
 
+    def _all_expired(self, uics: set[int]) -> bool:
+        """True when every uic is a physically settled option (`PHYSICALLY_SETTLED`) whose
+        expiry (named by this bot's intents) has passed its close now. Such an option leaves
+        at 0 whatever its moneyness (in the money, its value arrives as shares at the strike);
+        a cash-settled index option may settle at its intrinsic value, so it is not booked
+        here (the missing trade is flagged for the operator)."""
+        expiries: dict[int, date] = {}
+        for intent in self._journal.intents():
+            uic, expiry = intent.payload.get("uic"), intent.payload.get("expiry")
+            physical = intent.payload.get("asset_type") in PHYSICALLY_SETTLED
+            if uic is not None and expiry and physical and int(uic) in uics:
+                expiries[int(uic)] = date.fromisoformat(str(expiry))
+        now = self._clock.now()
+        return set(expiries) == uics and all(_option_expired(e, now) for e in expiries.values())
+
+    def _book_expiry(self, trade: TradeRecord, held: dict[int, int]) -> None:
+        """Book each expired leg of `trade` as a closing fill at 0 (no order, no commission)
+        and close the trade as `expired`: flat, its P&L its fills."""
+        now = self._clock.now()
+        for uic, quantity in held.items():
+            fill = next(f for f in trade.fills if f.uic == uic)
+            side = Side.BUY if quantity < 0 else Side.SELL
+            spec = LegSpec(leg=fill.leg, uic=uic, asset_type="", side=side,
+                           quantity=abs(quantity), root="")  # fmt: skip
+            self._recorder.fill(
+                trade_id=trade.trade_id,
+                spec=spec,
+                fill=LegFill(leg=fill.leg, uic=uic, side=side, quantity=abs(quantity),
+                             price=Decimal(0), commission_usd=Decimal(0), filled_at=now,
+                             multiplier=fill.multiplier, simulated=self._broker.simulated),
+                open_close=OpenClose.CLOSE,
+                order_id=None,
+                execution_id=f"expired:{trade.trade_id}:{uic}",
+            )  # fmt: skip
+        self._recorder.close_trade(trade.trade_id, "expired", now)
+        logger.info(kv("trade_expired", trade_id=trade.trade_id, uics=sorted(held)))
+
     def _close_vanished_trades(
         self,
         trades: list[TradeRecord],
@@ -244,6 +288,10 @@ class Reconciler:
             if not held or set(held) & skip:
                 continue
             if all(broker_net.get(uic, 0) == 0 for uic in held):
+                if self._all_expired(set(held)):
+                    self._book_expiry(trade, held)
+                    report.missing = [m for m in report.missing if int(m.split()[1]) not in held]
+                    continue
                 self._recorder.safety_event(
                     "trade_missing_at_broker",
                     f"trade {trade.trade_id} ({trade.label}) has no position left at the broker",
@@ -251,6 +299,16 @@ class Reconciler:
                 )
                 self._recorder.close_trade(trade.trade_id, "missing_at_broker", self._clock.now())
                 report.missing = [m for m in report.missing if int(m.split()[1]) not in held]
+
+
+def _option_expired(expiry: date, now: datetime) -> bool:
+    """True when options of `expiry` have expired at `now` (UTC): a later New York day, or the
+    expiry day from its (NYSE) session's close on."""
+    today = now.astimezone(market_hours.NY).date()
+    if expiry != today:
+        return expiry < today
+    session = market_hours.session(today)
+    return session is not None and now >= session.close
 
 
 def _journal_cost(trades: list[TradeRecord], uic: int) -> Decimal:

@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bots.delta_neutral import rules
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle
 from bots.delta_neutral.memory import Memory, safety_event
 from bots.delta_neutral.states import StraddleState, StrangleState
+from shared import market_hours
 from shared.domain import Position
 from shared.strategy.recovery import BrokerBook, read_book
 from shared.strategy_contract import Action, Snapshot
@@ -81,9 +83,12 @@ def check_book(
     in_flight = straddle.intent_id is not None or strangle.intent_id is not None
     ours = frozenset().union(*(c.held.uics for c in (straddle, strangle) if c.held is not None))
     strays = _not_options(book)
-    if not in_flight:
+    session = market_hours.session(snap.calendar.day)
+    if not in_flight:  # an option past its expiry close is being settled, not a stray
         strays += [f"uic {leg.uic} amount {leg.amount}" for leg in book.legs
-                   if leg.uic not in ours and leg.expiry is not None]
+                   if leg.uic not in ours and leg.expiry is not None
+                   and not rules.shorts_expired(expiry=leg.expiry, now=snap.now,
+                                                session=session)]  # fmt: skip
     if strays and "orphan_position" not in memory.decisions_today:
         memory.decisions_today.add("orphan_position")
         actions.append(safety_event(snap.now, "orphan_position", ", ".join(strays), state))

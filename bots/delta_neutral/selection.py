@@ -2,10 +2,10 @@
 
 Prices are USD per SPY share; premiums are USD per position (price x 100 x contracts). Only
 usable quotes count (the toolkit's one rule, `shared.strategy.quotes.quote_problems`, at most
-`QUOTE_MAX_AGE_S` old; a zero bid is usable: a held short must be bought back at its ask
-whatever its bid, and a zero-bid strike brings no premium, so no sale selects it). Nothing here
-mutates anything: pricing a candidate roll is a call to `choose_strangle`, whose answer the
-caller may simply drop.
+`QUOTE_MAX_AGE_S` old) with a bid above zero (DATA-004): everything chosen here is bought or
+sold to open. Closing a held leg never passes through here (a close names the held legs and is
+bought at the ask whatever the bid). Nothing here mutates anything: pricing a candidate roll is
+a call to `choose_strangle`, whose answer the caller may simply drop.
 """
 
 from __future__ import annotations
@@ -99,13 +99,16 @@ def short_expiry(expiries: Sequence[date], today: date, min_dte: int) -> date | 
 def usable_options(
     contracts: Sequence[OptionContract], quotes: Mapping[int, Quote], now: datetime
 ) -> list[PricedOption]:
-    """The contracts whose quote is usable at `now` (DATA-001, DATA-004), priced."""
+    """The contracts whose quote is usable to open at `now` (DATA-001; DATA-004: bid > 0),
+    priced."""
     priced: list[PricedOption] = []
     for contract in contracts:
         quote = quotes.get(contract.uic)
         if quote is None or quote_problems(quote, quote.age_seconds(now), QUOTE_MAX_AGE_S):
             continue
         assert quote.bid is not None and quote.ask is not None  # checked by quote_problems
+        if quote.bid == 0:
+            continue  # DATA-004: no opening on a zero bid (closes never come here)
         theta = quote.greeks.theta if quote.greeks is not None else None
         priced.append(PricedOption(contract, quote.bid, quote.ask, theta))
     return priced

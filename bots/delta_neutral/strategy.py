@@ -231,6 +231,8 @@ class DeltaNeutralStrategy:
             self._m.exited_on = now.astimezone(NY).date()
             if self.straddle.state is D.RECENTER_OPENING:
                 self.straddle.fire(Trigger.FAILED, reason)
+            if self.strangle.state is G.ROLL_OPENING:  # the roll's new shorts are not sold
+                self.strangle.fire(Trigger.FAILED, reason)
 
     # --- straddle --------------------------------------------------------------------------
     def _manage_straddle(
@@ -323,7 +325,13 @@ class DeltaNeutralStrategy:
         if straddle is None or self.straddle.state is not D.HOLDING:
             return
         if rules.past_cutoff(now, session, cfg.shorts_cutoff_minutes_before_close):
+            if cycle.state is G.NONE and self._m.challenged_close_cost_usd is not None:
+                self._challenged_roll_failed(actions, now, "past the shorts cutoff")
             return
+        expiry = selection.next_friday_at_least(snap.calendar.day, cfg.short_target_dte)
+        outlives_exit = rules.proactive_restart(
+            long_expiry=straddle.expiry, new_short_expiry=expiry, long_exit_dte=cfg.long_exit_dte
+        )
         if cycle.state is G.HOLDING and cycle.held is not None:
             if rules.scheduled_roll_due(
                 now=now,
@@ -331,6 +339,10 @@ class DeltaNeutralStrategy:
                 thursday_from_et=cfg.roll_start_thursday_et,
                 friday_from_et=cfg.roll_start_friday_et,
             ):
+                if outlives_exit:  # no roll into shorts past the exit: everything goes now
+                    self._m.exit_reason = "proactive_restart"
+                    self._continue_exit(now, actions)
+                    return
                 self._try_roll(snap, spot, straddle, cycle.held, actions)
             return
         if cycle.state not in (G.NONE, G.ROLL_OPENING) or self._m.cooling(now, "strangle"):
@@ -341,10 +353,7 @@ class DeltaNeutralStrategy:
         if block is not None:
             self._decision(actions, now, "shorts_wait", block)
             return
-        expiry = selection.next_friday_at_least(snap.calendar.day, cfg.short_target_dte)
-        if rules.proactive_restart(
-            long_expiry=straddle.expiry, new_short_expiry=expiry, long_exit_dte=cfg.long_exit_dte
-        ):
+        if outlives_exit:
             self._m.exit_reason = "proactive_restart"
             self._continue_exit(now, actions)
             return
@@ -359,12 +368,21 @@ class DeltaNeutralStrategy:
         ):
             detail = f"premium {chosen.premium_usd} <= close cost {floor}"
             self._decision(actions, now, "challenged_resale_refused_debit", detail)
+            self._challenged_roll_failed(actions, now, detail)
             return
         qty = cfg.position_size_contracts
         pair = Strangle(leg_of(chosen.call, qty), leg_of(chosen.put, qty))
         trigger = None if cycle.state is G.ROLL_OPENING else Trigger.ORDER_SENT
         intent, reason = self._m.next_intent("shorts", now), f"shorts_{chosen.mode}"
         actions.append(cycle.open(pair, intent, reason, trigger, self._order_style))
+
+    def _challenged_roll_failed(self, actions: list[Action], now: datetime, why: str) -> None:
+        """The shorts of a challenged side were closed and may not be sold again (past the
+        cutoff, or not for a net credit): exit everything, shorts first (spec 2, exit)."""
+        self._decision(actions, now, "challenged_roll_failed", why)
+        self._m.exit_reason = "challenged_roll_failed"
+        self._m.challenged_close_cost_usd = None
+        self._continue_exit(now, actions)
 
     def _try_roll(self, snap: Snapshot, spot: Decimal, straddle: Straddle, held: Strangle,
                   actions: list[Action]) -> None:  # fmt: skip

@@ -3,8 +3,11 @@
 A buy fills at the ask, a sell at the bid, from a fresh REST quote of the data broker. A limit
 order fills only when marketable (buy limit >= ask, sell limit <= bid) and otherwise rests until
 a later `verify_order` finds it marketable or it is cancelled. Positions live in memory; the
-runtime seeds them from the journal's simulated fills at start (`seed_positions`). Nothing is
-ever sent to the data broker's order endpoints. `simulated` is True: fills are journaled as such.
+runtime seeds them from the journal's simulated fills at start (`seed_positions`). An option
+position carries its contract (strike, expiry, put/call) as a real broker's does: from the seed,
+or from a chain this broker has served (orders are placed on contracts read from a chain).
+Nothing is ever sent to the data broker's order endpoints. `simulated` is True: fills are
+journaled as such.
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from shared.domain import (
     Balance,
     Fill,
     OptionChain,
+    OptionContract,
     Order,
     OrderOutcome,
     OrderStatus,
     OrderType,
     PlacedOrder,
     Position,
+    PutCall,
     Quote,
     Side,
 )
@@ -62,6 +67,9 @@ class _DryPosition:
     open_price: Decimal | None = None
     opened_at: datetime | None = None
     order_ids: list[str] = field(default_factory=list)
+    strike: Decimal | None = None
+    expiry: date | None = None
+    put_call: PutCall | None = None
 
 
 class DryRunBroker:
@@ -84,6 +92,7 @@ class DryRunBroker:
         self._lock = threading.Lock()
         self._orders: dict[str, _DryOrder] = {}
         self._positions: dict[int, _DryPosition] = {}
+        self._contracts: dict[int, OptionContract] = {}  # learned from the chains served
         self._ids = itertools.count(1)
 
     # --- market data: delegated ---------------------------------------------------------------
@@ -97,7 +106,10 @@ class DryRunBroker:
         return self._data.vix_instrument()
 
     def chain(self, root: str, expiry: date) -> OptionChain:
-        return self._data.chain(root, expiry)
+        chain = self._data.chain(root, expiry)
+        with self._lock:
+            self._contracts.update((c.uic, c) for c in chain.contracts)
+        return chain
 
     def daily_bars(self, uic: int, asset_type: str, count: int) -> tuple[DailyBar, ...]:
         return self._data.daily_bars(uic, asset_type, count)
@@ -114,10 +126,11 @@ class DryRunBroker:
         """Start from these positions (rebuilt from the journal's simulated fills)."""
         with self._lock:
             self._positions = {
-                p.uic: _DryPosition(p.uic, p.asset_type, p.amount, p.open_price, p.opened_at)
+                p.uic: _DryPosition(p.uic, p.asset_type, p.amount, p.open_price, p.opened_at,
+                                    strike=p.strike, expiry=p.expiry, put_call=p.put_call)
                 for p in positions
                 if p.amount != 0
-            }
+            }  # fmt: skip
 
     def positions(self) -> list[Position]:
         with self._lock:
@@ -130,6 +143,9 @@ class DryRunBroker:
                     open_price=p.open_price,
                     opened_at=p.opened_at,
                     source_order_id=p.order_ids[-1] if p.order_ids else None,
+                    strike=p.strike,
+                    expiry=p.expiry,
+                    put_call=p.put_call,
                 )
                 for p in self._positions.values()
                 if p.amount != 0
@@ -278,6 +294,10 @@ class DryRunBroker:
         if position.amount == 0:
             position.open_price = price
             position.opened_at = now
+        contract = self._contracts.get(ticket.uic)
+        if contract is not None:
+            position.strike, position.expiry = contract.strike, contract.expiry
+            position.put_call = contract.put_call
         position.amount += signed
         position.order_ids.append(order.order_id)
         multiplier = 100 if ticket.asset_type.endswith("Option") else 1

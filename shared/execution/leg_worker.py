@@ -198,6 +198,9 @@ class LegWorker:
             "sent_at": order.sent_utc.isoformat(),
             "trade_id": job.trade_id,
         }
+        if leg.spec.expiry is not None:  # the contract: dry-run restarts, expiry booking
+            payload.update(strike=str(leg.spec.strike), expiry=leg.spec.expiry.isoformat(),
+                           put_call=None if leg.spec.put_call is None else leg.spec.put_call.value)
         job.trade_id = self._recorder.intent(
             request_id=order.request_id,
             action=f"{job.kind.value}:{leg.spec.leg}",

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from shared.circuit_breaker import CircuitBreaker
 from shared.clock import Clock, WallClock
 from shared.config.errors import ConfigError
 from shared.config_loader import LoadedConfig, find_config_path, load_bot_config
-from shared.domain import Position
+from shared.domain import Position, PutCall
 from shared.event_calendar import EventCalendar
 from shared.execution import ExecutionSettings
 from shared.execution.recorder import net_by_uic
@@ -281,20 +282,39 @@ def _ensure_local_login(sim_url: str) -> None:
 
 def _journal_positions(journal: Journal) -> list[Position]:
     """Positions implied by the open trades' simulated fills (seeds the dry-run broker)."""
-    # The intents' payloads name each uic's asset type (fills do not).
+    # The intents' payloads name each uic's asset type and option contract (fills do not).
     asset_types: dict[int, str] = {}
+    contracts: dict[int, dict[str, Any]] = {}
     for intent in journal.intents():
         uic, asset_type = intent.payload.get("uic"), intent.payload.get("asset_type")
         if uic is not None and asset_type:
             asset_types[int(uic)] = str(asset_type)
+        if uic is not None and intent.payload.get("expiry"):
+            contracts[int(uic)] = intent.payload
     positions: list[Position] = []
     for trade in journal.open_trades():
         for uic, quantity in net_by_uic(trade).items():
             asset_type = asset_types.get(uic, "StockIndexOption")
+            contract = contracts.get(uic, {})
             positions.append(
-                Position(f"dry-{uic}", uic, asset_type, Decimal(quantity), open_price=None)
-            )
+                Position(f"dry-{uic}", uic, asset_type, Decimal(quantity), open_price=None,
+                         strike=_decimal_or_none(contract.get("strike")),
+                         expiry=_date_or_none(contract.get("expiry")),
+                         put_call=_put_call_or_none(contract.get("put_call")))
+            )  # fmt: skip
     return positions
+
+
+def _decimal_or_none(text: Any) -> Decimal | None:
+    return None if text in (None, "None") else Decimal(str(text))
+
+
+def _date_or_none(text: Any) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
+
+def _put_call_or_none(text: Any) -> PutCall | None:
+    return None if text is None else PutCall(str(text))
 
 
 def main_for(bot: str, factory: StrategyFactory, argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,9 @@ MODULES = {
     "mgmt_sim": "tests/scenarios/delta_neutral/test_management_sim.py",
     "restart_sim": "tests/scenarios/delta_neutral/test_restart_process.py",
     "week_sim": "tests/scenarios/delta_neutral/test_week_sim.py",
+    "protect_sim": "tests/scenarios/delta_neutral/test_protection_sim.py",
+    "select_sim": "tests/scenarios/delta_neutral/test_selection_sim.py",
+    "dry_sim": "tests/scenarios/delta_neutral/test_dry_run_process.py",
 }
 # The catalogue of strategies.md 5.2: prefix -> number of ids (42 with TIME-007).
 CATALOGUE = {"CONN": 6, "ORDER": 7, "POS": 6, "MKT": 6, "TIME": 7, "STATE": 4, "DATA": 6}

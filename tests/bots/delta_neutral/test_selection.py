@@ -91,16 +91,16 @@ def test_strikes_beyond_the_cap_are_never_chosen() -> None:
     assert strikes(choice) == (Decimal(616), Decimal(584))  # 618/582 are 2.25 EM
 
 
-def test_stale_quotes_are_not_usable_and_a_zero_bid_is() -> None:
+def test_stale_and_zero_bid_quotes_are_not_usable_for_an_opening() -> None:
     contracts, quotes = fixed_chain()
     stale, zero = contracts[2], contracts[3]
     quotes[stale.uic] = quote(stale.uic, "2.00", "2.04", updated_at=NOW - timedelta(seconds=61))
     quotes[zero.uic] = quote(zero.uic, "0", "0.04")
     usable = {o.contract.uic for o in selection.usable_options(contracts, quotes, NOW)}
-    # The toolkit's one rule: a zero bid is a real market (a held short is bought back at
-    # its ask); an old quote is not.
-    assert stale.uic not in usable and zero.uic in usable
-    assert len(usable) == len(contracts) - 1
+    # DATA-004: nothing is bought or sold on a zero bid (the buy-back of a held short never
+    # asks this filter: see test_strategy's zero-bid closes).
+    assert stale.uic not in usable and zero.uic not in usable
+    assert len(usable) == len(contracts) - 2
 
 
 def test_long_straddle_expiry_nearest_the_target_dte() -> None:

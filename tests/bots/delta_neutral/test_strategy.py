@@ -173,6 +173,17 @@ def test_early_assigned_short_raises_a_safety_event_and_closes_the_other_short()
     assert [leg.leg for leg in close.legs] == ["short_call"]
 
 
+def test_a_short_quoted_at_a_zero_bid_is_still_bought_back() -> None:
+    """DATA-004 keeps zero bids out of openings only: closing a risk position needs an ask."""
+    strategy, mkt, _, shorts = holding_straddle_and_strangle()
+    for leg in shorts.legs:
+        mkt.chains[SHORT_EXPIRY][1][leg.uic] = quote(leg.uic, "0", "0.05")
+    put_uic = next(leg.uic for leg in shorts.legs if leg.put_call is PutCall.PUT)
+    mkt.positions = [p for p in mkt.positions if p.uic != put_uic]  # the put was assigned
+    close = only(strategy.decide(snapshot(mkt, et(THURSDAY, 11))), ClosePosition)
+    assert [(leg.leg, leg.side) for leg in close.legs] == [("short_call", Side.BUY)]
+
+
 def test_positions_read_before_a_fill_are_not_judged_until_they_settle() -> None:
     """A snapshot whose positions predate the shorts' fill (the runtime re-reads them a pass
     later) does not make the fresh shorts "gone"; the same picture 15 s on does."""
@@ -186,10 +197,11 @@ def test_positions_read_before_a_fill_are_not_judged_until_they_settle() -> None
     assert "strangle_leg_gone" in decisions(later)
 
 
-def shorts_expiring_tomorrow(close_ask: str) -> tuple[Any, Market]:
+def shorts_expiring_tomorrow(close_ask: str, **config: Any) -> tuple[Any, Market]:
     """A restart on Thursday 15:30 ET holding the straddle and shorts that expire Friday,
-    whose asks are `close_ask` each; the new week's chain is the fixed chain (108 USD)."""
-    strategy, mkt = make_strategy(), market()
+    whose asks are `close_ask` each; the new week's chain is the fixed chain (108 USD).
+    `config`: strategy settings over the defaults."""
+    strategy, mkt = make_strategy(**config), market()
     old_expiry = date(2026, 6, 5)
     old_chain, old_quotes = fixed_chain(expiry=old_expiry, uic_base=3000)
     call = next(c for c in old_chain if c.put_call is PutCall.CALL and c.strike == 612)
@@ -267,6 +279,49 @@ def test_roll_refused_for_a_debit_keeps_the_shorts() -> None:
     assert strategy.strangle.state is G.HOLDING
 
 
+def challenged_call_closed(close_ask: str) -> tuple[Any, Market]:
+    """Holding straddle and shorts (612 call, 590 put); SPY 610.20 is within 0.3 % of the
+    612 call at 11:00 ET (recenter on cooldown): the shorts are bought back at `close_ask`
+    each (the estimate the re-sale must beat is the same asks)."""
+    strategy, mkt, _, shorts = holding_straddle_and_strangle()
+    for leg in shorts.legs:
+        mkt.chains[SHORT_EXPIRY][1][leg.uic] = quote(leg.uic, "0.01", close_ask)
+    mkt.spot = Decimal("610.20")
+    strategy._m.cooldown_until["straddle"] = et(THURSDAY, 16)
+    now = et(THURSDAY, 11)
+    close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert close.exit_reason == "challenged_call"
+    strategy.on_execution(report(close, "closed", fills_for(
+        close, {"short_call": close_ask, "short_put": close_ask}, now)), now)  # fmt: skip
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    return strategy, mkt
+
+
+def test_challenged_resale_refused_for_a_debit_exits_everything() -> None:
+    strategy, mkt = challenged_call_closed(close_ask="2.00")  # 400 USD to beat
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11)))
+    exit_close = only(actions, ClosePosition)
+    assert decisions(actions) == ["challenged_resale_refused_debit", "challenged_roll_failed"]
+    assert exit_close.exit_reason == "challenged_roll_failed"
+    assert {leg.leg for leg in exit_close.legs} == {"long_call", "long_put"}
+    assert strategy.straddle.state is D.CLOSING and of(actions, OpenPosition) == []
+
+
+def test_challenged_side_past_the_shorts_cutoff_exits_everything() -> None:
+    strategy, mkt = challenged_call_closed(close_ask="0.10")  # a credit, but too late
+    late = et(THURSDAY, 15, 59)
+    actions = strategy.decide(snapshot(mkt, late))
+    assert only(actions, ClosePosition).exit_reason == "challenged_roll_failed"
+    assert of(actions, OpenPosition) == []
+
+
+def test_challenged_resale_for_a_credit_sells_new_shorts_and_keeps_the_straddle() -> None:
+    strategy, mkt = challenged_call_closed(close_ask="0.10")  # 20 USD < the new premium
+    actions = strategy.decide(snapshot(mkt, et(THURSDAY, 11, 1)))
+    assert {leg.leg for leg in only(actions, OpenPosition).legs} == {"short_call", "short_put"}
+    assert strategy.straddle.state is D.HOLDING
+
+
 def test_no_roll_before_thursday_1500() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
     assert strategy.decide(snapshot(mkt, et(THURSDAY, 14, 59))) == []
@@ -290,6 +345,24 @@ def test_proactive_restart_when_new_shorts_would_outlive_the_dte_exit() -> None:
     close = only(strategy.decide(snapshot(mkt, et(date(2026, 8, 10), 10))), ClosePosition)
     assert close.exit_reason == "proactive_restart"
     assert {leg.leg for leg in close.legs} == {"long_call", "long_put"}
+
+
+def test_no_roll_into_shorts_past_the_exit_date_everything_closes_shorts_first() -> None:
+    # Straddle to 2026-10-16 with long_exit_dte 127: exit from 06-11; the roll on Thursday
+    # 06-04 would sell shorts to 06-12, past it: a proactive restart instead of the roll.
+    strategy, mkt = shorts_expiring_tomorrow(
+        close_ask="0.10", long_straddle_target_dte=200, long_exit_dte=127
+    )
+    now = et(THURSDAY, 15, 30)
+    first = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert first.exit_reason == "proactive_restart"
+    assert {leg.leg for leg in first.legs} == {"short_call", "short_put"}
+    strategy.on_execution(report(first, "closed", ()), now)
+    mkt.positions = [p for p in mkt.positions if p.amount > 0]
+    second = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    assert second.exit_reason == "proactive_restart"
+    assert {leg.leg for leg in second.legs} == {"long_call", "long_put"}
+    assert strategy._m.ledger.rolls == 0
 
 
 def test_restart_keeps_the_money_only_from_the_broker_open_prices() -> None:
@@ -381,6 +454,13 @@ def test_expired_shorts_are_dropped_the_next_day() -> None:
     mkt.positions = [p for p in mkt.positions if p.amount > 0]  # settled by the broker
     strategy.decide(snapshot(mkt, et(date(2026, 6, 8), 9, 31)))
     assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
+
+
+def test_expired_shorts_still_shown_at_the_close_are_no_orphans() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.10")
+    actions = strategy.decide(snapshot(mkt, et(date(2026, 6, 5), 16)))  # not settled yet
+    assert strategy.strangle.state is G.NONE and strategy.strangle.held is None
+    assert "orphan_position" not in decisions(actions)
 
 
 def test_restart_with_extra_straddle_legs_flags_the_orphans() -> None:

@@ -88,9 +88,11 @@ class DeltaNeutralBot(InProcessBot):
 class DeltaNeutralProcess:
     """`calypso run delta_neutral --env local` as a real process with the operator config under
     `home` (CALYPSO_HOME); output to a file there. `crash_at` arms the executor's test crash
-    hook (`shared/runtime/crash.py`: e.g. `close_after_leg:1`)."""
+    hook (`shared/runtime/crash.py`: e.g. `close_after_leg:1`); `dry_run` adds `--dry-run`
+    (orders filled in the process at the simulator's quotes; journal `DRY_RUN_JOURNAL`)."""
 
-    def __init__(self, server: SimServer, home: Path, crash_at: str | None = None) -> None:
+    def __init__(self, server: SimServer, home: Path, crash_at: str | None = None,
+                 *, dry_run: bool = False) -> None:
         self.log = home / f"bot-{time.monotonic_ns()}.log"
         env = {**os.environ, "CALYPSO_HOME": str(home)}
         for name in ("CALYPSO_TEST_STRATEGY", CRASH_ENV, "NOTIFY_SOCKET"):
@@ -100,7 +102,7 @@ class DeltaNeutralProcess:
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", "run", BOT, "--env", "local",
-                 "--sim-url", server.base_url],
+                 "--sim-url", server.base_url, *(["--dry-run"] if dry_run else [])],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
@@ -152,9 +154,13 @@ class JournalView:
         return [event.event for event in self.safety]
 
 
-def read_journal(home: Path) -> JournalView:
+DRY_RUN_JOURNAL = f"{BOT}.dry_run.sqlite"  # beside the live journal
+
+
+def read_journal(home: Path, *, dry_run: bool = False) -> JournalView:
     """The journal now (fails when it does not exist yet; see `journal_or_none`)."""
-    with Journal.open_readonly(paths.journal_path(BOT, home)) as journal:
+    path = paths.journal_path(BOT, home)
+    with Journal.open_readonly(path.with_name(DRY_RUN_JOURNAL) if dry_run else path) as journal:
         rows = journal.outbox_pending(100_000)
         return JournalView(
             trades=journal.trades(), safety=journal.safety_events(), intents=journal.intents(),
@@ -162,12 +168,13 @@ def read_journal(home: Path) -> JournalView:
         )
 
 
-def journal_or_none(home: Path) -> JournalView | None:
+def journal_or_none(home: Path, *, dry_run: bool = False) -> JournalView | None:
     """The journal now, or None while the bot has not created it (or is creating it)."""
-    if not paths.journal_path(BOT, home).exists():
+    path = paths.journal_path(BOT, home)
+    if not (path.with_name(DRY_RUN_JOURNAL) if dry_run else path).exists():
         return None
     try:
-        return read_journal(home)
+        return read_journal(home, dry_run=dry_run)
     except Exception:  # the bot may be creating the file right now
         return None
 

@@ -36,7 +36,7 @@ from tests.scenarios.delta_neutral.harness import (
     read_journal,
     start_bot,
 )
-from tests.scenarios.iron_fly.harness import NY, PLAIN_DAY, Day, at_et, until
+from tests.scenarios.iron_fly.harness import NY, PLAIN_DAY, Day, at_et
 
 SPEED = 300.0  # simulated seconds per real second
 START = clock_time(9, 31)
@@ -79,7 +79,7 @@ def _calls_per_minute(day: Day) -> float:
     return calls / ((day.now() - start).total_seconds() / 60)
 
 
-def test_recenter_keeps_expiry_and_shorts_then_a_challenged_side_closes_the_shorts(
+def test_recenter_keeps_expiry_and_shorts_then_a_challenged_side_refused_a_resale_exits_all(
     make_day: Callable[..., Day],
 ) -> None:
     day, bot = _opened(make_day)
@@ -97,10 +97,11 @@ def test_recenter_keeps_expiry_and_shorts_then_a_challenged_side_closes_the_shor
 
     challenge = float(shorts.call.strike) - 1  # within 0.3 % of the short call
     day.pin(SPY, challenge)
+    # The shorts are bought back at once; the straddle recenters on the move; the re-sale at
+    # the new price would not pay the buy-back (a debit): a failed challenged roll exits all.
     bot.wait_for(lambda s: s.strangle.state is StrangleState.NONE
-                 and s.straddle.state is StraddleState.HOLDING
-                 and s.straddle.held is not None and s.straddle.held.strike == challenge,
-                 "shorts closed, straddle recentered")  # fmt: skip
+                 and s.straddle.state is StraddleState.FLAT and s.straddle.held is None
+                 and day.positions() == {}, "everything exited")  # fmt: skip
     day.wait_until(day.now() + timedelta(minutes=2))
     journal = read_journal(day.home)
     assert bot.stop() == 0
@@ -108,11 +109,14 @@ def test_recenter_keeps_expiry_and_shorts_then_a_challenged_side_closes_the_shor
     (sold,) = journal.labelled("shorts")
     assert sold.exit_reason == "challenged_call" and sold.is_flat
     assert any("challenged_resale_refused_debit" in m for m in journal.messages)
-    held = day.positions()
-    assert sorted(held.values()) == [1, 1]  # the straddle only: no short re-sold for a debit
-    assert set(held) == {leg.uic for leg in bot.dn.straddle.held.legs}  # type: ignore[union-attr]
+    assert any("challenged_roll_failed" in m for m in journal.messages)
+    assert day.positions() == {}  # no short re-sold for a debit, and the straddle exited
     recenters = [t for t in journal.trades if (t.exit_reason or "").startswith("recenter")]
     assert len(recenters) == 2 and all(t.is_flat for t in recenters)
+    (last,) = [t for t in journal.trades if t.exit_reason == "challenged_roll_failed"]
+    assert last.is_flat and sold.closed_at is not None and last.closed_at is not None
+    assert sold.closed_at <= last.closed_at  # shorts first
+    assert len(journal.labelled("shorts")) == 1  # nothing sold after the challenge
     _books_agree(day, bot, journal)
 
 
@@ -145,7 +149,7 @@ def test_emergency_move_exits_shorts_first_within_the_rest_budget(
     assert flat <= FLAT_MAX_PER_MIN, f"{flat:.1f} REST calls/min while flat"
 
 
-def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
+def test_weeks_long_position_rolls_recenters_expires_then_exits_at_the_long_exit_dte(
     make_day: Callable[..., Day], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -162,11 +166,20 @@ def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
     rolled = bot.dn.strangle.held
     assert rolled is not None and rolled.expiry == first.expiry + timedelta(days=7)
 
-    # The rolled shorts expire worthless on Friday at 16:00 ET: the bot drops them at the
-    # close and books their premium (no leg-gone alarm).
+    # Friday: SPY 6 points up, the straddle recenters at the same expiry (the rolled shorts,
+    # 7 days out, are not rolled again and are kept).
+    jump(day, at_et(first.expiry, clock_time(10, 0)))
+    day.pin(SPY, SPY_LEVEL + 6)
+    bot.wait_for(lambda s: s.straddle.held is not None and s.straddle.held.strike == 606
+                 and bot.holding(), "recentered")  # fmt: skip
+    assert bot.dn.strangle.held == rolled
+
+    # The rolled shorts expire worthless the next Friday at 16:00 ET: the simulator settles
+    # them and the bot books them closed at 0 (no order, no alarm).
     rolled_close = at_et(rolled.expiry, clock_time(16, 0))
     jump(day, rolled_close - timedelta(seconds=60))
-    bot.wait_for(lambda s: s.strangle.held is None, "rolled shorts expired", timeout_s=30)
+    bot.wait_for(lambda s: s.strangle.held is None and s.strangle.intent_id is None,
+                 "rolled shorts expired", timeout_s=30)  # fmt: skip
 
     exit_day = straddle.expiry - timedelta(days=59)  # DTE 59 < long_exit_dte 60
     while exit_day.weekday() >= 5:
@@ -174,25 +187,32 @@ def test_weeks_long_position_rolls_for_a_credit_then_exits_at_the_long_exit_dte(
     jump(day, at_et(exit_day, clock_time(10, 0)))
     bot.wait_for(lambda s: s.straddle.held is None and s.strangle.held is None
                  and day.positions() == {}, "flat at the long exit DTE", timeout_s=60)
-    # The journal trade of the expired shorts has no closing fill: the runtime's reconciliation
-    # (every `reconcile_interval_seconds`, 60 here) closes it once the broker shows nothing.
-    until(lambda: not [t for t in read_journal(day.home).trades if t.is_open], 30,
-          "every journal trade closed")  # fmt: skip
+    # Several reconciliations (every `reconcile_interval_seconds`, 60 here) after the expiry:
+    # the expired trade is already closed and flat, so none finds a trade missing.
+    day.wait_until(day.now() + timedelta(minutes=3))
     journal = read_journal(day.home)
     assert bot.stop() == 0
 
+    assert not [t for t in journal.trades if t.is_open]
     opened, rolled_trade = journal.labelled("shorts")
     assert opened.exit_reason is not None and opened.exit_reason.startswith("scheduled_roll")
     assert opened.is_flat and {f.filled_at.astimezone(NY).date() for f in opened.fills
                                 if f.side is FillSide.BUY} == {thursday}  # fmt: skip
     assert rolled_trade.opened_at.astimezone(NY).date() == thursday
-    assert all(f.side is FillSide.SELL for f in rolled_trade.fills)  # expired: no buy-back
+    assert rolled_trade.exit_reason == "expired" and rolled_trade.is_flat
+    expiry_fills = [f for f in rolled_trade.fills if f.side is FillSide.BUY]
+    assert len(expiry_fills) == 2 and all(
+        f.price == 0 and f.commission_usd == 0 and f.order_id is None for f in expiry_fills)
     (entry,) = journal.labelled("straddle_entry")
-    assert entry.exit_reason == "long_dte_exit" and entry.is_flat
-    assert entry.closed_at is not None and entry.closed_at.astimezone(NY).date() == exit_day
+    assert entry.exit_reason is not None and entry.exit_reason.startswith("recenter")
+    (recentered,) = journal.labelled("recenter_entry")
+    assert recentered.exit_reason == "long_dte_exit" and recentered.is_flat
+    assert recentered.closed_at is not None
+    assert recentered.closed_at.astimezone(NY).date() == exit_day
     ledger = bot.dn.export_state()["memory"]["ledger"]
-    assert ledger["rolls"] == 1
-    assert "strangle_leg_gone" not in journal.safety_names()
+    assert ledger["rolls"] == 1 and ledger["recenters"] == 1
+    assert not {"strangle_leg_gone", "trade_missing_at_broker", "orphan_position"} & set(
+        journal.safety_names())
     _books_agree(day, bot, journal)
     _journal_cli_shows_the_campaign(day, journal, ledger, monkeypatch, capsys)
 
@@ -207,7 +227,8 @@ def _journal_cli_shows_the_campaign(day: Day, journal: JournalView, ledger: dict
     assert cli_main(["journal", "delta_neutral", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     by_id = {t.trade_id: t for t in journal.trades}
-    assert len(shown["trades"]) == len(journal.trades) == 3  # straddle, shorts, rolled shorts
+    # straddle, recentered straddle, shorts, rolled shorts: each with its own fills
+    assert len(shown["trades"]) == len(journal.trades) == 4
     for row in shown["trades"]:
         assert Decimal(str(row["pnl_usd"])) == cents(fills_pnl_usd(by_id[row["trade_id"]]))
     campaign = Decimal(ledger["straddle_realized_usd"]) + Decimal(ledger["strangle_realized_usd"])
