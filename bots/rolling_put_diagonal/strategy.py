@@ -95,10 +95,13 @@ class RollingPutDiagonalStrategy:
         entry_ready = m.day == today and self._entry_signal_holds(now)
         short = cycle.campaign.short
         short_due = cycle.campaign.long is not None and (short is None or self._roll_due(now))
+        margin_rule_open = (self._cfg.long_roll_bp_threshold_usd > 0 and cycle.state is S.OPEN
+                            and cycle.campaign.long is not None and m.long_rolled_on != today)
         return mv.build_request(
             self._cfg, cycle, today=today, need_bars=m.bars_day != today,
             long_chain=mv.wants_long_chain(cycle, entry_ready, m.day == today and m.long_roll_due),
             short_chain=mv.wants_short_chain(cycle, entry_ready, short_due), price=m.last_price,
+            account_margin=margin_rule_open,
         )  # fmt: skip
 
     def decide(self, snapshot: Snapshot) -> Sequence[Action]:
@@ -267,8 +270,8 @@ class RollingPutDiagonalStrategy:
         why = rules.long_roll_up_reason(
             long_delta=mv.long_delta(snap, campaign.long, price, today),
             roll_delta_threshold=cfg.long_roll_delta_threshold,
-            margin_used_usd=campaign.margin_estimate_usd(),
-            roll_margin_usd=cfg.long_roll_margin_usd,
+            margin_used_usd=snap.margin_used_usd,
+            roll_margin_usd=cfg.long_roll_bp_threshold_usd,
         )  # fmt: skip
         m.long_roll_due = why is not None
         if why is None:

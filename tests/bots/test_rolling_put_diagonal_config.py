@@ -32,7 +32,7 @@ def test_defaults_follow_the_strategy_spec() -> None:
     assert (s.long_put_target_dte, s.long_put_target_delta) == (14, -0.33)
     assert s.long_put_delta_tolerance == 0.05
     assert s.long_roll_delta_threshold == -0.20
-    assert s.long_roll_margin_usd == Decimal(0)  # off: a fresh diagonal is ~3500 USD wide
+    assert s.long_roll_bp_threshold_usd == Decimal(1200)  # the account's margin used, USD
     assert s.short_roll_time_et == time(12, 0)
     assert s.campaign_close_dte == 2
     assert s.max_loss_usd_per_contract == Decimal(500)
@@ -72,7 +72,8 @@ def test_cross_field_rules(changes: dict[str, Any], expected: str) -> None:
         ({"long_put_target_delta": 0.33}, "strategy.long_put_target_delta: must be <= -0.05"),
         ({"ema_period": 1}, "strategy.ema_period: must be >= 2"),
         ({"short_roll_time_et": "08:00"}, "within the regular session"),
-        ({"long_roll_margin_usd": -1}, "strategy.long_roll_margin_usd: must be >= 0"),
+        ({"long_roll_bp_threshold_usd": -1},
+         "strategy.long_roll_bp_threshold_usd: must be >= 0"),
     ],
 )
 def test_bounds(changes: dict[str, Any], expected: str) -> None:

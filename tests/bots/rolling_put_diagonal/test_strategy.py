@@ -176,7 +176,8 @@ def test_the_long_is_rolled_up_when_its_delta_falls_new_long_bought_first() -> N
 
 
 def test_the_long_is_rolled_up_when_the_margin_reaches_the_threshold() -> None:
-    desk = opened_desk(long_roll_margin_usd=Decimal(700))  # 500 short - 492 long = 800 USD
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(700))
+    desk.margin_used_usd = Decimal(800)  # the account's margin used, from the balance
     desk.price = Decimal(503)  # the long's delta stays above 0.20; a higher strike is -0.33
     next_day(desk, WEEK[1], end=time(11, 0))
     (buy,) = [o for o in desk.orders if ":roll_long_buy:" in o.intent_id]
@@ -185,12 +186,34 @@ def test_the_long_is_rolled_up_when_the_margin_reaches_the_threshold() -> None:
 
 
 def test_the_long_is_not_rolled_to_a_strike_no_higher_nor_twice_a_day() -> None:
-    desk = opened_desk(long_roll_margin_usd=Decimal(700))  # the margin rule holds all day
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(700))
+    desk.margin_used_usd = Decimal(800)  # the margin rule holds all day
     next_day(desk, WEEK[1])  # but the -0.33 put is still the one held
     assert not intents(desk, "roll_long_buy")
     desk.price = Decimal(503)
     next_day(desk, WEEK[2])
     assert len(intents(desk, "roll_long_buy")) == 1  # the margin rule still holds after it
+
+
+def test_the_account_margin_is_asked_only_while_the_margin_rule_can_act() -> None:
+    desk = opened_desk()  # the default threshold: 1200 USD
+    assert desk.strategy.data_request(et(MONDAY, 11)).account_margin
+    desk.strategy.memory.long_rolled_on = MONDAY  # rolled up today: no second roll-up
+    assert not desk.strategy.data_request(et(MONDAY, 11)).account_margin
+    assert not opened_desk(long_roll_bp_threshold_usd=Decimal(0)).strategy.data_request(
+        et(MONDAY, 11)).account_margin  # fmt: skip
+    flat = make_strategy()
+    assert not flat.data_request(et(MONDAY, 11)).account_margin
+
+
+def test_below_the_threshold_or_without_a_margin_figure_the_long_stays() -> None:
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(900))
+    desk.margin_used_usd = Decimal(800)
+    desk.price = Decimal(503)  # a higher -0.33 strike exists, the delta rule does not hold
+    next_day(desk, WEEK[1], end=time(11, 0))
+    desk.margin_used_usd = None  # the broker gives no figure: never a roll on a guess
+    next_day(desk, WEEK[2], end=time(11, 0))
+    assert not intents(desk, "roll_long_buy")
 
 
 def test_an_early_assignment_drops_the_short_with_a_safety_event_and_keeps_the_long() -> None:
