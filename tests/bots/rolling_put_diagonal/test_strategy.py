@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from bots.rolling_put_diagonal.states import CampaignState
+from bots.rolling_put_diagonal.lifecycles import CampaignLifecycle
+from bots.rolling_put_diagonal.states import CampaignState, Trigger
 from shared import market_hours
 from shared.domain import Position, PutCall, Side
 from shared.sheets import CampaignRow
@@ -375,3 +376,25 @@ def test_a_campaign_whose_legs_all_vanished_is_booked_and_closed() -> None:
     assert "naked_short" not in names(actions) and "long_gone" in names(actions)
     assert desk.strategy.cycle.state is CampaignState.FLAT
     assert desk.strategy.memory.ledger.realized_usd == cash
+
+
+def test_every_state_is_entered_and_left_by_the_strategy_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not only the table: the strategy's own decisions enter and leave every state (issue
+    #14: the earlier CLOSING_CAMPAIGN had no handler and EMERGENCY_EXIT was never entered)."""
+    moves: list[tuple[CampaignState, CampaignState]] = []
+    fire = CampaignLifecycle.fire
+
+    def recording(cycle: CampaignLifecycle, trigger: Trigger, reason: str) -> None:
+        before = cycle.state
+        fire(cycle, trigger, reason)
+        moves.append((before, cycle.state))
+
+    monkeypatch.setattr(CampaignLifecycle, "fire", recording)
+    test_the_long_is_rolled_up_when_its_delta_falls_new_long_bought_first()  # open, both rolls
+    test_a_stuck_close_is_reissued_under_its_own_intent_after_the_cooldown()  # closing, stuck
+    test_an_fomc_meeting_closes_the_campaign_then_waits_until_it_passes()  # waiting, flat
+
+    assert {after for _, after in moves} == set(CampaignState)
+    assert {before for before, _ in moves} == set(CampaignState)
