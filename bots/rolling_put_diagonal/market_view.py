@@ -138,6 +138,11 @@ def leg_of(contract: OptionContract, quantity: int) -> PutLeg:
     return PutLeg(contract.uic, contract.strike, contract.expiry, quantity)
 
 
+def has_long_chain(cfg: Cfg, snap: Snapshot, today: date) -> bool:
+    """The snapshot holds the long expiry's chain (it was asked for this pass)."""
+    return bool(snap.chains.get((ROOT, long_expiry(today, cfg.long_put_target_dte))))
+
+
 def choose_long(cfg: Cfg, snap: Snapshot, price: Decimal, max_age_s: float,
                 today: date) -> PutLeg | str:  # fmt: skip
     """The long put to buy (~target delta, nearest target DTE), or why none."""

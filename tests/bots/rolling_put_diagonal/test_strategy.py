@@ -398,3 +398,19 @@ def test_every_state_is_entered_and_left_by_the_strategy_itself(
 
     assert {after for _, after in moves} == set(CampaignState)
     assert {before for before, _ in moves} == set(CampaignState)
+
+
+def test_a_due_roll_up_without_a_higher_put_asks_for_the_long_chain_every_five_minutes() -> None:
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(700))
+    desk.margin_used_usd = Decimal(800)  # the margin rule holds all day; QQQ stands still
+    desk.bars = rising_bars(prev(WEEK[1]), float(desk.price))
+    run_day(desk, WEEK[1], every_minutes=1, end=time(9, 32))  # the rule found, chain asked
+    assert desk.strategy.memory.long_roll_due and not intents(desk, "roll_long_buy")
+
+    def asks_long_chain(hour: int, minute: int) -> bool:
+        expiries = {w.expiry for w in desk.strategy.data_request(et(WEEK[1], hour, minute))
+                    .option_windows}  # fmt: skip
+        return date(2026, 3, 17) in expiries  # the expiry nearest 14 days out
+
+    assert not asks_long_chain(9, 33) and not asks_long_chain(9, 35)
+    assert asks_long_chain(9, 37)  # five minutes after the pass that found no higher put
