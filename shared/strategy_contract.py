@@ -60,13 +60,15 @@ class BarRequest:
 
 @dataclass(frozen=True)
 class DataRequest:
-    """What the runtime must fetch before the next `decide` call."""
+    """What the runtime must fetch before the next `decide` call. `account_margin` asks for
+    the account's margin used (`/port/v1/balances`, read at most once a minute)."""
 
     quotes: tuple[InstrumentRef, ...] = ()
     option_windows: tuple[OptionWindow, ...] = ()
     daily_bars: tuple[BarRequest, ...] = ()
     vix: bool = False
     tick_uics: frozenset[int] = frozenset()
+    account_margin: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class Snapshot:
     by UIC; a missing or unusable quote is absent, never a zero. `vix` is the best VIX level the
     runtime could get (stream, REST, then the fallback feed) or None. `positions` are the
     broker's positions that belong to this bot. `quote_ages_s` gives each quote's age in seconds.
+    `margin_used_usd` is the whole account's margin used by current positions (USD, >= 0; Saxo's
+    `MarginUsedByCurrentPositions`), when requested; None when not requested or unavailable.
     """
 
     now: datetime
@@ -112,6 +116,7 @@ class Snapshot:
     bars: Mapping[int, tuple[Bar, ...]] = field(default_factory=dict)
     breaker_allows_entries: bool = True
     triggered_by_tick: bool = False
+    margin_used_usd: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -131,14 +131,6 @@ class Campaign:
         mark = self.mark_usd(quotes)
         return None if mark is None else self.cash.net_usd + mark
 
-    def margin_estimate_usd(self) -> Decimal:
-        """Margin the diagonal ties up, USD: the strike width when the short is above the long
-        (a put spread's requirement), 0 otherwise or without a short."""
-        if self.long is None or self.short is None:
-            return Decimal(0)
-        width = max(self.short.strike - self.long.strike, Decimal(0))
-        return width * CONTRACT_MULTIPLIER * self.short.quantity
-
     def to_json(self) -> dict[str, Any]:
         return {
             "long": leg_json(self.long), "short": leg_json(self.short),

@@ -12,6 +12,8 @@ Keys of the earlier implementation that are NOT carried over, and why:
   `circuit_breaker.order_timeout_seconds`: now the shared `execution` section.
 - `circuit_breaker.action_cooldown_seconds`: now `strategy.failed_action_cooldown_minutes`.
 - `management.max_unrealized_loss`: now `max_loss_usd_per_contract` (explicit unit).
+- `long_put.roll_bp_threshold`: now `long_roll_bp_threshold_usd` (same default, 1200 USD of the
+  account's margin used from `/port/v1/balances`; 0 disables).
 - weekly-trend filter: never computed; dropped. `close_short_only`: nothing triggered it.
 - `email_alerts.*`: no email sink; alerts are log lines and Sheets rows.
 - `external_price_feed.enabled`: the bot uses no VIX, so no fallback feed.
@@ -111,14 +113,14 @@ class RollingPutDiagonalStrategy(StrictModel):
         le=-0.01,
         description="Roll the long put up when its delta is closer to zero than this.",
     )
-    long_roll_margin_usd: Decimal = Field(
-        default=Decimal(0),
+    long_roll_bp_threshold_usd: Decimal = Field(
+        default=Decimal(1200),
         ge=Decimal(0),
         le=Decimal(1_000_000),
         decimal_places=2,
-        description="Roll the long put up when the diagonal's margin (short strike - long "
-        "strike, x 100 x contracts, USD) reaches this (0: off; a fresh -0.33 delta QQQ "
-        "diagonal is already ~3500 USD wide).",
+        description="Roll the long put up when the account's margin used by current positions "
+        "(Saxo's MarginUsedByCurrentPositions from /port/v1/balances, USD; the whole account, "
+        "so other bots on it count) reaches this (0: off).",
     )
     short_roll_time_et: SessionTimeET = Field(
         default=time(12, 0),

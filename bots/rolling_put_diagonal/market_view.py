@@ -87,11 +87,12 @@ def short_window_strikes(price: Decimal | None, cycle: CampaignLifecycle) -> int
 
 
 def build_request(cfg: Cfg, cycle: CampaignLifecycle, *, today: date, need_bars: bool,
-                  long_chain: bool, short_chain: bool,
-                  price: Decimal | None = None) -> DataRequest:  # fmt: skip
+                  long_chain: bool, short_chain: bool, price: Decimal | None = None,
+                  account_margin: bool = False) -> DataRequest:  # fmt: skip
     """QQQ always (its ticks wake the bot while holding); the legs held or in flight; the
     daily bars when today's are not read yet; the chains the next step needs (`price`: the
-    last QQQ price, to size the short chain)."""
+    last QQQ price, to size the short chain); the account's margin used when the long
+    roll-up's margin rule may act (`account_margin`)."""
     inst = cfg.instruments
     qqq = InstrumentRef(inst.underlying_uic, inst.underlying_asset_type)
     uics = set(cycle.campaign.uics)
@@ -111,6 +112,7 @@ def build_request(cfg: Cfg, cycle: CampaignLifecycle, *, today: date, need_bars:
         option_windows=tuple(windows),
         daily_bars=(BarRequest(qqq.uic, qqq.asset_type, DAILY_BARS),) if need_bars else (),
         tick_uics=frozenset({qqq.uic}) if holding else frozenset(),
+        account_margin=account_margin,
     )
 
 
@@ -134,6 +136,11 @@ def event_within_blackout(cfg: Cfg, calendar: EventCalendar, today: date) -> str
 
 def leg_of(contract: OptionContract, quantity: int) -> PutLeg:
     return PutLeg(contract.uic, contract.strike, contract.expiry, quantity)
+
+
+def has_long_chain(cfg: Cfg, snap: Snapshot, today: date) -> bool:
+    """The snapshot holds the long expiry's chain (it was asked for this pass)."""
+    return bool(snap.chains.get((ROOT, long_expiry(today, cfg.long_put_target_dte))))
 
 
 def choose_long(cfg: Cfg, snap: Snapshot, price: Decimal, max_age_s: float,

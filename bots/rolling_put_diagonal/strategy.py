@@ -48,6 +48,10 @@ from shared.strategy_contract import (
 S = CampaignState
 DEFAULT_MAX_QUOTE_AGE_S = 10.0
 NO_NEW_SHORT_MINUTES_BEFORE_CLOSE = 15  # no entry or new short this close to the close (TIME-003)
+# A roll-up that is due but finds no higher -0.33 put looks again (the long chain, ~80 REST
+# quotes) only after this: the margin rule can hold all day while QQQ stands still.
+LONG_ROLL_RECHECK = timedelta(minutes=5)
+LONG_ROLL_RECHECK_KEY = "long_roll_recheck"
 
 
 def _late(now: datetime, session: market_hours.TradingSession) -> bool:
@@ -95,10 +99,14 @@ class RollingPutDiagonalStrategy:
         entry_ready = m.day == today and self._entry_signal_holds(now)
         short = cycle.campaign.short
         short_due = cycle.campaign.long is not None and (short is None or self._roll_due(now))
+        margin_rule_open = (self._cfg.long_roll_bp_threshold_usd > 0 and cycle.state is S.OPEN
+                            and cycle.campaign.long is not None and m.long_rolled_on != today)
         return mv.build_request(
             self._cfg, cycle, today=today, need_bars=m.bars_day != today,
-            long_chain=mv.wants_long_chain(cycle, entry_ready, m.day == today and m.long_roll_due),
+            long_chain=mv.wants_long_chain(cycle, entry_ready, m.day == today and m.long_roll_due
+                                           and not m.cooling(now, LONG_ROLL_RECHECK_KEY)),
             short_chain=mv.wants_short_chain(cycle, entry_ready, short_due), price=m.last_price,
+            account_margin=margin_rule_open,
         )  # fmt: skip
 
     def decide(self, snapshot: Snapshot) -> Sequence[Action]:
@@ -262,13 +270,13 @@ class RollingPutDiagonalStrategy:
         cfg, cycle, m = self._cfg, self.cycle, self.memory
         campaign = cycle.campaign
         if (cycle.state is not S.OPEN or campaign.long is None or m.long_rolled_on == today
-                or m.cooling(snap.now, "buy_long")):
+                or m.cooling(snap.now, "buy_long") or m.cooling(snap.now, LONG_ROLL_RECHECK_KEY)):
             return
         why = rules.long_roll_up_reason(
             long_delta=mv.long_delta(snap, campaign.long, price, today),
             roll_delta_threshold=cfg.long_roll_delta_threshold,
-            margin_used_usd=campaign.margin_estimate_usd(),
-            roll_margin_usd=cfg.long_roll_margin_usd,
+            margin_used_usd=snap.margin_used_usd,
+            roll_margin_usd=cfg.long_roll_bp_threshold_usd,
         )  # fmt: skip
         m.long_roll_due = why is not None
         if why is None:
@@ -277,6 +285,8 @@ class RollingPutDiagonalStrategy:
         if isinstance(leg, str) or leg.strike <= campaign.long.strike:
             detail = leg if isinstance(leg, str) else f"no higher strike than {leg.strike}"
             self._decision(actions, snap.now, "long_roll_not_yet", f"{why}; {detail}")
+            if mv.has_long_chain(cfg, snap, today):  # looked and found none: not every pass
+                m.cooldown_until[LONG_ROLL_RECHECK_KEY] = snap.now + LONG_ROLL_RECHECK
             return
         m.long_rolled_on = today
         actions.append(cycle.buy_long(leg, m.next_intent("roll_long_buy", snap.now),

@@ -4,7 +4,9 @@ option windows from the broker's chain, VIX, daily bars and today's calendar fac
 REST budget (docs/RUNTIME.md): every requested quote is streamed (ticks of `tick_uics` only wake
 the strategy); a uic whose stream is stale is asked over REST at most every
 `REST_FALLBACK_SECONDS`; VIX comes from the stream, then REST (at most every
-`VIX_REST_SECONDS`), then the external fallback (Yahoo), and its source and age are logged.
+`VIX_REST_SECONDS`), then the external fallback (Yahoo), and its source and age are logged. The
+account's margin used (`/port/v1/balances`) is read only when asked, at most every
+`MARGIN_REST_SECONDS`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 REST_FALLBACK_SECONDS: Final = 5.0  # runtime-clock seconds between REST quotes of a stale uic
 VIX_REST_SECONDS: Final = 30.0  # runtime-clock seconds between REST VIX reads
+MARGIN_REST_SECONDS: Final = 60.0  # runtime-clock seconds between balance (margin) reads
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class SnapshotBuilder:
         self._tick_uics: frozenset[int] = frozenset()
         self._rest: dict[int, tuple[datetime, Quote]] = {}  # uic -> (asked at, REST quote)
         self._vix_rest: tuple[datetime, Decimal | None] | None = None
+        self._margin_rest: tuple[datetime, Decimal | None] | None = None
         self._vix_source: str | None = None
         self.vix_reading: VixReading | None = None
         self._bars_unavailable_logged = False
@@ -118,6 +122,7 @@ class SnapshotBuilder:
             chains=chains,
             bars={uic: rows for uic, rows in bars.items() if rows},
             breaker_allows_entries=breaker_allows_entries,
+            margin_used_usd=self._margin_used(now) if request.account_margin else None,
         )
         self.last = snapshot
         return snapshot
@@ -254,6 +259,21 @@ class SnapshotBuilder:
         if level is None:
             return None
         return VixReading(level, "rest", (now - asked_at).total_seconds())
+
+    def _margin_used(self, now: datetime) -> Decimal | None:
+        """The account's margin used by current positions (USD, >= 0: Saxo reports it
+        negative), read at most every MARGIN_REST_SECONDS; None when the broker has no figure
+        or the read fails (a margin figure never fails the iteration)."""
+        if self._margin_rest is None or not (
+            0 <= (now - self._margin_rest[0]).total_seconds() < MARGIN_REST_SECONDS
+        ):
+            try:
+                used = self._broker.balance().margin_used
+            except BrokerError as exc:
+                logger.warning(kv("margin_unavailable", error=exc))
+                used = None
+            self._margin_rest = (now, abs(used) if used is not None else None)
+        return self._margin_rest[1]
 
     def _bars(self, uic: int, asset_type: str, count: int) -> tuple[Bar, ...]:
         try:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from shared.config_loader import parse_bot_config
+from bots.rolling_put_diagonal.config import RollingPutDiagonalInstruments
+from bots.rolling_put_diagonal.config import RollingPutDiagonalStrategy as StrategySection
+from shared.config_loader import ConfigError, parse_bot_config
+from shared.paths import code_root
 from tests.bots import config_helpers
 
 BOT = "rolling_put_diagonal"
@@ -32,7 +36,7 @@ def test_defaults_follow_the_strategy_spec() -> None:
     assert (s.long_put_target_dte, s.long_put_target_delta) == (14, -0.33)
     assert s.long_put_delta_tolerance == 0.05
     assert s.long_roll_delta_threshold == -0.20
-    assert s.long_roll_margin_usd == Decimal(0)  # off: a fresh diagonal is ~3500 USD wide
+    assert s.long_roll_bp_threshold_usd == Decimal(1200)  # the account's margin used, USD
     assert s.short_roll_time_et == time(12, 0)
     assert s.campaign_close_dte == 2
     assert s.max_loss_usd_per_contract == Decimal(500)
@@ -72,7 +76,8 @@ def test_cross_field_rules(changes: dict[str, Any], expected: str) -> None:
         ({"long_put_target_delta": 0.33}, "strategy.long_put_target_delta: must be <= -0.05"),
         ({"ema_period": 1}, "strategy.ema_period: must be >= 2"),
         ({"short_roll_time_et": "08:00"}, "within the regular session"),
-        ({"long_roll_margin_usd": -1}, "strategy.long_roll_margin_usd: must be >= 0"),
+        ({"long_roll_bp_threshold_usd": -1},
+         "strategy.long_roll_bp_threshold_usd: must be >= 0"),
     ],
 )
 def test_bounds(changes: dict[str, Any], expected: str) -> None:
@@ -81,3 +86,43 @@ def test_bounds(changes: dict[str, Any], expected: str) -> None:
 
 def test_old_dry_run_key_is_rejected() -> None:
     assert "unknown key" in strategy_problem(dry_run=True)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("strategy", "short_put", {"target_dte": 1, "target_delta": -0.5}),  # never used
+        ("strategy", "long_put", {"roll_bp_threshold": 1200}),  # now long_roll_bp_threshold_usd
+        ("strategy", "management", {"roll_time_hour": 12}),  # now short_roll_time_et
+        ("strategy", "weekly_trend_filter", True),  # never computed
+        ("circuit_breaker", "order_timeout_seconds", 60),  # now the execution section
+        ("email_alerts", "enabled", False),
+    ],
+)
+def test_the_earlier_implementations_dead_keys_are_errors(section: str, key: str,
+                                                          value: Any) -> None:  # fmt: skip
+    data = example()
+    data.setdefault(section, {})[key] = value
+    with pytest.raises(ConfigError) as info:
+        parse_bot_config(BOT, json.dumps(data))
+    assert any("unknown key" in p.message or "Extra inputs" in p.message
+               for p in info.value.problems), info.value.problems  # fmt: skip
+
+
+def test_every_strategy_key_is_read_by_the_bot() -> None:
+    """No dead configuration: each strategy key is read by the bot's code (config.py's own
+    cross-checks do not count)."""
+    folder = code_root() / "bots" / BOT
+    code = "\n".join(f.read_text() for f in folder.glob("*.py") if f.name != "config.py")
+    keys = set(StrategySection.model_fields) | set(RollingPutDiagonalInstruments.model_fields)
+    unread = sorted(k for k in keys if not re.search(rf"\.{k}\b", code))
+    assert unread == []
+
+
+def test_dry_run_is_off_unless_asked_for() -> None:
+    """Orders go to the broker unless the operator asks for a dry run (`--dry-run`, or
+    `bot.dry_run` set on purpose): no default hides the live order path."""
+    data = example()
+    assert data["bot"]["dry_run"] is False
+    del data["bot"]["dry_run"]
+    assert parse_bot_config(BOT, json.dumps(data)).bot.dry_run is False

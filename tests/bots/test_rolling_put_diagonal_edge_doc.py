@@ -16,6 +16,7 @@ MODULES = {
     "states": f"{HERE}/test_states.py",
     "config": "tests/bots/test_rolling_put_diagonal_config.py",
     "scenario": "tests/scenarios/rolling_put_diagonal/test_campaign_sim.py",
+    "exits": "tests/scenarios/rolling_put_diagonal/test_rollups_and_exits_sim.py",
 }
 # The catalogue of strategies.md 5.3: prefix -> number of ids (53 in all).
 CATALOGUE = {"CONN": 6, "ORDER": 8, "POS": 8, "MKT": 7, "TIME": 5, "STATE": 4, "DATA": 5,

@@ -81,6 +81,7 @@ class Desk:
     fail: dict[str, str] = field(default_factory=dict)  # leg name -> status, once
     reported: list[Action] = field(default_factory=list)  # what on_execution returned
     greeks: bool = True
+    margin_used_usd: Decimal | None = None  # the account margin the broker reports (USD)
 
     def put_quote(self, uic: int, now: datetime) -> Quote:
         strike, expiry = _decode(uic)
@@ -119,6 +120,7 @@ class Desk:
             now=now, calendar=CalendarFacts(day, market_hours.session(day), False, False, False),
             quotes=quotes, quote_ages_s={}, vix=None, positions=tuple(self.positions.values()),
             chains=chains, bars=bars,
+            margin_used_usd=self.margin_used_usd if request.account_margin else None,
         )  # fmt: skip
 
     def step(self, now: datetime) -> list[Action]:

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from bots.rolling_put_diagonal.states import CampaignState
+from bots.rolling_put_diagonal.lifecycles import CampaignLifecycle
+from bots.rolling_put_diagonal.states import CampaignState, Trigger
 from shared import market_hours
 from shared.domain import Position, PutCall, Side
 from shared.sheets import CampaignRow
@@ -176,7 +177,8 @@ def test_the_long_is_rolled_up_when_its_delta_falls_new_long_bought_first() -> N
 
 
 def test_the_long_is_rolled_up_when_the_margin_reaches_the_threshold() -> None:
-    desk = opened_desk(long_roll_margin_usd=Decimal(700))  # 500 short - 492 long = 800 USD
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(700))
+    desk.margin_used_usd = Decimal(800)  # the account's margin used, from the balance
     desk.price = Decimal(503)  # the long's delta stays above 0.20; a higher strike is -0.33
     next_day(desk, WEEK[1], end=time(11, 0))
     (buy,) = [o for o in desk.orders if ":roll_long_buy:" in o.intent_id]
@@ -185,12 +187,34 @@ def test_the_long_is_rolled_up_when_the_margin_reaches_the_threshold() -> None:
 
 
 def test_the_long_is_not_rolled_to_a_strike_no_higher_nor_twice_a_day() -> None:
-    desk = opened_desk(long_roll_margin_usd=Decimal(700))  # the margin rule holds all day
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(700))
+    desk.margin_used_usd = Decimal(800)  # the margin rule holds all day
     next_day(desk, WEEK[1])  # but the -0.33 put is still the one held
     assert not intents(desk, "roll_long_buy")
     desk.price = Decimal(503)
     next_day(desk, WEEK[2])
     assert len(intents(desk, "roll_long_buy")) == 1  # the margin rule still holds after it
+
+
+def test_the_account_margin_is_asked_only_while_the_margin_rule_can_act() -> None:
+    desk = opened_desk()  # the default threshold: 1200 USD
+    assert desk.strategy.data_request(et(MONDAY, 11)).account_margin
+    desk.strategy.memory.long_rolled_on = MONDAY  # rolled up today: no second roll-up
+    assert not desk.strategy.data_request(et(MONDAY, 11)).account_margin
+    assert not opened_desk(long_roll_bp_threshold_usd=Decimal(0)).strategy.data_request(
+        et(MONDAY, 11)).account_margin  # fmt: skip
+    flat = make_strategy()
+    assert not flat.data_request(et(MONDAY, 11)).account_margin
+
+
+def test_below_the_threshold_or_without_a_margin_figure_the_long_stays() -> None:
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(900))
+    desk.margin_used_usd = Decimal(800)
+    desk.price = Decimal(503)  # a higher -0.33 strike exists, the delta rule does not hold
+    next_day(desk, WEEK[1], end=time(11, 0))
+    desk.margin_used_usd = None  # the broker gives no figure: never a roll on a guess
+    next_day(desk, WEEK[2], end=time(11, 0))
+    assert not intents(desk, "roll_long_buy")
 
 
 def test_an_early_assignment_drops_the_short_with_a_safety_event_and_keeps_the_long() -> None:
@@ -352,3 +376,41 @@ def test_a_campaign_whose_legs_all_vanished_is_booked_and_closed() -> None:
     assert "naked_short" not in names(actions) and "long_gone" in names(actions)
     assert desk.strategy.cycle.state is CampaignState.FLAT
     assert desk.strategy.memory.ledger.realized_usd == cash
+
+
+def test_every_state_is_entered_and_left_by_the_strategy_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not only the table: the strategy's own decisions enter and leave every state (issue
+    #14: the earlier CLOSING_CAMPAIGN had no handler and EMERGENCY_EXIT was never entered)."""
+    moves: list[tuple[CampaignState, CampaignState]] = []
+    fire = CampaignLifecycle.fire
+
+    def recording(cycle: CampaignLifecycle, trigger: Trigger, reason: str) -> None:
+        before = cycle.state
+        fire(cycle, trigger, reason)
+        moves.append((before, cycle.state))
+
+    monkeypatch.setattr(CampaignLifecycle, "fire", recording)
+    test_the_long_is_rolled_up_when_its_delta_falls_new_long_bought_first()  # open, both rolls
+    test_a_stuck_close_is_reissued_under_its_own_intent_after_the_cooldown()  # closing, stuck
+    test_an_fomc_meeting_closes_the_campaign_then_waits_until_it_passes()  # waiting, flat
+
+    assert {after for _, after in moves} == set(CampaignState)
+    assert {before for before, _ in moves} == set(CampaignState)
+
+
+def test_a_due_roll_up_without_a_higher_put_asks_for_the_long_chain_every_five_minutes() -> None:
+    desk = opened_desk(long_roll_bp_threshold_usd=Decimal(700))
+    desk.margin_used_usd = Decimal(800)  # the margin rule holds all day; QQQ stands still
+    desk.bars = rising_bars(prev(WEEK[1]), float(desk.price))
+    run_day(desk, WEEK[1], every_minutes=1, end=time(9, 32))  # the rule found, chain asked
+    assert desk.strategy.memory.long_roll_due and not intents(desk, "roll_long_buy")
+
+    def asks_long_chain(hour: int, minute: int) -> bool:
+        expiries = {w.expiry for w in desk.strategy.data_request(et(WEEK[1], hour, minute))
+                    .option_windows}  # fmt: skip
+        return date(2026, 3, 17) in expiries  # the expiry nearest 14 days out
+
+    assert not asks_long_chain(9, 33) and not asks_long_chain(9, 35)
+    assert asks_long_chain(9, 37)  # five minutes after the pass that found no higher put

@@ -5,6 +5,7 @@ read-only views of the bot's journal. Timeouts are real seconds; times are the s
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 import requests
 
 from shared import paths
+from shared.event_overlay import Overlay, OverlayDay, OverlayYear
 from shared.journal import Journal
 from shared.journal.models import FillSide, OrderIntent, TradeRecord
 from shared.market_hours import NY
@@ -31,6 +33,27 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def at(day: date, hhmm: time) -> datetime:
     return datetime.combine(day, hhmm, tzinfo=NY).astimezone(UTC)
+
+
+def write_config(home: Path, **strategy: Any) -> None:
+    """`home`'s config.json: the shipped example with `strategy` keys changed."""
+    config = json.loads(paths.bot_example_config_path(BOT).read_text())
+    config["strategy"].update(strategy)
+    target = paths.bot_config_path(BOT, home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(config))
+
+
+def add_earnings(home: Path, day: date, symbol: str) -> None:
+    """The operator's event overlay of `home` with one earnings report of `symbol` on `day`
+    (after the close), as `calypso calendar import` writes it."""
+    entry = OverlayYear(kind="earnings", year=day.year, source="scenario",
+                        imported_at=datetime(2026, 1, 2, tzinfo=UTC),
+                        days=(OverlayDay(date=day, name=f"{symbol} earnings", symbol=symbol,
+                                         timing="after_close"),))  # fmt: skip
+    target = paths.events_overlay_path(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(Overlay(entries=(entry,)).model_dump_json())
 
 
 class Bot:
@@ -101,6 +124,18 @@ def intents(home: Path, purpose: str) -> list[str]:
     found: list[OrderIntent] = journal_read(home, lambda j: j.intents(), [])
     ids = [str(i.payload.get("intent_id")) for i in found]
     return list(dict.fromkeys(i for i in ids if f":{purpose}:" in i))
+
+
+def all_intents(home: Path) -> list[str]:
+    """Every strategy intent id, oldest first, once each (its purpose is the second field)."""
+    found: list[OrderIntent] = journal_read(home, lambda j: j.intents(), [])
+    return list(dict.fromkeys(str(i.payload.get("intent_id")) for i in found))
+
+
+def state_name(home: Path) -> str | None:
+    """The strategy state the bot last persisted (e.g. `campaign:waiting_event`)."""
+    stored = journal_read(home, lambda j: j.load_state(BOT), None)
+    return None if stored is None else str(stored.state)
 
 
 def trades(home: Path) -> list[TradeRecord]:

@@ -1,7 +1,8 @@
 """The Rolling Put Diagonal on the local simulator, as a real `calypso run rolling_put_diagonal`
-process with the shipped example config. The simulator's QQQ daily bars (seed 7) allow an entry
-on 2026-03-30 and not on 2026-03-02. The clock jumps through the control API to each day's roll
-time; the journal and the simulator's books are read. Timeouts are real seconds.
+process with the shipped example config (the five-day run turns the margin roll-up off). The
+simulator's QQQ daily bars (seed 7) allow an entry on 2026-03-30 and not on 2026-03-02. The
+clock jumps through the control API to each day's roll time; the journal and the simulator's
+books are read. Timeouts are real seconds.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tests.scenarios.rolling_put_diagonal.harness import (
     options_held,
     safety,
     trades,
+    write_config,
 )
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +60,10 @@ def test_a_campaign_opens_rolls_once_a_day_for_five_days_and_closes_at_its_dte(
     server = sim_factory(start=at(ENTRY_DAY, time(9, 31)), speed=SPEED)
     sim = Sim(server)
     sim.pin(QQQ_LEVEL)
+    # The margin roll-up off: the simulator's diagonal needs 3500 USD, above the 1200 default,
+    # so the long would follow QQQ up and the campaign would not reach its DTE here (the
+    # roll-ups have their own scenario, test_rollups_and_exits_sim.py).
+    write_config(tmp_path, long_roll_bp_threshold_usd=0)
     bot = Bot(server, tmp_path)
     try:
         until(lambda: holding(sim) == [-1, 1], 60, "long bought, short sold")
