@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bots.delta_neutral import market_view, restoring, rules, selection
+from bots.delta_neutral import market_view, restoring, rules, selection, wake
 from bots.delta_neutral.book import Straddle, Strangle
 from bots.delta_neutral.config import BOT_NAME, DeltaNeutralConfig, DeltaNeutralStrategyConfig
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, logger
 from bots.delta_neutral.memory import Memory, decision_event, flash_event, leg_of, safety_event
 from bots.delta_neutral.states import StraddleState, StrangleState, Trigger
 from shared import market_hours
+from shared.backtest.wake import WakeHint
 from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
@@ -150,6 +151,14 @@ class DeltaNeutralStrategy:
     ) -> Sequence[Action]:
         """See `restoring.restore`: legs from the broker, money from the saved state."""
         return restoring.restore(self.straddle, self.strangle, self._m, saved, positions, now)
+
+    def wake_hint(self, now: datetime) -> WakeHint | None:
+        """For backtests: until when nothing can happen while SPY stays in a band (see
+        `bots.delta_neutral.wake`); None: look at the next tick."""
+        return wake.wake_hint(
+            self._cfg, self.straddle, self.strangle, self._m, self._flash,
+            spot_uic=self._spy.uic, last_spot=self._last_spot, now=now,
+        )  # fmt: skip
 
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:

@@ -25,9 +25,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
+import numpy as np
+
 from shared import market_hours
 from shared.backtest.history import DailyBar as HistoryBar
-from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks
+from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks, FloatArray
 from shared.broker import BrokerError, DailyBar, OrderTicket, PriceFeed, TickCallback
 from shared.domain import (
     Balance,
@@ -132,6 +134,25 @@ class HistoricalModel:
         if uic != US500_UIC:
             raise ValueError(f"the backtest market has no uic {uic}")
         return level
+
+    @property
+    def tick_count(self) -> int:
+        """Ticks in the loaded day."""
+        return int(self._require().prices.size)
+
+    def tick_levels(self, uic: int) -> FloatArray:
+        """The loaded day's level of `uic` (US500.I, SPY, QQQ or VIX) at each tick, in
+        session order (tick k at the open + k x `TICK_SECONDS`), in the units `spot` gives."""
+        if uic == QQQ_UIC and self._nasdaq is not None:
+            return self._nasdaq.prices.reshape(-1) * QQQ_PER_COMPOSITE
+        flat = self._require().prices.reshape(-1)
+        if uic == VIX_UIC:
+            return self._vix_open * np.exp(-VIX_ELASTICITY * np.log(flat / flat[0]))
+        if uic == SPY_UIC:
+            return flat * SPY_PER_SPX
+        if uic != US500_UIC:
+            raise ValueError(f"the backtest market has no tick levels of uic {uic}")
+        return flat
 
     def vix(self, at: datetime | None = None) -> float:
         ticks = self._require()
