@@ -152,12 +152,12 @@ class DeltaNeutralStrategy:
         """See `restoring.restore`: legs from the broker, money from the saved state."""
         return restoring.restore(self.straddle, self.strangle, self._m, saved, positions, now)
 
-    def wake_hint(self, now: datetime) -> WakeHint | None:
-        """For backtests: until when nothing can happen while SPY stays in a band (see
-        `bots.delta_neutral.wake`); None: look at the next tick."""
+    def wake_hint(self, snapshot: Snapshot) -> WakeHint | None:
+        """For backtests: until when nothing can happen while SPY (and VIX) stay in bands (see
+        `bots.delta_neutral.wake`); None: look at the next pass."""
         return wake.wake_hint(
             self._cfg, self.straddle, self.strangle, self._m, self._flash,
-            spot_uic=self._spy.uic, last_spot=self._last_spot, now=now,
+            spot_uic=self._spy.uic, last_spot=self._last_spot, now=snapshot.now,
         )  # fmt: skip
 
     # --- protection ------------------------------------------------------------------------

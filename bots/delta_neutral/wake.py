@@ -9,8 +9,7 @@ long-lived quiet states. Both need nothing in flight, no exit under way and the 
 - Flat, waiting for the straddle's entry gates (or done after a full exit): only VIX falling
   under `max_vix_entry` (a VIX band) or a flash move can act before the close.
 
-The flash part keeps every pair of prices in the monitor's window and the band less than
-`flash_move_percent` apart. Any other state gives None (every pass is run). Pure.
+The flash part is `flash_safe_band`. Any other state gives None (every pass is run). Pure.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle
 from bots.delta_neutral.memory import Memory
 from bots.delta_neutral.states import StraddleState, StrangleState
 from shared import market_hours
-from shared.backtest.wake import PriceBand, WakeHint
+from shared.backtest.wake import PriceBand, WakeHint, flash_safe_band
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
 
@@ -50,7 +49,7 @@ def wake_hint(
         and straddle.intent_id is None and strangle.intent_id is None
         and (memory.book_settles_at is None or now >= memory.book_settles_at)
     )  # fmt: skip
-    flash_band = _flash_band(flash, last_spot, Decimal(str(cfg.flash_move_percent)) / 100)
+    flash_band = flash_safe_band(flash, last_spot, cfg.flash_move_percent)
     if not quiet or session is None or flash_band is None:
         return None
     if _waiting(straddle, strangle, memory, today):
@@ -128,20 +127,3 @@ def _move_band(reference: Decimal, percent: float) -> Band:
     """Prices less than `percent` % from `reference` (`rules.emergency_move_reason`)."""
     limit = Decimal(str(percent)) / 100
     return reference * (1 - limit), reference * (1 + limit)
-
-
-def _flash_band(flash: FlashMonitor, last_spot: Decimal | None, limit: Decimal) -> Band | None:
-    """Prices that move less than `limit` (a fraction) from every price of the window and from
-    each other: within `limit` of the window's extremes, and `limit` / 3 of its middle (two
-    prices of such a band differ by less than 2 / 3 x limit / (1 - limit / 3) < limit)."""
-    extremes = flash.price_range()
-    if extremes is None:
-        if last_spot is None:
-            return None
-        extremes = (last_spot, last_spot)
-    lowest, highest = extremes
-    middle = (lowest + highest) / 2
-    return (
-        max(highest * (1 - limit), middle * (1 - limit / 3)),
-        min(lowest * (1 + limit), middle * (1 + limit / 3)),
-    )

@@ -39,7 +39,7 @@ from shared.backtest.market import (
 )
 from shared.backtest.paths import TICK_SECONDS, DayTicks
 from shared.backtest.snapshots import LazySnapshotBuilder
-from shared.backtest.wake import WakeHinting, first_exit
+from shared.backtest.wake import WakeHint, WakeHinting, first_exit
 from shared.brokers.dry_run import DryRunBroker
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import ManualClock
@@ -143,6 +143,7 @@ class BacktestEngine:
         self._resting = frozenset() if reference else RESTING_STATES.get(self.bot, frozenset())
         hinting = wake_hints and not reference and isinstance(strategy, WakeHinting)
         self._hinting: WakeHinting | None = strategy if hinting else None  # type: ignore[assignment]
+        self._hint: WakeHint | None = None  # the last pass's, until the engine reads it
         self.skipped: dict[str, int] = {}
         self.expired_legs = 0
         self.days = 0
@@ -206,8 +207,8 @@ class BacktestEngine:
         """When the strategy's wake hint at `at` says the next pass that can matter is (see
         `shared.backtest.wake`): on the grid `at + n x step`, the first pass at which a level
         leaves its band, or `until`, less the hint's `lookback`; the close when neither comes
-        today. `at` itself when there is no hint (or an order is worked)."""
-        hint = None if self._hinting is None or self.executor.busy else self._hinting.wake_hint(at)
+        today. `at` itself when the pass gave no hint (or an order is worked)."""
+        hint, self._hint = self._hint, None
         if hint is None:
             return at
         tick = timedelta(seconds=TICK_SECONDS)
@@ -271,6 +272,8 @@ class BacktestEngine:
             snapshot = replace(snapshot, triggered_by_tick=True)
         self._act(self.strategy.decide(snapshot))
         self._deliver()
+        if self._hinting is not None and not self.executor.busy:
+            self._hint = self._hinting.wake_hint(snapshot)
         if isinstance(self.builder, LazySnapshotBuilder):
             self.builder.seal_last()
 

@@ -31,7 +31,7 @@ from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_
 from shared.strategy_contract import Strategy
 
 BOTS = paths.BOT_NAMES
-PREVIOUS_BARS = 60  # completed daily bars served to `daily_bars` requests (the Put Diagonal reads 60)
+PREVIOUS_BARS = 60  # completed daily bars served to `daily_bars` requests (the Put Diagonal: 60)
 
 
 @dataclass(frozen=True)

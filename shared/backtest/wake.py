@@ -21,6 +21,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from shared.strategy.exits import FlashMonitor
+from shared.strategy_contract import Snapshot
+
 # A quote's mid is within a cent of the model level it is priced from (bid floored, ask
 # ceiled to the cent), so the engine wakes this far inside the band (USD).
 BAND_TOLERANCE = 0.02
@@ -48,9 +51,10 @@ class WakeHint:
 
 @runtime_checkable
 class WakeHinting(Protocol):
-    """A strategy that can give wake hints (optional; pure: no I/O, time from `now`)."""
+    """A strategy that can give wake hints (optional; pure: no I/O). Asked at the end of each
+    pass with that pass's snapshot (its quotes as the decide read them)."""
 
-    def wake_hint(self, now: datetime) -> WakeHint | None: ...
+    def wake_hint(self, snapshot: Snapshot) -> WakeHint | None: ...
 
 
 def first_exit(
@@ -66,3 +70,24 @@ def first_exit(
         outside |= window >= float(band.high) - BAND_TOLERANCE
     hits = np.flatnonzero(outside)
     return start + stride * int(hits[0]) if hits.size else None
+
+
+def flash_safe_band(
+    flash: FlashMonitor, last_price: Decimal | None, percent: float
+) -> tuple[Decimal, Decimal] | None:
+    """Prices at which `flash` cannot see a move of `percent` %: less than that from every
+    price in its window, and from each other (within `percent` / 3 % of the window's middle:
+    two such prices differ by less than 2/3 x limit / (1 - limit / 3) < limit). None when
+    nothing is known yet (no window and no `last_price`)."""
+    limit = Decimal(str(percent)) / 100
+    extremes = flash.price_range()
+    if extremes is None:
+        if last_price is None:
+            return None
+        extremes = (last_price, last_price)
+    lowest, highest = extremes
+    middle = (lowest + highest) / 2
+    return (
+        max(highest * (1 - limit), middle * (1 - limit / 3)),
+        min(lowest * (1 + limit), middle * (1 + limit / 3)),
+    )
