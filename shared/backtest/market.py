@@ -80,6 +80,13 @@ ROOTS = {
     "SPY": ServedRoot(SPY_ROOT_ID, SPY_UIC, "StockOption"),
     "QQQ": ServedRoot(QQQ_ROOT_ID, QQQ_UIC, "StockOption"),
 }
+
+
+def root_of_underlying(uic: int) -> str | None:
+    """The option root the backtest lists on underlying `uic` (SPY -> SPY), or None."""
+    return next((name for name, root in ROOTS.items() if root.underlying_uic == uic), None)
+
+
 UNDERLYINGS = (US500_UIC, SPY_UIC, VIX_UIC)  # QQQ too on days with NASDAQ data
 STOCK_VENUE_UICS = (SPY_UIC, QQQ_UIC)  # quoted on NYSE hours
 _NO_ROOT = ServedRoot(0, 0, "")
