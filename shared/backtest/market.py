@@ -62,7 +62,11 @@ from shared.strategy_contract import DataRequest
 VIX_ELASTICITY = 5.0  # VIX log change per unit of SPX log return (about -5 % per +1 %)
 SPY_PER_SPX = 0.1  # SPY is taken as the S&P 500 / 10 (the report says so)
 # QQQ is taken as the NASDAQ Composite times the ratio of their 2018-12-31 closes (154.26 /
-# 6635.28): an approximation (QQQ tracks the NASDAQ-100), stated in the report.
+# 6635.28), stated in the report. The Composite's close is sourced: arch's own data (6635.279785)
+# and the year-end closes table at https://www.macrotrends.net/1320/nasdaq-historical-chart.
+# QQQ's 154.26 is recalled, not sourced. An approximation either way (QQQ tracks the NASDAQ-100,
+# not the Composite): it sets the price level (so strikes and premiums in USD); the rules that
+# read it are in percent or delta, except the USD max loss, which a few % of level barely moves.
 QQQ_PER_COMPOSITE = 0.02325
 
 
