@@ -22,12 +22,12 @@ from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, 
 from bots.delta_neutral.memory import Memory, decision_event, flash_event, leg_of, safety_event
 from bots.delta_neutral.states import StraddleState, StrangleState, Trigger
 from shared import market_hours
-from shared.backtest.wake import WakeHint
 from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
+from shared.strategy.wake import WakeHint
 from shared.strategy_contract import (
     Action,
     DataRequest,

@@ -23,9 +23,9 @@ from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle
 from bots.delta_neutral.memory import Memory
 from bots.delta_neutral.states import StraddleState, StrangleState
 from shared import market_hours
-from shared.backtest.wake import PriceBand, WakeHint, flash_safe_band
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
+from shared.strategy.wake import PriceBand, WakeHint, flash_safe_band
 
 Band = tuple[Decimal, Decimal]
 

@@ -30,13 +30,13 @@ from bots.rolling_put_diagonal.memory import (
 )
 from bots.rolling_put_diagonal.states import CampaignState, Trigger
 from shared import market_hours
-from shared.backtest.wake import WakeHint
 from shared.domain import Position
 from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
 from shared.strategy.quotes import usable_price
+from shared.strategy.wake import WakeHint
 from shared.strategy_contract import (
     Action,
     DataRequest,

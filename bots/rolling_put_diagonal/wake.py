@@ -28,10 +28,10 @@ from bots.rolling_put_diagonal.lifecycles import CampaignLifecycle
 from bots.rolling_put_diagonal.memory import Memory
 from bots.rolling_put_diagonal.states import CampaignState
 from shared import market_hours
-from shared.backtest.wake import PriceBand, WakeHint, flash_safe_band
 from shared.event_calendar import EventCalendar
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
+from shared.strategy.wake import PriceBand, WakeHint, flash_safe_band
 from shared.strategy_contract import Snapshot
 
 S = CampaignState

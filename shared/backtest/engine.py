@@ -39,7 +39,7 @@ from shared.backtest.market import (
 )
 from shared.backtest.paths import TICK_SECONDS, DayTicks
 from shared.backtest.snapshots import LazySnapshotBuilder
-from shared.backtest.wake import WakeHint, WakeHinting, first_exit
+from shared.backtest.wake import first_exit
 from shared.brokers.dry_run import DryRunBroker
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import ManualClock
@@ -48,6 +48,7 @@ from shared.execution import ExecutionSettings, Executor, Recorder
 from shared.journal import Journal, TradeRecord
 from shared.logger_service import kv
 from shared.runtime.snapshot import SnapshotBuilder
+from shared.strategy.wake import WakeHint, WakeHinting
 from shared.strategy_contract import (
     AbortEntry,
     Action,
@@ -205,7 +206,7 @@ class BacktestEngine:
     def _woken_at(self, at: datetime, step: timedelta,
                   session: market_hours.TradingSession) -> datetime:  # fmt: skip
         """When the strategy's wake hint at `at` says the next pass that can matter is (see
-        `shared.backtest.wake`): on the grid `at + n x step`, the first pass at which a level
+        `shared.strategy.wake`): on the grid `at + n x step`, the first pass at which a level
         leaves its band, or `until`, less the hint's `lookback`; the close when neither comes
         today. `at` itself when the pass gave no hint (or an order is worked)."""
         hint, self._hint = self._hint, None

@@ -14,8 +14,9 @@ import pytest
 from shared.backtest.history import load_arch_history
 from shared.backtest.report import trades_csv
 from shared.backtest.runner import BacktestSpec, config_text, run_backtest
-from shared.backtest.wake import BAND_TOLERANCE, PriceBand, first_exit, flash_safe_band
+from shared.backtest.wake import BAND_TOLERANCE, first_exit
 from shared.strategy.exits import FlashMonitor
+from shared.strategy.wake import PriceBand, flash_safe_band
 
 
 def _both_ways(bot: str, start: date, end: date) -> dict[bool, tuple[bytes, list[str], int]]:
