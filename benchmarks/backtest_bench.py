@@ -63,9 +63,9 @@ def five_years(bot: str, write: bool, out: Path | None) -> None:
         if day.month == 12 and day.day >= 28:
             rss[day.year] = round(_rss_mb(), 1)
 
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _cpu_s()
     engine, result = run_backtest(spec, history, progress=progress)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu_s() - cpu_before
     days = [bar.day for bar in history.between(spec.start, spec.end)]
     summary = report.summarise(result, days)
     if out is not None:
@@ -87,6 +87,7 @@ def five_years(bot: str, write: bool, out: Path | None) -> None:
 | figure | value |
 |---|---|
 | wall time | {elapsed:.1f} s for {result.days} sessions ({per_session:.0f} ms per session) |
+| CPU time | {cpu:.1f} s (load average {os.getloadavg()[0]:.1f} at the end) |
 | strategy passes | {engine.passes} |
 | trades | {summary.trades} |
 | RSS at each year end (MB) | {", ".join(f"{y}: {v}" for y, v in sorted(rss.items()))} |
