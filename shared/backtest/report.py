@@ -25,7 +25,7 @@ from shared.backtest.engine import BacktestResult
 from shared.journal import TradeRecord
 from shared.market_hours import NY
 
-_FIGURES = re.compile(r"\s+(?:of|at|spot|strike)\s|\s+[-+]?\d|\s*\(|:")
+_FIGURES = re.compile(r"\s+(?:of|at|spot|strike|credit)\s|\s+[-+]?\d|\s*\(|:")
 
 MODELLED_NOTE = (
     "Option prices are modelled (the simulator's Black-Scholes on a VIX-tied surface, its "
