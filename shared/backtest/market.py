@@ -213,6 +213,7 @@ class MarketData:
         self._priced: dict[tuple[int, str], Quote] = {}
         self._batch = ExitStack()
         self._contracts: dict[int, OptionContract] = {}  # uic -> the chain's view of a listing
+        self._described: dict[Position, Position] = {}  # today's positions, described
         self._previous: tuple[HistoryBar, ...] = ()
         self._nasdaq_previous: tuple[HistoryBar, ...] = ()
 
@@ -221,6 +222,7 @@ class MarketData:
         `keep_listings` (a position is still held: its contracts must stay quotable)."""
         self._day = day
         self._forget_instant()
+        self._described.clear()
         if keep_listings:
             return
         self._catalog = InstrumentCatalog(self.model.seed)
@@ -229,14 +231,19 @@ class MarketData:
 
     def described(self, positions: Sequence[Position]) -> list[Position]:
         """`positions` with each listed option's strike, expiry and put/call filled in, as
-        Saxo's positions carry them (the dry-run broker keeps only uic and amount)."""
+        Saxo's positions carry them (the dry-run broker keeps only uic and amount). Each
+        position is described once a day (they are the same on every pass while held)."""
         described = []
         for position in positions:
-            contract = self._catalog.option(position.uic)
-            if contract is not None and position.strike is None:
-                position = replace(position, strike=contract.strike, expiry=contract.expiry,
-                                   put_call=PutCall(contract.put_call.lower()))  # fmt: skip
-            described.append(position)
+            known = self._described.get(position)
+            if known is None:
+                contract = self._catalog.option(position.uic)
+                known = position
+                if contract is not None and position.strike is None:
+                    known = replace(position, strike=contract.strike, expiry=contract.expiry,
+                                    put_call=PutCall(contract.put_call.lower()))  # fmt: skip
+                    self._described[position] = known
+            described.append(known)
         return described
 
     def contract_of(self, uic: int) -> instruments.OptionContract | None:
