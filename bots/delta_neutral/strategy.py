@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bots.delta_neutral import market_view, restoring, rules, selection
+from bots.delta_neutral import market_view, restoring, rules, selection, wake
 from bots.delta_neutral.book import Straddle, Strangle
 from bots.delta_neutral.config import BOT_NAME, DeltaNeutralConfig, DeltaNeutralStrategyConfig
 from bots.delta_neutral.lifecycles import StraddleLifecycle, StrangleLifecycle, logger
@@ -27,6 +27,7 @@ from shared.event_calendar import EventCalendar
 from shared.logger_service import kv
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
+from shared.strategy.wake import WakeHint
 from shared.strategy_contract import (
     Action,
     DataRequest,
@@ -150,6 +151,14 @@ class DeltaNeutralStrategy:
     ) -> Sequence[Action]:
         """See `restoring.restore`: legs from the broker, money from the saved state."""
         return restoring.restore(self.straddle, self.strangle, self._m, saved, positions, now)
+
+    def wake_hint(self, snapshot: Snapshot) -> WakeHint | None:
+        """For backtests: until when nothing can happen while SPY (and VIX) stay in bands (see
+        `bots.delta_neutral.wake`); None: look at the next pass."""
+        return wake.wake_hint(
+            self._cfg, self.straddle, self.strangle, self._m, self._flash,
+            spot_uic=self._spy.uic, last_spot=self._last_spot, now=snapshot.now,
+        )  # fmt: skip
 
     # --- protection ------------------------------------------------------------------------
     def _protect(self, snap: Snapshot, spot: Decimal, actions: list[Action]) -> None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from bots.rolling_put_diagonal import market_view as mv
-from bots.rolling_put_diagonal import restoring, rules
+from bots.rolling_put_diagonal import restoring, rules, wake
 from bots.rolling_put_diagonal.book import Campaign
 from bots.rolling_put_diagonal.config import BOT_NAME, RollingPutDiagonalConfig
 from bots.rolling_put_diagonal.config import RollingPutDiagonalStrategy as Cfg
@@ -36,6 +36,7 @@ from shared.logger_service import kv
 from shared.market_hours import NY
 from shared.strategy.exits import FlashMonitor
 from shared.strategy.quotes import usable_price
+from shared.strategy.wake import WakeHint
 from shared.strategy_contract import (
     Action,
     DataRequest,
@@ -161,6 +162,13 @@ class RollingPutDiagonalStrategy:
                 now: datetime) -> Sequence[Action]:  # fmt: skip
         """See `restoring.restore`: legs from the broker, money from the saved state."""
         return restoring.restore(self.cycle, self.memory, saved, positions, now)
+
+    def wake_hint(self, snapshot: Snapshot) -> WakeHint | None:
+        """For backtests: until when nothing can happen while QQQ stays in a band (see
+        `bots.rolling_put_diagonal.wake`); None: look at the next pass."""
+        return wake.wake_hint(self._cfg, self.cycle, self.memory, self._flash, self._calendar,
+                              snapshot, late_minutes=NO_NEW_SHORT_MINUTES_BEFORE_CLOSE,
+                              qqq_uic=self._qqq)  # fmt: skip
 
     # --- protection ------------------------------------------------------------------------
     def _continue_close(self, snap: Snapshot, actions: list[Action]) -> bool:

@@ -39,6 +39,7 @@ from shared.backtest.market import (
 )
 from shared.backtest.paths import TICK_SECONDS, DayTicks
 from shared.backtest.snapshots import LazySnapshotBuilder
+from shared.backtest.wake import first_exit
 from shared.brokers.dry_run import DryRunBroker
 from shared.circuit_breaker import CircuitBreaker
 from shared.clock import ManualClock
@@ -47,6 +48,7 @@ from shared.execution import ExecutionSettings, Executor, Recorder
 from shared.journal import Journal, TradeRecord
 from shared.logger_service import kv
 from shared.runtime.snapshot import SnapshotBuilder
+from shared.strategy.wake import WakeHint, WakeHinting
 from shared.strategy_contract import (
     AbortEntry,
     Action,
@@ -106,9 +108,11 @@ class BacktestEngine:
         missing_events: MissingEvents = "skip-days",
         slippage_ticks: int = 0,
         reference: bool = False,
+        wake_hints: bool = True,
     ) -> None:
         """`reference=True`: no shortcut (every pass of every day, every quote priced eagerly
-        by the runtime's `SnapshotBuilder`, no quote cache): what the speed-ups must equal."""
+        by the runtime's `SnapshotBuilder`, no quote cache): what the speed-ups must equal.
+        `wake_hints=False`: the strategy's wake hints are not asked (every tick is a pass)."""
         self.strategy = strategy
         self.bot = strategy.bot
         self.calendar = BacktestCalendar(missing_events)
@@ -138,6 +142,9 @@ class BacktestEngine:
             else LazySnapshotBuilder(market=self.market, calendar=self.calendar, stale_s=stale_s)
         )
         self._resting = frozenset() if reference else RESTING_STATES.get(self.bot, frozenset())
+        hinting = wake_hints and not reference and isinstance(strategy, WakeHinting)
+        self._hinting: WakeHinting | None = strategy if hinting else None  # type: ignore[assignment]
+        self._hint: WakeHint | None = None  # the last pass's, until the engine reads it
         self.skipped: dict[str, int] = {}
         self.expired_legs = 0
         self.days = 0
@@ -193,7 +200,32 @@ class BacktestEngine:
                 break
             busy = self.executor.busy or self.strategy.in_position()
             wants_ticks = busy or bool(self.strategy.data_request(at).tick_uics)
-            at += timedelta(seconds=TICK_SECONDS) if wants_ticks else IDLE_STEP
+            step = timedelta(seconds=TICK_SECONDS) if wants_ticks else IDLE_STEP
+            at = max(at + step, self._woken_at(at, step, session))
+
+    def _woken_at(self, at: datetime, step: timedelta,
+                  session: market_hours.TradingSession) -> datetime:  # fmt: skip
+        """When the strategy's wake hint at `at` says the next pass that can matter is (see
+        `shared.strategy.wake`): on the grid `at + n x step`, the first pass at which a level
+        leaves its band, or `until`, less the hint's `lookback`; the close when neither comes
+        today. `at` itself when the pass gave no hint (or an order is worked)."""
+        hint, self._hint = self._hint, None
+        if hint is None:
+            return at
+        tick = timedelta(seconds=TICK_SECONDS)
+        now_index, stride = (at - session.open) // tick, max(1, step // tick)
+        size = self.model.tick_count
+        stop = min(size, -(-(hint.until - session.open) // tick))
+        wake_index = stop
+        for band in hint.bands:
+            exit_index = first_exit(self.model.tick_levels(band.uic), band,
+                                    now_index + stride, stop, stride)  # fmt: skip
+            wake_index = min(wake_index, stop if exit_index is None else exit_index)
+        if wake_index >= size:
+            return session.close  # nothing before the close: no pass to replay prices for
+        resume_index = wake_index - hint.lookback // tick
+        passes_ahead = -(-(resume_index - now_index) // stride)
+        return at + max(0, passes_ahead) * step
 
     def _done_for_the_day(self) -> bool:
         """True in a resting state (see RESTING_STATES), flat and with no order worked."""
@@ -241,6 +273,8 @@ class BacktestEngine:
             snapshot = replace(snapshot, triggered_by_tick=True)
         self._act(self.strategy.decide(snapshot))
         self._deliver()
+        if self._hinting is not None and not self.executor.busy:
+            self._hint = self._hinting.wake_hint(snapshot)
         if isinstance(self.builder, LazySnapshotBuilder):
             self.builder.seal_last()
 

@@ -25,9 +25,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
+import numpy as np
+
 from shared import market_hours
 from shared.backtest.history import DailyBar as HistoryBar
-from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks
+from shared.backtest.paths import TICK_SECONDS, TICKS_PER_MINUTE, DayTicks, FloatArray
 from shared.broker import BrokerError, DailyBar, OrderTicket, PriceFeed, TickCallback
 from shared.domain import (
     Balance,
@@ -60,7 +62,11 @@ from shared.strategy_contract import DataRequest
 VIX_ELASTICITY = 5.0  # VIX log change per unit of SPX log return (about -5 % per +1 %)
 SPY_PER_SPX = 0.1  # SPY is taken as the S&P 500 / 10 (the report says so)
 # QQQ is taken as the NASDAQ Composite times the ratio of their 2018-12-31 closes (154.26 /
-# 6635.28): an approximation (QQQ tracks the NASDAQ-100), stated in the report.
+# 6635.28), stated in the report. The Composite's close is sourced: arch's own data (6635.279785)
+# and the year-end closes table at https://www.macrotrends.net/1320/nasdaq-historical-chart.
+# QQQ's 154.26 is recalled, not sourced. An approximation either way (QQQ tracks the NASDAQ-100,
+# not the Composite): it sets the price level (so strikes and premiums in USD); the rules that
+# read it are in percent or delta, except the USD max loss, which a few % of level barely moves.
 QQQ_PER_COMPOSITE = 0.02325
 
 
@@ -78,6 +84,13 @@ ROOTS = {
     "SPY": ServedRoot(SPY_ROOT_ID, SPY_UIC, "StockOption"),
     "QQQ": ServedRoot(QQQ_ROOT_ID, QQQ_UIC, "StockOption"),
 }
+
+
+def root_of_underlying(uic: int) -> str | None:
+    """The option root the backtest lists on underlying `uic` (SPY -> SPY), or None."""
+    return next((name for name, root in ROOTS.items() if root.underlying_uic == uic), None)
+
+
 UNDERLYINGS = (US500_UIC, SPY_UIC, VIX_UIC)  # QQQ too on days with NASDAQ data
 STOCK_VENUE_UICS = (SPY_UIC, QQQ_UIC)  # quoted on NYSE hours
 _NO_ROOT = ServedRoot(0, 0, "")
@@ -133,6 +146,25 @@ class HistoricalModel:
             raise ValueError(f"the backtest market has no uic {uic}")
         return level
 
+    @property
+    def tick_count(self) -> int:
+        """Ticks in the loaded day."""
+        return int(self._require().prices.size)
+
+    def tick_levels(self, uic: int) -> FloatArray:
+        """The loaded day's level of `uic` (US500.I, SPY, QQQ or VIX) at each tick, in
+        session order (tick k at the open + k x `TICK_SECONDS`), in the units `spot` gives."""
+        if uic == QQQ_UIC and self._nasdaq is not None:
+            return self._nasdaq.prices.reshape(-1) * QQQ_PER_COMPOSITE
+        flat = self._require().prices.reshape(-1)
+        if uic == VIX_UIC:
+            return self._vix_open * np.exp(-VIX_ELASTICITY * np.log(flat / flat[0]))
+        if uic == SPY_UIC:
+            return flat * SPY_PER_SPX
+        if uic != US500_UIC:
+            raise ValueError(f"the backtest market has no tick levels of uic {uic}")
+        return flat
+
     def vix(self, at: datetime | None = None) -> float:
         ticks = self._require()
         level = self._level(self.now() if at is None else at)
@@ -181,6 +213,7 @@ class MarketData:
         self._priced: dict[tuple[int, str], Quote] = {}
         self._batch = ExitStack()
         self._contracts: dict[int, OptionContract] = {}  # uic -> the chain's view of a listing
+        self._described: dict[Position, Position] = {}  # today's positions, described
         self._previous: tuple[HistoryBar, ...] = ()
         self._nasdaq_previous: tuple[HistoryBar, ...] = ()
 
@@ -189,6 +222,7 @@ class MarketData:
         `keep_listings` (a position is still held: its contracts must stay quotable)."""
         self._day = day
         self._forget_instant()
+        self._described.clear()
         if keep_listings:
             return
         self._catalog = InstrumentCatalog(self.model.seed)
@@ -197,14 +231,19 @@ class MarketData:
 
     def described(self, positions: Sequence[Position]) -> list[Position]:
         """`positions` with each listed option's strike, expiry and put/call filled in, as
-        Saxo's positions carry them (the dry-run broker keeps only uic and amount)."""
+        Saxo's positions carry them (the dry-run broker keeps only uic and amount). Each
+        position is described once a day (they are the same on every pass while held)."""
         described = []
         for position in positions:
-            contract = self._catalog.option(position.uic)
-            if contract is not None and position.strike is None:
-                position = replace(position, strike=contract.strike, expiry=contract.expiry,
-                                   put_call=PutCall(contract.put_call.lower()))  # fmt: skip
-            described.append(position)
+            known = self._described.get(position)
+            if known is None:
+                contract = self._catalog.option(position.uic)
+                known = position
+                if contract is not None and position.strike is None:
+                    known = replace(position, strike=contract.strike, expiry=contract.expiry,
+                                    put_call=PutCall(contract.put_call.lower()))  # fmt: skip
+                    self._described[position] = known
+            described.append(known)
         return described
 
     def contract_of(self, uic: int) -> instruments.OptionContract | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from typing import Any
 from shared.backtest.engine import BacktestResult
 from shared.journal import TradeRecord
 from shared.market_hours import NY
+
+_FIGURES = re.compile(r"\s+(?:of|at|spot|strike|credit)\s|\s+[-+]?\d|\s*\(|:")
 
 MODELLED_NOTE = (
     "Option prices are modelled (the simulator's Black-Scholes on a VIX-tied surface, its "
@@ -79,10 +82,17 @@ def summarise(result: BacktestResult, trading_days: Sequence[date]) -> Summary:
         worst_trade_usd=min(pnls) if pnls else Decimal(0),
         max_drawdown_usd=drawdown,
         sharpe_daily_annualised=_sharpe([float(daily.get(d, 0)) for d, _ in equity]),
-        exits_by_reason=dict(sorted(Counter(t.exit_reason or "" for t in trades).items())),
+        exits_by_reason=dict(sorted(Counter(exit_kind(t.exit_reason) for t in trades).items())),
         pnl_by_year=dict(sorted(by_year.items())),
         equity=equity,
     )
+
+
+def exit_kind(reason: str | None) -> str:
+    """The kind of an exit reason, without the figures some bots add ("horizontal roll of 111
+    2015-02-09 at 110.38" -> "horizontal roll"; "recenter spot 186.5 strike 190" -> "recenter");
+    the trades CSV keeps the whole reason."""
+    return _FIGURES.split(reason or "", maxsplit=1)[0]
 
 
 def _pnl(trade: TradeRecord) -> Decimal:

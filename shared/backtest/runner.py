@@ -31,7 +31,7 @@ from shared.runtime.strategy_loader import StrategyNotImplemented, bot_strategy_
 from shared.strategy_contract import Strategy
 
 BOTS = paths.BOT_NAMES
-PREVIOUS_BARS = 5  # completed daily bars kept for a strategy's `daily_bars` requests
+PREVIOUS_BARS = 60  # completed daily bars served to `daily_bars` requests (the Put Diagonal: 60)
 
 
 @dataclass(frozen=True)
@@ -119,16 +119,18 @@ def _day_ticks(seed: int, bar: DailyBar, real: Mapping[date, Any], minutes: int,
 
 def run_backtest(
     spec: BacktestSpec, history: DailyHistory, *, progress: Progress | None = None,
-    reference: bool = False,
+    reference: bool = False, wake_hints: bool = True,
 ) -> tuple[BacktestEngine, BacktestResult]:
     """Run `spec` over `history`; returns the engine (its journal open: `close()` it) and the
-    result. `reference`: the engine without its shortcuts (see `BacktestEngine`). Raises
+    result. `reference`: the engine without its shortcuts; `wake_hints=False`: without the
+    strategy's wake hints (see `BacktestEngine`). Raises
     ConfigError, StrategyNotImplemented."""
     config = parse_bot_config(spec.bot, spec.config_text, file=Path(spec.config_file))
     strategy = build_strategy(spec.bot, config)
     engine = BacktestEngine(strategy=strategy, config=config, seed=spec.seed,
                             missing_events=spec.missing_events,
-                            slippage_ticks=spec.slippage_ticks, reference=reference)  # fmt: skip
+                            slippage_ticks=spec.slippage_ticks, reference=reference,
+                            wake_hints=wake_hints)  # fmt: skip
     skipped: dict[str, int] = {}
     result = engine.run(market_days(history, spec.seed, spec.start, spec.end, skipped), progress)
     for why, count in skipped.items():

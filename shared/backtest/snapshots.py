@@ -15,14 +15,12 @@ runtime builder's own code.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 
-from shared import market_hours
 from shared.backtest.market import MarketData
-from shared.domain import OptionContract, Position, Quote
+from shared.domain import Quote
 from shared.event_calendar import EventCalendar
 from shared.runtime.snapshot import SnapshotBuilder
-from shared.strategy_contract import DataRequest, Snapshot
 
 
 class LazyQuotes(Mapping[int, Quote]):
@@ -95,62 +93,30 @@ class LazyAges(Mapping[int, float]):
 class LazySnapshotBuilder(SnapshotBuilder):
     """`SnapshotBuilder.build` for a backtest market (no stream, every quote from the market at
     `now`: passes are at least 15 s apart, so the builder's 5 s REST reuse never applies),
-    with `LazyQuotes`. `seal_last()` ends the pass."""
+    with `LazyQuotes` through the builder's quote hooks. `seal_last()` ends the pass."""
 
     def __init__(self, *, market: MarketData, calendar: EventCalendar, stale_s: float) -> None:
         super().__init__(broker=market, calendar=calendar, stale_s=stale_s)
         self._market = market
         self._open: LazyQuotes | None = None
 
-    def build(
-        self,
-        request: DataRequest,
-        *,
-        now: datetime,
-        positions: Sequence[Position],
-        breaker_allows_entries: bool,
-    ) -> Snapshot:
+    def _new_quotes(self, now: datetime) -> Mapping[int, Quote]:
         self.seal_last()
-        quotes = LazyQuotes(self._market, now)
-        self._open = quotes
-        by_type: dict[str, list[int]] = {}
-        for ref in request.quotes:
-            by_type.setdefault(ref.asset_type, []).append(ref.uic)
-        for asset_type, uics in by_type.items():
-            quotes.add(uics, asset_type)
-        chains: dict[tuple[str, date], tuple[OptionContract, ...]] = {}
-        for window in request.option_windows:
-            contracts = self._window(window, dict(_spot_only(quotes, window.spot_uic)))
-            chains[(window.root, window.expiry)] = contracts
-            by_uic: dict[str, list[int]] = {}
-            for c in contracts:
-                by_uic.setdefault(c.asset_type, []).append(c.uic)
-            for asset_type, uics in by_uic.items():
-                quotes.add(uics, asset_type)
-        vix = self._vix(now) if request.vix else None
-        bars = {b.uic: self._bars(b.uic, b.asset_type, b.count) for b in request.daily_bars}
-        snapshot = Snapshot(
-            now=now,
-            calendar=self.calendar_facts(now.astimezone(market_hours.NY).date()),
-            quotes=quotes,
-            quote_ages_s=LazyAges(quotes, now),
-            vix=vix,
-            positions=tuple(positions),
-            chains=chains,
-            bars={uic: rows for uic, rows in bars.items() if rows},
-            breaker_allows_entries=breaker_allows_entries,
-        )
-        self.last = snapshot
-        return snapshot
+        self._open = LazyQuotes(self._market, now)
+        return self._open
+
+    def _add_quotes(
+        self, quotes: Mapping[int, Quote], uics: list[int], asset_type: str, now: datetime
+    ) -> None:
+        assert isinstance(quotes, LazyQuotes)
+        quotes.add(uics, asset_type)
+
+    def _quote_ages(self, quotes: Mapping[int, Quote], now: datetime) -> Mapping[int, float]:
+        assert isinstance(quotes, LazyQuotes)
+        return LazyAges(quotes, now)
 
     def seal_last(self) -> None:
         """End the current pass: its snapshot's unread quotes can no longer be priced."""
         if self._open is not None:
             self._open.seal()
             self._open = None
-
-
-def _spot_only(quotes: LazyQuotes, spot_uic: int) -> Iterator[tuple[int, Quote]]:
-    """The window's spot quote (priced now), the only quote `_window` reads."""
-    if spot_uic in quotes:
-        yield spot_uic, quotes[spot_uic]

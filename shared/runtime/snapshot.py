@@ -12,7 +12,7 @@ account's margin used (`/port/v1/balances`) is read only when asked, at most eve
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +23,14 @@ from shared.broker import Broker, BrokerError, PriceFeed
 from shared.domain import OptionContract, Position, Quote
 from shared.external_price_feed import PriceFallback
 from shared.logger_service import kv
-from shared.strategy_contract import Bar, CalendarFacts, DataRequest, OptionWindow, Snapshot
+from shared.strategy_contract import (
+    Bar,
+    CalendarFacts,
+    DataRequest,
+    InstrumentRef,
+    OptionWindow,
+    Snapshot,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,32 +98,28 @@ class SnapshotBuilder:
         positions: Sequence[Position],
         breaker_allows_entries: bool,
     ) -> Snapshot:
-        quotes: dict[int, Quote] = {}
-        by_type: dict[str, list[int]] = {}
+        quotes = self._new_quotes(now)
         self._tick_uics = request.tick_uics
         for ref in request.quotes:
-            by_type.setdefault(ref.asset_type, []).append(ref.uic)
             self._subscribe(ref.uic, ref.asset_type)
-        for asset_type, uics in by_type.items():
-            quotes.update(self._quotes(uics, asset_type, now))
+        for asset_type, uics in _by_asset_type(request.quotes).items():
+            self._add_quotes(quotes, uics, asset_type, now)
         chains: dict[tuple[str, date], tuple[OptionContract, ...]] = {}
         for window in request.option_windows:
             contracts = self._window(window, quotes)
             chains[(window.root, window.expiry)] = contracts
-            by_uic: dict[str, list[int]] = {}
             for c in contracts:
-                by_uic.setdefault(c.asset_type, []).append(c.uic)
                 if c.uic in request.tick_uics:
                     self._subscribe(c.uic, c.asset_type)
-            for asset_type, uics in by_uic.items():
-                quotes.update(self._quotes(uics, asset_type, now))
+            for asset_type, uics in _by_asset_type(contracts).items():
+                self._add_quotes(quotes, uics, asset_type, now)
         vix = self._vix(now) if request.vix else None
         bars = {b.uic: self._bars(b.uic, b.asset_type, b.count) for b in request.daily_bars}
         snapshot = Snapshot(
             now=now,
             calendar=self.calendar_facts(now.astimezone(market_hours.NY).date()),
             quotes=quotes,
-            quote_ages_s=_ages(quotes.values(), now),
+            quote_ages_s=self._quote_ages(quotes, now),
             vix=vix,
             positions=tuple(positions),
             chains=chains,
@@ -126,6 +129,22 @@ class SnapshotBuilder:
         )
         self.last = snapshot
         return snapshot
+
+    # --- how quotes are held (the backtest's builder prices them when read) ------------------
+    def _new_quotes(self, now: datetime) -> Mapping[int, Quote]:
+        """An empty quote mapping for the snapshot at `now` (a dict: quotes fetched now)."""
+        return {}
+
+    def _add_quotes(
+        self, quotes: Mapping[int, Quote], uics: list[int], asset_type: str, now: datetime
+    ) -> None:
+        """Add `uics` (of `asset_type`) to `quotes` (from `_new_quotes`): stream or REST."""
+        assert isinstance(quotes, dict)
+        quotes.update(self._quotes(uics, asset_type, now))
+
+    def _quote_ages(self, quotes: Mapping[int, Quote], now: datetime) -> Mapping[int, float]:
+        """Each quote's age at `now` (s, >= 0; 0 when unknown)."""
+        return _ages(quotes.values(), now)
 
     def on_ticks(self, uics: Iterable[int], now: datetime) -> Snapshot | None:
         """The last snapshot with fresh streamed quotes for `uics` (no REST); None if none of
@@ -196,7 +215,9 @@ class SnapshotBuilder:
         asked = self._rest.get(uic)
         return asked is not None and 0 <= (now - asked[0]).total_seconds() < REST_FALLBACK_SECONDS
 
-    def _window(self, window: OptionWindow, quotes: dict[int, Quote]) -> tuple[OptionContract, ...]:
+    def _window(
+        self, window: OptionWindow, quotes: Mapping[int, Quote]
+    ) -> tuple[OptionContract, ...]:
         spot_quote = quotes.get(window.spot_uic)
         spot = spot_quote.price if spot_quote is not None else None
         if spot is None:
@@ -292,6 +313,14 @@ def _older_than(quote: Quote, now: datetime, max_age_s: float) -> bool:
     """True when the quote's own time says it is more than `max_age_s` old at `now`."""
     age = quote.age_seconds(now)
     return age is not None and age > max_age_s
+
+
+def _by_asset_type(refs: Iterable[InstrumentRef | OptionContract]) -> dict[str, list[int]]:
+    """The uics of `refs` grouped by asset type, in first-seen order."""
+    grouped: dict[str, list[int]] = {}
+    for ref in refs:
+        grouped.setdefault(ref.asset_type, []).append(ref.uic)
+    return grouped
 
 
 def _ages(quotes: Iterable[Quote], now: datetime) -> dict[int, float]:

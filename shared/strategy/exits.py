@@ -39,6 +39,18 @@ class FlashMonitor:
         moves = (abs(latest - price) / price * 100 for _, price in self._points if price > 0)
         return max(moves, default=Decimal(0))
 
+    @property
+    def window(self) -> timedelta:
+        """How far back prices are kept."""
+        return self._window
+
+    def price_range(self) -> tuple[Decimal, Decimal] | None:
+        """The lowest and highest price in the window, the latest included (None: empty)."""
+        prices = [price for _, price in self._points]
+        if self._latest is not None:
+            prices.append(self._latest)
+        return (min(prices), max(prices)) if prices else None
+
     def clear(self) -> None:
         self._points.clear()
         self._latest = None

@@ -7,7 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from shared.backtest.history import load_arch_history
+from shared.backtest.market import root_of_underlying
 from shared.backtest.runner import BacktestSpec, config_text, run_backtest
+from shared.config_loader import parse_bot_config
 from shared.journal import FillSide
 
 BOT = "delta_neutral"
@@ -17,6 +19,8 @@ def test_two_weeks_of_delta_neutral_trade_spy_options_with_pnl_from_their_fills(
     text, file = config_text(BOT, None)
     spec = BacktestSpec(BOT, text, str(file), date(2015, 1, 5), date(2015, 1, 16), seed=1)
     history = load_arch_history()
+    root = root_of_underlying(parse_bot_config(BOT, text, file=file).strategy.instruments.
+                              underlying_uic)  # fmt: skip
     engine, result = run_backtest(spec, history)
     try:
         labels = [t.label.split(":")[1] for t in result.trades]
@@ -27,7 +31,7 @@ def test_two_weeks_of_delta_neutral_trade_spy_options_with_pnl_from_their_fills(
             for fill in trade.fills:
                 assert fill.multiplier == 100
                 contract = engine.market.contract_of(fill.uic)
-                assert contract is not None and contract.root == "SPY"
+                assert contract is not None and contract.root == root == "SPY"
                 assert abs(float(contract.strike) - spx_close / 10) < 15  # SPY strikes, not SPX
                 sign = 1 if fill.side is FillSide.SELL else -1
                 cash += sign * fill.price * fill.multiplier * fill.quantity - fill.commission_usd
