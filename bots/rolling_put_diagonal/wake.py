@@ -95,6 +95,8 @@ def _open_hint(cfg: Cfg, campaign: Campaign, memory: Memory, snap: Snapshot,
         until = roll_at
     low, high = flash_band
     if memory.long_rolled_on != today:
+        if cfg.long_roll_bp_threshold_usd > 0 and snap.margin_used_usd is not None:
+            return None  # the account's margin moves with other positions: no band bounds it
         roll_up = _roll_up_price(cfg, campaign, price, today)
         if roll_up is None:
             return None
@@ -119,8 +121,8 @@ def _roll_up_price(cfg: Cfg, campaign: Campaign, price: Decimal, today: date) ->
         return rules.long_roll_up_reason(
             long_delta=selection.theoretical_put_delta(level, long.strike, long.dte(today)),
             roll_delta_threshold=cfg.long_roll_delta_threshold,
-            margin_used_usd=campaign.margin_estimate_usd(),
-            roll_margin_usd=cfg.long_roll_margin_usd,
+            margin_used_usd=None,  # asked for only with a margin figure (the caller)
+            roll_margin_usd=cfg.long_roll_bp_threshold_usd,
         ) is not None  # fmt: skip
 
     below, above = price, price * 2
