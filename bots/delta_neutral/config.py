@@ -171,6 +171,13 @@ class DeltaNeutralStrategyConfig(StrictModel):
     shorts_cutoff_minutes_before_close: int = Field(
         default=10, ge=0, le=120, description="No short entry or roll this close to the close."
     )
+    roll_retry_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="A scheduled roll refused as a net debit (or not priced) is priced again "
+        "only after this many minutes.",
+    )
     # --- safety
     failed_action_cooldown_minutes: int = Field(
         default=15,

@@ -46,10 +46,12 @@ def build_request(
     recenter_expiry: date | None,
     last_spot: Decimal | None,
     last_vix: Decimal | None,
+    roll_retry_at: datetime | None = None,
 ) -> DataRequest:
     """SPY and VIX always; the legs held or in flight; the long chain while a straddle is to
-    be bought; the weekly chain when shorts may be sold or a roll priced; yesterday's bar
-    once a day. SPY ticks trigger decides while in position."""
+    be bought; the weekly chain when shorts may be sold or a roll priced (not while a refused
+    roll waits for `roll_retry_at`, UTC); yesterday's bar once a day. SPY ticks trigger
+    decides while in position."""
     inst = cfg.instruments
     spy = InstrumentRef(inst.underlying_uic, inst.underlying_asset_type)
     today = now.astimezone(NY).date()
@@ -60,7 +62,7 @@ def build_request(
     if straddle.state in (D.FLAT, D.WAITING_ENTRY, D.PARTIAL, D.RECENTER_OPENING):
         expiry = straddle_expiry(cfg, straddle, recenter_expiry, today)
         windows.append(OptionWindow(ROOT, expiry, spy.uic, LONG_WINDOW_STRIKES))
-    if _wants_short_chain(cfg, straddle, strangle, now):
+    if _wants_short_chain(cfg, straddle, strangle, now, roll_retry_at):
         expiry = selection.next_friday_at_least(today, cfg.short_target_dte)
         strikes = short_window_strikes(cfg, today, last_spot, last_vix)
         windows.append(OptionWindow(ROOT, expiry, spy.uic, strikes))
@@ -152,6 +154,7 @@ def _wants_short_chain(
     straddle: StraddleLifecycle,
     strangle: StrangleLifecycle,
     now: datetime,
+    roll_retry_at: datetime | None,
 ) -> bool:
     if straddle.state is not D.HOLDING:
         return False
@@ -162,7 +165,7 @@ def _wants_short_chain(
             short_expiry=held.expiry,
             thursday_from_et=cfg.roll_start_thursday_et,
             friday_from_et=cfg.roll_start_friday_et,
-        )
+        ) and not rules.retry_waits(now=now, retry_at=roll_retry_at)
     return strangle.state in (G.NONE, G.ROLL_OPENING)
 
 

@@ -39,6 +39,7 @@ class Memory:
     recenter_expiry: date | None = None  # a recentered straddle keeps its expiry
     exited_on: date | None = None  # after a full exit, a fresh cycle starts the next day
     cooldown_until: dict[str, datetime] = field(default_factory=dict)
+    roll_retry_at: datetime | None = None  # a refused scheduled roll is priced again from then
     book_settles_at: datetime | None = None  # positions read before this may predate a fill
     decisions_today: set[str] = field(default_factory=set)
     intent_seq: int = 0

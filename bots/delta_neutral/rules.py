@@ -133,6 +133,11 @@ def scheduled_roll_due(
     return False
 
 
+def retry_waits(*, now: datetime, retry_at: datetime | None) -> bool:
+    """True while a refused roll waits for its retry time `retry_at` (UTC; None: no wait)."""
+    return retry_at is not None and now < retry_at
+
+
 def roll_is_credit(*, close_cost_usd: Decimal, new_premium_usd: Decimal) -> bool:
     """A roll goes ahead only when the new premium exceeds the cost of buying back (USD)."""
     return new_premium_usd - close_cost_usd > 0

@@ -98,6 +98,7 @@ class DeltaNeutralStrategy:
             recenter_expiry=self._m.recenter_expiry,
             last_spot=self._last_spot,
             last_vix=self._last_vix,
+            roll_retry_at=self._m.roll_retry_at,
         )
 
     def decide(self, snapshot: Snapshot) -> Sequence[Action]:
@@ -352,7 +353,8 @@ class DeltaNeutralStrategy:
                     self._m.exit_reason = "proactive_restart"
                     self._continue_exit(now, actions)
                     return
-                self._try_roll(snap, spot, straddle, cycle.held, actions)
+                if not rules.retry_waits(now=now, retry_at=self._m.roll_retry_at):
+                    self._try_roll(snap, spot, straddle, cycle.held, actions)
             return
         if cycle.state not in (G.NONE, G.ROLL_OPENING) or self._m.cooling(now, "strangle"):
             return
@@ -395,11 +397,13 @@ class DeltaNeutralStrategy:
 
     def _try_roll(self, snap: Snapshot, spot: Decimal, straddle: Straddle, held: Strangle,
                   actions: list[Action]) -> None:  # fmt: skip
-        """Roll only for a net credit: the candidate is priced without touching `held`."""
+        """Roll only for a net credit: the candidate is priced without touching `held`; a refusal
+        is priced again `roll_retry_minutes` later (each pricing reads ~70 option quotes)."""
         credit, detail = market_view.roll_credit(self._cfg, snap, spot, straddle, held)
         if credit is None or credit <= 0:
             name = "roll_not_priced" if credit is None else "roll_refused_debit"
             self._decision(actions, snap.now, name, detail)
+            self._m.roll_retry_at = snap.now + timedelta(minutes=self._cfg.roll_retry_minutes)
             return
         intent = self._m.next_intent("roll", snap.now)
         actions.append(self.strangle.close(intent, f"scheduled_roll {detail}", Trigger.ROLL))

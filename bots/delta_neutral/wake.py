@@ -4,8 +4,8 @@ long-lived quiet states. Both need nothing in flight, no exit under way and the 
 - Straddle and strangle held (or the shorts done for the day): a pass can act only when SPY
   reaches a price rule (the recenter distance, the 5 % emergency move from the strike or the
   previous close, a challenged short side, a flash move) or the clock a time rule (Thursday's
-  or Friday's roll start, the close). SPY's band is the intersection of those rules' safe
-  ranges (USD per share, as `rules` judges them).
+  or Friday's roll start, a refused roll's retry time, the close). SPY's band is the
+  intersection of those rules' safe ranges (USD per share, as `rules` judges them).
 - Flat, waiting for the straddle's entry gates (or done after a full exit): only VIX falling
   under `max_vix_entry` (a VIX band) or a flash move can act before the close.
 
@@ -93,7 +93,10 @@ def _holding_band(cfg: DeltaNeutralStrategyConfig, straddle: StraddleLifecycle,
     if shorts is not None and not shorts_done:
         roll_at = _roll_start(cfg, shorts.expiry, now)
         if roll_at is not None and roll_at <= now:
-            return None  # the roll is due: every tick prices it
+            if not rules.retry_waits(now=now, retry_at=memory.roll_retry_at):
+                return None  # the roll is due: the next tick prices it
+            assert memory.roll_retry_at is not None
+            roll_at = memory.roll_retry_at  # a refused roll is priced again then
         until = min(until, roll_at or until)
     bands = [flash_band, _recenter_band(cfg, held.strike),
              _move_band(held.strike, cfg.emergency_exit_percent)]  # fmt: skip

@@ -146,7 +146,8 @@ class RollingPutDiagonalStrategy(StrictModel):
         default=5,
         ge=1,
         le=240,
-        description="After a failed entry, roll or close, wait this long before retrying it.",
+        description="After a failed entry, roll or close, or an entry that found no put "
+        "passing the spread gate, wait this long before retrying it.",
     )
     flash_move_percent: float = Field(
         default=2.0,

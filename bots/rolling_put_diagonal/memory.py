@@ -23,6 +23,9 @@ from shared.strategy.events import bot_log_record, safety_record
 from shared.strategy_contract import RecordEvent
 
 logger = logging.getLogger("bots.rolling_put_diagonal.strategy")
+# The cooldown key of an entry whose chains held no tradable long or short put: the chains
+# (~80 REST quotes) are looked at again only after `failed_action_cooldown_minutes`.
+ENTRY_RECHECK_KEY = "entry_recheck"
 
 
 @dataclass

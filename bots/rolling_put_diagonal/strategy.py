@@ -23,6 +23,7 @@ from bots.rolling_put_diagonal.config import BOT_NAME, RollingPutDiagonalConfig
 from bots.rolling_put_diagonal.config import RollingPutDiagonalStrategy as Cfg
 from bots.rolling_put_diagonal.lifecycles import CampaignLifecycle, logger
 from bots.rolling_put_diagonal.memory import (
+    ENTRY_RECHECK_KEY,
     Memory,
     campaign_record,
     decision_event,
@@ -97,7 +98,8 @@ class RollingPutDiagonalStrategy:
     def data_request(self, now: datetime) -> DataRequest:
         today = now.astimezone(NY).date()
         m, cycle = self.memory, self.cycle
-        entry_ready = m.day == today and self._entry_signal_holds(now)
+        entry_ready = (m.day == today and self._entry_signal_holds(now)
+                       and not m.cooling(now, ENTRY_RECHECK_KEY))  # fmt: skip
         short = cycle.campaign.short
         short_due = cycle.campaign.long is not None and (short is None or self._roll_due(now))
         margin_rule_open = (self._cfg.long_roll_bp_threshold_usd > 0 and cycle.state is S.OPEN
@@ -303,7 +305,8 @@ class RollingPutDiagonalStrategy:
     def _try_entry(self, snap: Snapshot, price: Decimal, today: date,
                    actions: list[Action]) -> None:  # fmt: skip
         m, now = self.memory, snap.now
-        if not snap.breaker_allows_entries or m.closed_on == today or m.cooling(now, "buy_long"):
+        if (not snap.breaker_allows_entries or m.closed_on == today or m.cooling(now, "buy_long")
+                or m.cooling(now, ENTRY_RECHECK_KEY)):  # fmt: skip
             return
         blockers = self._entry_blockers(now, price)
         if blockers:
@@ -314,6 +317,9 @@ class RollingPutDiagonalStrategy:
         if isinstance(leg, str) or isinstance(short, str):
             detail = leg if isinstance(leg, str) else str(short)
             self._decision(actions, now, "entry_not_yet", detail)
+            if mv.has_long_chain(self._cfg, snap, today):  # looked and found none: not every pass
+                minutes = self._cfg.failed_action_cooldown_minutes
+                m.cooldown_until[ENTRY_RECHECK_KEY] = now + timedelta(minutes=minutes)
             return
         intent = m.next_intent("entry", now)
         actions.append(self.cycle.buy_long(leg, intent, f"enter: long {leg.strike} {leg.expiry}",

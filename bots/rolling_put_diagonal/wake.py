@@ -3,7 +3,8 @@ Each needs nothing in flight and no cooldown running.
 
 - Flat (or waiting out an event) on a day whose entry (or event) rules cannot pass before the
   close: the daily-bar indicators, the event blackout, a campaign closed today, the last 15
-  minutes. Only a flash move can happen.
+  minutes. Only a flash move can happen. Likewise flat until an entry that found no tradable
+  put looks again (`ENTRY_RECHECK_KEY`; that cooldown is not "a cooldown running" here).
 - A campaign open with its short held: until the short's roll time (when it expires today),
   a pass can act only when QQQ reaches the long roll-up price (the delta rule: the theoretical
   delta the strategy uses when quotes carry no Greeks, as in a backtest), falls far enough to
@@ -25,7 +26,7 @@ from bots.rolling_put_diagonal import rules, selection
 from bots.rolling_put_diagonal.book import CONTRACT_MULTIPLIER, Campaign
 from bots.rolling_put_diagonal.config import RollingPutDiagonalStrategy as Cfg
 from bots.rolling_put_diagonal.lifecycles import CampaignLifecycle
-from bots.rolling_put_diagonal.memory import Memory
+from bots.rolling_put_diagonal.memory import ENTRY_RECHECK_KEY, Memory
 from bots.rolling_put_diagonal.states import CampaignState
 from shared import market_hours
 from shared.event_calendar import EventCalendar
@@ -45,16 +46,20 @@ def wake_hint(cfg: Cfg, cycle: CampaignLifecycle, memory: Memory, flash: FlashMo
     """The hint after the pass of `snap`, or None when the next pass may act (module doc)."""
     now, today = snap.now, snap.now.astimezone(NY).date()
     session = market_hours.session(today)
-    cooling = any(now < until for until in memory.cooldown_until.values())
+    cooling = any(now < until for key, until in memory.cooldown_until.items()
+                  if key != ENTRY_RECHECK_KEY)  # only a flat campaign's entry reads that one
     flash_band = flash_safe_band(flash, memory.last_price, cfg.flash_move_percent)
     if (session is None or memory.day != today or memory.bars_day != today or cooling
             or cycle.order is not None or flash_band is None):  # fmt: skip
         return None
     late = now >= session.close - timedelta(minutes=late_minutes)
     if cycle.state in (S.FLAT, S.WAITING_EVENT) and cycle.campaign.empty:
+        until = session.close
         if not (late or _no_entry_today(cfg, memory, calendar, session, cycle.state)):
-            return None
-        return WakeHint(session.close, (PriceBand(qqq_uic, *flash_band),), flash.window)
+            if cycle.state is not S.FLAT or not memory.cooling(now, ENTRY_RECHECK_KEY):
+                return None
+            until = min(until, memory.cooldown_until[ENTRY_RECHECK_KEY])
+        return WakeHint(until, (PriceBand(qqq_uic, *flash_band),), flash.window)
     if cycle.state is not S.OPEN:
         return None
     return _open_hint(cfg, cycle.campaign, memory, snap, session, flash_band, flash.window,

@@ -4,6 +4,7 @@ hints, in far fewer passes. The flash band's promise is checked on the real moni
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -50,6 +51,33 @@ def test_put_diagonal_trades_the_same_with_and_without_wake_hints() -> None:
     assert (csv, events) == runs[False][:2]
     assert b"vertical roll" in csv and b"horizontal roll" in csv and b"long_expiring" in csv
     assert csv.count(b"\n") >= 8
+    assert passes < runs[False][2] / 10
+
+
+def test_delta_neutral_hint_waits_for_a_refused_rolls_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # 2015-03-23..27: Thursday's scheduled roll is refused as a net debit, then retried every
+    # `roll_retry_minutes` (the hint's `until`) until it goes ahead or the cutoff
+    with caplog.at_level(logging.INFO, logger="bots.delta_neutral.strategy"):
+        runs = _both_ways("delta_neutral", date(2015, 3, 23), date(2015, 3, 27))
+    assert "name=roll_refused_debit" in caplog.text
+    csv, events, passes = runs[True]
+    assert (csv, events) == runs[False][:2]
+    assert b"shorts" in csv
+    # the retry wait saves the chain pricing, not passes: the engine resumes the flash window
+    # (5 min) before `until`, as long as the retry interval (5 min), so it runs those passes
+    assert passes < runs[False][2] / 3
+
+
+def test_put_diagonal_hint_waits_for_an_entrys_recheck(caplog: pytest.LogCaptureFixture) -> None:
+    # 2015-03-04..10: entry rules pass but no long put has a tight enough spread (entry_not_yet),
+    # looked at again every `failed_action_cooldown_minutes` (the hint's `until`)
+    with caplog.at_level(logging.INFO, logger="bots.rolling_put_diagonal.strategy"):
+        runs = _both_ways("rolling_put_diagonal", date(2015, 3, 4), date(2015, 3, 10))
+    assert "name=entry_not_yet" in caplog.text
+    csv, events, passes = runs[True]
+    assert (csv, events) == runs[False][:2]
     assert passes < runs[False][2] / 10
 
 

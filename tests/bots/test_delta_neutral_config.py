@@ -79,6 +79,8 @@ def test_cross_field_rules(changes: dict[str, Any], expected: str) -> None:
         ({"max_entry_spread_percent": 0}, "strategy.max_entry_spread_percent: must be >= 0.05"),
         ({"short_target_dte": 0}, "strategy.short_target_dte: must be >= 1"),
         ({"roll_start_friday_et": "17:00"}, "within the regular session"),
+        ({"roll_retry_minutes": 0}, "strategy.roll_retry_minutes: must be >= 1"),
+        ({"roll_retry_minutes": 61}, "strategy.roll_retry_minutes: must be <= 60"),
         ({"recenter_threshold": 0.1}, "recenter_threshold (0.1) must be within 0.50-100 points"),
         (
             {"recenter_threshold": 25, "recenter_threshold_unit": "percent"},

@@ -164,3 +164,10 @@ def test_shorts_expire_at_their_session_close_or_any_later_day() -> None:
     monday = datetime(2026, 3, 16, 14, tzinfo=UTC)
     assert rules.shorts_expired(expiry=friday, now=monday, session=None)
     assert not rules.shorts_expired(expiry=date(2026, 3, 20), now=monday, session=None)
+
+
+def test_a_refused_roll_waits_until_its_retry_time() -> None:
+    retry_at = et(THURSDAY, 15, 35)
+    assert rules.retry_waits(now=et(THURSDAY, 15, 34), retry_at=retry_at)
+    assert not rules.retry_waits(now=retry_at, retry_at=retry_at)
+    assert not rules.retry_waits(now=et(THURSDAY, 15, 34), retry_at=None)

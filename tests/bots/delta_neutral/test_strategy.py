@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -277,6 +277,42 @@ def test_roll_refused_for_a_debit_keeps_the_shorts() -> None:
     assert of(actions, ClosePosition) == [] and of(actions, OpenPosition) == []
     assert decisions(actions) == ["roll_refused_debit"]
     assert strategy.strangle.state is G.HOLDING
+
+
+def _cheapen_old_shorts(mkt: Market, ask: str) -> None:
+    """The expiring shorts' asks drop to `ask` each (the roll becomes a credit)."""
+    contracts, quotes = mkt.chains[date(2026, 6, 5)]
+    mkt.chains[date(2026, 6, 5)] = (contracts, {u: quote(u, "0.01", ask) for u in quotes})
+
+
+def _weekly_chain_asked(strategy: DeltaNeutralStrategy, now: datetime) -> bool:
+    return any(w.expiry == SHORT_EXPIRY for w in strategy.data_request(now).option_windows)
+
+
+def test_refused_roll_is_not_priced_again_within_the_retry_interval() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.60", roll_retry_minutes=5)
+    refused_at = et(THURSDAY, 15, 30)
+    assert _weekly_chain_asked(strategy, refused_at)
+    strategy.decide(snapshot(mkt, refused_at))
+    _cheapen_old_shorts(mkt, "0.10")  # a credit now, but the retry time has not come
+    for seconds in (15, 120, 299):
+        now = refused_at + timedelta(seconds=seconds)
+        assert not _weekly_chain_asked(strategy, now)  # no chain look-ups while waiting
+        assert of(strategy.decide(snapshot(mkt, now)), ClosePosition) == []
+    assert strategy.strangle.state is G.HOLDING
+
+
+def test_refused_roll_is_priced_again_after_the_retry_interval() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.60", roll_retry_minutes=5)
+    refused_at = et(THURSDAY, 15, 30)
+    strategy.decide(snapshot(mkt, refused_at))
+    retry_at = refused_at + timedelta(minutes=5)
+    assert _weekly_chain_asked(strategy, retry_at)
+    assert of(strategy.decide(snapshot(mkt, retry_at)), ClosePosition) == []  # still a debit
+    _cheapen_old_shorts(mkt, "0.10")
+    assert of(strategy.decide(snapshot(mkt, retry_at + timedelta(minutes=4))), ClosePosition) == []
+    close = only(strategy.decide(snapshot(mkt, retry_at + timedelta(minutes=5))), ClosePosition)
+    assert close.exit_reason.startswith("scheduled_roll credit 88.00")
 
 
 def challenged_call_closed(close_ask: str) -> tuple[Any, Market]:

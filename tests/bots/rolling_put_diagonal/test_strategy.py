@@ -15,6 +15,7 @@ from shared import market_hours
 from shared.domain import Position, PutCall, Side
 from shared.sheets import CampaignRow
 from shared.strategy_contract import ClosePosition, OpenPosition, RecordEvent
+from tests.bots.rolling_put_diagonal import driver
 from tests.bots.rolling_put_diagonal.driver import (
     QQQ,
     Desk,
@@ -414,3 +415,26 @@ def test_a_due_roll_up_without_a_higher_put_asks_for_the_long_chain_every_five_m
 
     assert not asks_long_chain(9, 33) and not asks_long_chain(9, 35)
     assert asks_long_chain(9, 37)  # five minutes after the pass that found no higher put
+
+
+def test_an_entry_without_a_tight_long_put_looks_again_only_after_the_cooldown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    desk = Desk(make_strategy(failed_action_cooldown_minutes=5))
+    desk.bars = rising_bars(prev(MONDAY), 499.0)
+    monkeypatch.setattr(driver, "HALF_SPREAD", Decimal("5"))  # every put far too wide
+    actions = run_day(desk, MONDAY, every_minutes=1, end=time(10, 0))
+    assert "entry_not_yet" in names(actions) and not desk.orders
+
+    def asks_chains(minute: int) -> bool:
+        return bool(desk.strategy.data_request(et(MONDAY, 10, minute)).option_windows)
+
+    looked_at = desk.strategy.memory.cooldown_until["entry_recheck"]  # the last refused look
+    assert looked_at > et(MONDAY, 10)
+    monkeypatch.setattr(driver, "HALF_SPREAD", Decimal("0.02"))  # tight quotes from now on
+    waiting = [m for m in range(5) if et(MONDAY, 10, m) < looked_at]
+    assert waiting and not any(asks_chains(m) for m in waiting)
+    run_day(desk, MONDAY, every_minutes=1, start=time(10, 0), end=time(10, waiting[-1] + 1))
+    assert not desk.orders  # no re-pricing within the interval, though an entry would pass now
+    run_day(desk, MONDAY, every_minutes=1, start=time(10, waiting[-1] + 1), end=time(10, 10))
+    assert len(intents(desk, "entry")) == 1  # looked again after it, and entered
