@@ -24,8 +24,9 @@ from rich.console import Console
 from rich.table import Table
 
 from shared import paths
-from shared.journal import Fill, Journal, JournalError, TradeRecord
+from shared.journal import Journal, JournalError, TradeRecord
 from shared.journal.codec import cents, money_json
+from shared.journal.json_view import fill_json
 
 NEW_YORK = ZoneInfo("America/New_York")
 CAMPAIGN_LABEL = re.compile(r":(c\d+)$")
@@ -124,26 +125,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _fill_json(fill: Fill) -> dict[str, Any]:
-    return {
-        "leg": fill.leg,
-        "uic": fill.uic,
-        "side": fill.side.value,
-        "open_close": fill.open_close.value,
-        "price": _number(fill.price),
-        "quantity": fill.quantity,
-        "multiplier": fill.multiplier,
-        "commission_usd": money_json(fill.commission_usd),
-        "filled_at": fill.filled_at.isoformat(),
-        "simulated": fill.simulated,
-        "order_id": fill.order_id,
-    }
-
-
 def _trade_json(trade: TradeRecord) -> dict[str, Any]:
     return {
         "trade_id": trade.trade_id,
@@ -154,7 +135,7 @@ def _trade_json(trade: TradeRecord) -> dict[str, Any]:
         "quantity": trade.quantity,
         "pnl_usd": money_json(trade.pnl_usd),
         "commissions_usd": money_json(trade.commissions_usd),
-        "fills": [_fill_json(fill) for fill in trade.fills],
+        "fills": [fill_json(fill) for fill in trade.fills],
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,9 +25,10 @@ from shared.demo.home import DemoHome
 from shared.demo.process import StopResult
 from shared.health.journal_view import net_legs
 from shared.journal import Fill, Journal, JournalError, OpenClose, TradeRecord
+from shared.journal.codec import cents, money_json
+from shared.journal.json_view import fill_json
 
 NEW_YORK = ZoneInfo("America/New_York")
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -82,27 +83,13 @@ class TradeSummary:
             "exit_reason": self.exit_reason,
             "opening_fills": self.opening_fills,
             "closing_fills": self.closing_fills,
-            "pnl_usd": _money(self.pnl_usd),
-            "commissions_usd": _money(self.commissions_usd),
+            "pnl_usd": money_json(self.pnl_usd),
+            "commissions_usd": money_json(self.commissions_usd),
             "held": self.held,
             "held_legs": self.held_legs,
-            "net_cash_usd": _money(self.net_cash_usd),
-            "fills": [_fill_json(fill) for fill in self.fills],
+            "net_cash_usd": money_json(self.net_cash_usd),
+            "fills": [fill_json(fill) for fill in self.fills],
         }
-
-
-def _fill_json(fill: Fill) -> dict[str, Any]:
-    return {
-        "leg": fill.leg,
-        "uic": fill.uic,
-        "side": fill.side.value,
-        "open_close": fill.open_close.value,
-        "quantity": fill.quantity,
-        "price": str(fill.price),
-        "multiplier": fill.multiplier,
-        "commission_usd": _money(fill.commission_usd),
-        "filled_at": fill.filled_at.isoformat(),
-    }
 
 
 @dataclass(frozen=True)
@@ -146,7 +133,7 @@ class BotSummary:
             "closed_trades": sum(1 for trade in self.trades if trade.closed_at is not None),
             "held_trades": sum(1 for trade in self.trades if trade.held),
             "exit_reasons": self.exit_reasons,
-            "realized_pnl_usd": _money(self.realized_pnl_usd),
+            "realized_pnl_usd": money_json(self.realized_pnl_usd),
             "journal": str(self.journal),
             "log": str(self.log),
             "console_log": str(self.console_log),
@@ -220,14 +207,6 @@ def summarize_bot(
     )
 
 
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def _money(amount: Decimal | None) -> float | None:
-    return None if amount is None else float(_cents(amount))
-
-
 def _ny(moment: datetime | None) -> str:
     return "held" if moment is None else moment.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M")
 
@@ -256,14 +235,14 @@ def _render_held(trade: TradeSummary, console: Console) -> None:
     legs = ", ".join(f"{leg} {quantity:+d}" for leg, quantity in trade.held_legs.items())
     console.print(
         f"  trade {trade.trade_id} held ({legs or 'no net legs'}): net cash from fills "
-        f"${_cents(trade.net_cash_usd):,.2f} after commissions (not a P&L until closed)",
+        f"${cents(trade.net_cash_usd):,.2f} after commissions (not a P&L until closed)",
         highlight=False,
     )
     for fill in trade.fills:
         console.print(
             f"    {_ny(fill.filled_at)} {fill.side.value} {fill.quantity} {fill.leg} "
             f"({fill.open_close.value}) @ {fill.price} x{fill.multiplier}, commission "
-            f"${_cents(fill.commission_usd):,.2f}",
+            f"${cents(fill.commission_usd):,.2f}",
             highlight=False,
         )
 
@@ -290,8 +269,8 @@ def _render_bot(bot: BotSummary, console: Console) -> None:
             trade.exit_reason or "",
             str(trade.quantity),
             f"{trade.opening_fills}/{trade.closing_fills}",
-            f"{_cents(trade.commissions_usd):,.2f}",
-            "" if trade.pnl_usd is None else f"{_cents(trade.pnl_usd):,.2f}",
+            f"{cents(trade.commissions_usd):,.2f}",
+            "" if trade.pnl_usd is None else f"{cents(trade.pnl_usd):,.2f}",
         )
     if bot.trades:
         console.print(table)
@@ -303,7 +282,7 @@ def _render_bot(bot: BotSummary, console: Console) -> None:
     console.print(
         f"  {len(bot.trades)} trades ({closed} closed, {len(bot.trades) - closed} held), "
         f"exits: {reasons}; realized P&L "
-        f"${_cents(bot.realized_pnl_usd):,.2f} from fills after commissions; state "
+        f"${cents(bot.realized_pnl_usd):,.2f} from fills after commissions; state "
         f"{bot.state or '-'}",
         highlight=False,
     )

@@ -57,4 +57,4 @@ def test_a_held_trade_shows_its_legs_fills_and_net_cash_from_fills(tmp_path: Pat
     assert row["held_trades"] == 1 and row["realized_pnl_usd"] == 0.0
     (shown,) = row["trades"]
     assert shown["held"] and shown["net_cash_usd"] == -4868.30 and shown["pnl_usd"] is None
-    assert [f["price"] for f in shown["fills"]] == ["27.26", "21.41"]
+    assert [f["price"] for f in shown["fills"]] == [27.26, 21.41]
