@@ -2,7 +2,8 @@
 (`/trade/v1/infoprices/list` asks `Greeks` for options, with the same number of calls) and over
 the price stream (the subscription asks `Greeks`; snapshot and deltas carry them). The figures
 are the simulator's own model delta and theta of the contract at the quote's time; an index
-(the underlying) is asked no Greeks and has none."""
+(the underlying) is asked no Greeks and has none, and a stream subscription that does not ask
+for Greeks gets none (snapshot or deltas)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from shared.brokers.saxo_broker import SaxoBroker
 from shared.domain import Quote
 from shared.event_calendar import EventCalendar
 from shared.runtime.snapshot import SnapshotBuilder
+from shared.saxo_client.prices import BASE_FIELD_GROUPS
 from shared.strategy_contract import DataRequest, InstrumentRef, OptionWindow, Snapshot
 from tests.runtime.helpers import client_for, control
 
@@ -120,4 +122,37 @@ def test_streamed_option_quotes_carry_the_simulators_greeks_in_snapshot_and_delt
         _assert_simulator_greeks(server, snapshot, [ref.uic for ref in refs])
     finally:
         feed.stop()
+        broker.client.close()
+
+
+def test_the_simulators_stream_sends_greeks_only_to_a_subscription_that_asks(
+    sim_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = sim_factory(start=START, speed=60.0)
+    broker = SaxoBroker(client_for(server, tmp_path))
+    stream = broker.client.price_stream()
+    try:
+        assert stream.start(wait_s=10)
+        window = _window(broker)
+        contracts = broker.chain(window.root, window.expiry).contracts
+        spot = broker.quotes([SPY.uic], SPY.asset_type)[SPY.uic].price
+        assert spot is not None
+        plain, asking = sorted(contracts, key=lambda c: abs(c.strike - spot))[:2]
+        snapshot = stream.subscribe(plain.uic, plain.asset_type, BASE_FIELD_GROUPS)
+        assert snapshot is not None and snapshot.greeks is None
+        snapshot = stream.subscribe(asking.uic, asking.asset_type)  # the default asks Greeks
+        assert snapshot is not None and snapshot.greeks is not None
+        first = stream.latest(plain.uic)
+        assert first is not None and first.updated_at is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # deltas of the plain subscription: still none
+            latest = stream.latest(plain.uic)
+            if latest is not None and latest.updated_at and latest.updated_at > first.updated_at:
+                assert latest.greeks is None
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("no stream delta for the plain subscription within 20 s")
+    finally:
+        stream.stop()
         broker.client.close()
