@@ -75,7 +75,10 @@ class ActivityKind(StrEnum):
 
 @dataclass(frozen=True)
 class Greeks:
-    """Per-contract greeks as the broker reports them (theta per day, vega per vol point)."""
+    """Per-contract greeks as the broker reports them, per share (one underlying unit), not x100:
+    `delta` (-1..1), `gamma` (per 1 USD of underlying), `theta` (USD per share per calendar
+    day, negative for a long), `vega` (USD per share per vol point), `mid_vol` (implied vol as
+    Saxo sends it) and `theoretical_price` (USD per share). Saxo's `Instrument*` names."""
 
     delta: float | None
     gamma: float | None

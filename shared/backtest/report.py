@@ -30,7 +30,9 @@ _FIGURES = re.compile(r"\s+(?:of|at|spot|strike|credit)\s|\s+[-+]?\d|\s*\(|:")
 MODELLED_NOTE = (
     "Option prices are modelled (the simulator's Black-Scholes on a VIX-tied surface, its "
     "spreads and tick sizes), not historical quotes; intraday paths are a seeded bridge "
-    "through each day's OHLC; intraday VIX moves against SPX from the previous close."
+    "through each day's OHLC; intraday VIX moves against SPX from the previous close. "
+    "The modelled quotes carry no Greeks: the Put Diagonal picks and rolls its long on its "
+    "theoretical delta from moneyness and Delta Neutral counts no straddle theta, unlike live."
 )
 CSV_COLUMNS = ("trade_id", "label", "opened_at", "closed_at", "exit_reason", "quantity",
                "fills", "commissions_usd", "pnl_usd")  # fmt: skip

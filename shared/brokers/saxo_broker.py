@@ -57,7 +57,8 @@ BAR_DAY_OFFSET = timedelta(hours=12)
 
 
 class SaxoPriceFeed:
-    """The client's PriceStream behind the PriceFeed port."""
+    """The client's PriceStream behind the PriceFeed port (option subscriptions ask for Greeks,
+    so streamed option quotes carry them as REST ones do)."""
 
     def __init__(self, stream: PriceStream) -> None:
         self._stream = stream
@@ -88,10 +89,11 @@ class SaxoBroker:
         self._stream_settings = stream_settings
 
     def quotes(self, uics: Sequence[int], asset_type: str) -> dict[int, Quote]:
+        """REST snapshots; option quotes carry Saxo's Greeks (asked with the same calls)."""
         if not uics:
             return {}
         try:
-            return self.client.quotes(list(uics), asset_type)
+            return self.client.quotes(list(uics), asset_type, greeks=True)
         except SaxoError as exc:
             raise BrokerError(f"quotes failed: {exc}") from exc
 

@@ -23,11 +23,17 @@ VIX_ASSET_TYPE: Final = "StockIndex"
 MAX_UICS_PER_CALL: Final = 50
 
 
-def field_groups(asset_type: str, *, greeks: bool) -> str:
-    groups = list(BASE_FIELD_GROUPS)
+def quote_field_groups(asset_type: str, *, greeks: bool) -> tuple[str, ...]:
+    """The FieldGroups a quote of `asset_type` asks for: the base groups, plus `Greeks` when
+    `greeks` and the asset type is an option (Saxo serves Greeks for options only)."""
     if greeks and asset_type in OPTION_ASSET_TYPES:
-        groups.append("Greeks")
-    return ",".join(groups)
+        return (*BASE_FIELD_GROUPS, "Greeks")
+    return BASE_FIELD_GROUPS
+
+
+def field_groups(asset_type: str, *, greeks: bool) -> str:
+    """`quote_field_groups` as the comma list of a REST query."""
+    return ",".join(quote_field_groups(asset_type, greeks=greeks))
 
 
 class PriceService:
@@ -37,7 +43,8 @@ class PriceService:
         self._transport = transport
 
     def quote(self, uic: int, asset_type: str, *, greeks: bool = False) -> Quote:
-        """One instrument's snapshot (`GET /trade/v1/infoprices`)."""
+        """One instrument's snapshot (`GET /trade/v1/infoprices`); with `greeks`, an option's
+        quote carries Saxo's per-contract Greeks (see `domain.Greeks` for units)."""
         body = self._transport.get(
             "/trade/v1/infoprices",
             {
@@ -53,8 +60,9 @@ class PriceService:
     def quotes(
         self, uics: Sequence[int], asset_type: str, *, greeks: bool = False
     ) -> dict[int, Quote]:
-        """Snapshots of many instruments of one AssetType, `MAX_UICS_PER_CALL` per request.
-        UICs Saxo leaves out of its answer are absent from the result."""
+        """Snapshots of many instruments of one AssetType, `MAX_UICS_PER_CALL` per request;
+        `greeks` as in `quote` (the same calls, one more field group for options). UICs Saxo
+        leaves out of its answer are absent from the result."""
         result: dict[int, Quote] = {}
         unique = list(dict.fromkeys(uics))
         for start in range(0, len(unique), MAX_UICS_PER_CALL):

@@ -27,6 +27,7 @@ def test_a_backtest_prints_the_json_report_and_writes_csv_journal_and_chart(
     assert report["trades"] >= 1
     assert report["missing_events"] == "ignore"
     assert "modelled" in report["note"] and "arch" in report["data"]
+    assert "no Greeks" in report["note"]  # the strategies' fallbacks differ from live
     rows = list(csv.DictReader((out / "trades.csv").open()))
     assert len(rows) == report["trades"]
     assert f"{sum(float(r['pnl_usd']) for r in rows):.2f}" == report["total_pnl_usd"]

@@ -27,7 +27,7 @@ from shared.clock import Clock
 from shared.domain import PriceUpdate, Quote
 from shared.logger_service import kv
 from shared.saxo_client.errors import SaxoError
-from shared.saxo_client.prices import BASE_FIELD_GROUPS
+from shared.saxo_client.prices import quote_field_groups
 from shared.saxo_client.streaming.frames import FrameError, SaxoMessage, iter_messages
 from shared.saxo_client.streaming.state import (
     PriceSubscription,
@@ -144,9 +144,13 @@ class PriceStream:
     # --- subscriptions ----------------------------------------------------------------------
 
     def subscribe(
-        self, uic: int, asset_type: str, field_groups: tuple[str, ...] = BASE_FIELD_GROUPS
+        self, uic: int, asset_type: str, field_groups: tuple[str, ...] | None = None
     ) -> Quote | None:
-        """Subscribe `uic` (no-op if already subscribed); returns the snapshot quote."""
+        """Subscribe `uic` (no-op if already subscribed); returns the snapshot quote. By default
+        the subscription asks the base field groups, plus `Greeks` for an option, so its quotes
+        carry Saxo's Greeks (snapshot and deltas)."""
+        if field_groups is None:
+            field_groups = quote_field_groups(asset_type, greeks=True)
         with self._lock:
             existing = self._book.by_uic(uic)
             if existing is not None and existing.state is not None:

@@ -54,12 +54,17 @@ def test_scheduled_roll_refused_for_a_net_debit_keeps_the_shorts(
     make_day: Callable[..., Day],
 ) -> None:
     # A 20-point recenter threshold keeps the straddle still while SPY nears the short call.
-    day, bot = _opened(make_day, strategy={"recenter_threshold": 20})
+    # Mode B (the example's 1.5-2.0 expected moves: next week's strangle brings about 140 USD):
+    # mode A's premium must also cover the straddle's weekly theta (Saxo's Greeks, about 105
+    # USD here), which would make the roll a credit.
+    day, bot = _opened(make_day, strategy={"recenter_threshold": 20,
+                                           "weekly_target_return_percent": 0.0,
+                                           "short_itm_risk_percent": 0.1})
     shorts = bot.dn.strangle.held
     assert shorts is not None and shorts.call is not None
-    # 3 points below the short call: not challenged (0.3 % is about 1.8 points), but buying
+    # 1 point below the short call: not challenged (0.1 % is about 0.6 points), but buying
     # it back the day before expiry costs more than next week's strangle brings.
-    day.pin(SPY, float(shorts.call.strike) - 3)
+    day.pin(SPY, float(shorts.call.strike) - 1)
     jump(day, at_et(ROLL_THURSDAY, clock_time(15, 1)))
     until(lambda: any("roll_refused_debit" in m for m in read_journal(day.home).messages), 30,
           "the roll priced and refused")  # fmt: skip

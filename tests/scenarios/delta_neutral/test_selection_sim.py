@@ -13,6 +13,7 @@ selection code:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time as clock_time
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from shared.domain import PutCall
+from shared.domain import PutCall, Quote
 from shared.journal.models import FillSide
 from shared.strategy_contract import OpenPosition, Snapshot
 from tests.scenarios.delta_neutral.harness import (
@@ -106,6 +107,17 @@ def _otm(spot: Decimal, options: Sequence[Option], move: Decimal, cap: float
     return calls, puts
 
 
+def _sim_theta(day: Day, quote: Quote) -> float:
+    """The simulator's model theta (USD per share per day) of the quoted option at the quote's
+    own time."""
+
+    def model(state: Any) -> float:
+        option = state.quote(state.resolve(quote.uic, quote.asset_type), quote.updated_at)
+        return float(option.theta_per_day)
+
+    return day.server.call(model)  # type: ignore[no-any-return]
+
+
 def _sold_strikes(order: OpenPosition) -> tuple[Decimal | None, Decimal | None]:
     by_side = {leg.put_call: leg.strike for leg in order.legs}
     return by_side[PutCall.CALL], by_side[PutCall.PUT]
@@ -131,12 +143,20 @@ def test_mode_b_sells_the_strikes_nearest_the_mean_multiple(
 
 @pytest.mark.parametrize("percent", [1.0, 10.0])  # 10 %: no pair at 1.0 EM, the floor falls
 def test_mode_a_sells_the_farthest_pair_earning_the_target_net(
-    make_day: Callable[..., Day], percent: float,
+    make_day: Callable[..., Day], percent: float, caplog: pytest.LogCaptureFixture,
 ) -> None:
     # The example config otherwise: cap 2.0 expected moves, fee 2 USD per leg, 1 contract.
+    caplog.set_level(logging.WARNING, logger="bots.delta_neutral")
     day, snap, order, bot = _sold_on(make_day, weekly_target_return_percent=percent)
     straddle = bot.dn.straddle.held
     assert bot.stop() == 0 and straddle is not None
+    # The straddle's legs were quoted with Saxo's Greeks (the simulator's model theta at the
+    # quote's time), so mode A counted their decay: no leg was left out as `theta_missing`.
+    assert not [r for r in caplog.records if "theta_missing" in r.getMessage()]
+    for leg in straddle.legs:
+        quote = snap.quotes[leg.uic]
+        assert quote.greeks is not None and quote.greeks.theta is not None, leg
+        assert abs(quote.greeks.theta - _sim_theta(day, quote)) < 1e-6
     spot, options = _chain(snap, order)
     move = _expected_move(spot, options)
     calls, puts = _otm(spot, options, move, 2.0)
@@ -144,11 +164,12 @@ def test_mode_a_sells_the_farthest_pair_earning_the_target_net(
     (entry,) = read_journal(day.home).labelled("straddle_entry")
     cost = sum(f.price * f.multiplier * f.quantity for f in entry.fills if f.side is FillSide.BUY)
     target = cost * Decimal(str(percent)) / 100
-    theta = Decimal(0)  # a leg quoted without greeks counts no theta (DATA-002)
+    theta = Decimal(0)
     for leg in straddle.legs:
         greeks = snap.quotes[leg.uic].greeks
-        if greeks is not None and greeks.theta is not None:
-            theta += Decimal(str(abs(greeks.theta))) * 100 * leg.quantity * DAYS_PER_WEEK
+        assert greeks is not None and greeks.theta is not None
+        theta += Decimal(str(abs(greeks.theta))) * 100 * leg.quantity * DAYS_PER_WEEK
+    assert theta > 0
     fees = Decimal("2.00") * 2
 
     def multiple(option: Option) -> Decimal:

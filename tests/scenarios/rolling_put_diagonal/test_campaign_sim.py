@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,7 @@ SPEED = 240.0  # simulated seconds per real second
 ENTRY_DAY = date(2026, 3, 30)  # 7 green daily candles above the EMA, MACD positive
 NO_ENTRY_DAY = date(2026, 3, 2)  # one green candle: the entry rule fails
 QQQ_LEVEL = 517.0  # pinned: the short is sold at the 517 strike
+LONG_TARGET_DELTA = -0.33  # the example config's long_put_target_delta
 # Trading days after the entry (Good Friday 2026-04-03 is a holiday): one roll each, with QQQ
 # pinned at or above the short strike (vertical) or below it (horizontal).
 ROLL_DAYS = [(date(2026, 3, 31), 519.0, "vertical"), (date(2026, 4, 1), 517.0, "horizontal"),
@@ -54,20 +56,42 @@ OTM_LEVEL = 524.0  # the last short (522, 2026-04-08) expires worthless while th
 CLOSE_DAY = date(2026, 4, 13)  # the long (2026-04-13 expiry) is within campaign_close_dte
 
 
+def _assert_long_nearest_target_delta(server: SimServer, sim: Sim) -> None:
+    """The long put held has the simulator's delta nearest -0.33 among its expiry's puts (its
+    neighbouring strikes are farther from it), within the 0.05 tolerance: the strategy chose
+    it on Saxo's Greeks, not on the theoretical delta from moneyness."""
+    (long_uic,) = [uic for uic, amount in options_held(sim).items() if amount > 0]
+
+    def deltas(state: Any) -> tuple[Decimal, dict[Decimal, float]]:
+        held = state.resolve(long_uic, "StockOption").option
+        puts = [c for c in state.catalog.contracts(held.root_id, held.expiry, QQQ_LEVEL)
+                if c.put_call == "Put"]  # fmt: skip
+        return held.strike, {c.strike: state.pricing.option_quote(c).delta for c in puts}
+
+    strike, by_strike = server.call(deltas)
+    strikes = sorted(by_strike)
+    i = strikes.index(strike)
+    miss = {k: abs(by_strike[k] - LONG_TARGET_DELTA) for k in strikes[max(0, i - 1) : i + 2]}
+    assert miss[strike] <= 0.05, (strike, by_strike[strike])
+    assert miss[strike] == min(miss.values()), {k: by_strike[k] for k in miss}
+
+
 def test_a_campaign_opens_rolls_once_a_day_for_five_days_and_closes_at_its_dte(
     sim_factory: Callable[..., SimServer], tmp_path: Path,
 ) -> None:
     server = sim_factory(start=at(ENTRY_DAY, time(9, 31)), speed=SPEED)
     sim = Sim(server)
     sim.pin(QQQ_LEVEL)
-    # The margin roll-up off: the simulator's diagonal needs 3500 USD, above the 1200 default,
-    # so the long would follow QQQ up and the campaign would not reach its DTE here (the
-    # roll-ups have their own scenario, test_rollups_and_exits_sim.py).
+    # The margin roll-up off: the diagonal's margin (strike width x 100: 900 USD at entry, long
+    # 508) grows as the short is rolled up and would pass the 1200 default, so the long would
+    # follow QQQ up and the campaign would not reach its DTE here (the roll-ups have their own
+    # scenario, test_rollups_and_exits_sim.py).
     write_config(tmp_path, long_roll_bp_threshold_usd=0)
     bot = Bot(server, tmp_path)
     try:
         until(lambda: holding(sim) == [-1, 1], 60, "long bought, short sold")
         assert len(intents(tmp_path, "entry")) == 1
+        _assert_long_nearest_target_delta(server, sim)
         for day, level, _ in ROLL_DAYS:
             sim.jump(at(day, time(11, 59)))
             sim.pin(level)

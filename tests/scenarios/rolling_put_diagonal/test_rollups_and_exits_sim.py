@@ -40,7 +40,7 @@ pytestmark = pytest.mark.e2e
 
 SPEED = 240.0  # simulated seconds per real second
 ENTRY_DAY = date(2026, 3, 30)  # the simulator's daily bars (seed 7) allow an entry
-QQQ_LEVEL = 517.0  # the entry: long 482 (-0.33), short 517; margin 3500 USD (35 wide)
+QQQ_LEVEL = 517.0  # the entry: long 508 (Saxo's -0.33), short 517; margin 900 USD (9 wide)
 
 
 def _purpose(intent_id: str) -> str:
@@ -76,15 +76,15 @@ def test_the_long_is_rolled_up_on_margin_then_on_delta_and_the_loss_limit_closes
     server = sim_factory(start=at(ENTRY_DAY, time(9, 31)), speed=SPEED)
     sim = Sim(server)
     sim.pin(QQQ_LEVEL)
-    # The margin rule between the entry's 3500 USD and the 3700 USD of a diagonal whose short
+    # The margin rule between the entry's 900 USD and the 1100 USD of a diagonal whose short
     # is rolled 2 USD up (the simulator's margin of a put diagonal is its strike width x 100).
-    write_config(tmp_path, long_roll_bp_threshold_usd=3600)
+    write_config(tmp_path, long_roll_bp_threshold_usd=1000)
     bot = Bot(server, tmp_path)
     try:
         until(lambda: holding(sim) == [-1, 1], 60, "campaign opened")
         entry_margin = server.call(lambda s: s.exchange.margin_required())
-        assert entry_margin < 3600 and not intents(tmp_path, "roll_long_buy")
-        # 1. Margin: QQQ at 519 at the roll time; the short rolls up to 519 (margin 3700 USD
+        assert entry_margin < 1000 and not intents(tmp_path, "roll_long_buy")
+        # 1. Margin: QQQ at 519 at the roll time; the short rolls up to 519 (margin 1100 USD
         # at /port/v1/balances); the long is rolled up: the new one bought first.
         sim.jump(at(date(2026, 3, 31), time(11, 59)))
         sim.pin(519.0)
@@ -93,11 +93,10 @@ def test_the_long_is_rolled_up_on_margin_then_on_delta_and_the_loss_limit_closes
         assert [_purpose(i) for i in all_intents(tmp_path)[-2:]] == ["roll_long_buy",
                                                                     "roll_long_sell"]
         (on_margin,) = _roll_up_reasons(bot)
-        assert on_margin.startswith("roll up: margin used 3700"), on_margin
+        assert on_margin.startswith("roll up: margin used 1100"), on_margin
         until(lambda: journal_open_uics(tmp_path) == options_held(sim), 30, "journal = broker")
-        # 2. Delta: QQQ up to 556 before the next roll; the 484 long's delta falls under 0.20
-        # (the runtime's quotes carry no Greeks: the delta is the theoretical one, from the
-        # long being 13 % out of the money).
+        # 2. Delta: QQQ up to 556 before the next roll; the new long's delta (Saxo's Greeks,
+        # the simulator's model) falls under 0.20, the long being about 8 % out of the money.
         sim.jump(at(date(2026, 4, 1), time(9, 40)))
         sim.pin(556.0)
         until(lambda: len(intents(tmp_path, "roll_long_sell")) == 2, 60, "roll-up on delta")
