@@ -36,8 +36,9 @@ def _run_order(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the long tests (seconds of real time each) first, in their collected order.
 
-    pytest-xdist hands tests to its workers in this order, so the long ones start early and the
-    many short ones fill both workers at the end, instead of one long test leaving a core idle.
+    pytest-xdist hands tests to its workers in this order, one at a time (`--maxschedchunk=1`
+    in pyproject.toml: its default first chunk would give one worker every long test), so the
+    long ones start early on both workers and the many short ones fill both at the end.
     """
     items.sort(key=_run_order)
 
