@@ -1,0 +1,127 @@
+"""A straddle left with one leg, on the simulator (the real runtime and executor in a thread,
+SPY pinned, the clock jumped through the control API): the strategy's half-straddle cases of
+strategies.md 2.3 (ORDER-001 in docs/DELTA_NEUTRAL_EDGE_CASES.md).
+
+A half-filled straddle ORDER never leaves the bot holding one leg: the executor unwinds the
+filled leg and buys the straddle again (test_partial_fill_sim.py; here during a recenter, with
+the shorts held). The bot is left with one long leg only when a leg is closed outside it: the
+operator sells it by hand through the simulator's OpenAPI. With shorts held it then goes flat,
+shorts first; without shorts it buys the missing leg. Two contracts a leg (a one-contract order
+cannot fill in part).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import time as clock_time
+from decimal import Decimal
+from typing import Any
+
+from bots.delta_neutral.states import StraddleState, StrangleState
+from shared.domain import Side
+from shared.journal.models import FillSide
+from shared.saxo_client.orders import OrderRequest
+from tests.runtime.helpers import client_for
+from tests.scenarios.delta_neutral.harness import (
+    SPY,
+    SPY_LEVEL,
+    DeltaNeutralBot,
+    JournalView,
+    fills_pnl_usd,
+    read_journal,
+    start_bot,
+)
+from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day
+
+SPEED = 300.0
+CONTRACTS = 2
+NO_FLASH = {"flash_move_percent": 10.0}  # the scripted SPY jump is no flash-move event
+ONE_OF_TWO = {"amount": 1, "rest_after_seconds": 10**6}  # the rest never fills
+
+
+def _holding(make_day: Callable[..., Day], start: clock_time = clock_time(9, 36),
+             speed: float = SPEED, **strategy: Any) -> tuple[Day, DeltaNeutralBot]:
+    """SPY pinned at 600 and the bot started with CONTRACTS a leg (`strategy` merged in)."""
+    day = make_day(day=PLAIN_DAY, start=start, speed=speed)
+    day.pin(SPY, SPY_LEVEL)
+    settings = {**NO_FLASH, "position_size_contracts": CONTRACTS,
+                "failed_action_cooldown_minutes": 1, **strategy}
+    return day, start_bot(day, strategy=settings)
+
+
+def _sell_by_hand(day: Day, uic: int, amount: int) -> Decimal:
+    """The operator sells `amount` of `uic` at market through the simulator's OpenAPI (own
+    login, a manual order); returns the sale's cash, USD: fills x 100 less commissions."""
+    client = client_for(day.server, day.home / "operator")
+    try:
+        placed = client.place_order(OrderRequest(
+            uic=uic, asset_type="StockOption", side=Side.SELL, amount=Decimal(amount),
+            to_open=False, manual=True))  # fmt: skip
+    finally:
+        client.close()
+
+    def cash(state: Any) -> Decimal:
+        fills = [a for a in state.exchange.activities
+                 if a.order_id == placed.order_id and a.fill_amount]  # fmt: skip
+        assert sum(a.fill_amount for a in fills) == amount, "the manual sale did not fill"
+        commission = state.exchange.commission_per_contract * amount
+        gross = sum((a.execution_price * 100 * a.fill_amount for a in fills), Decimal(0))
+        return gross - commission
+
+    return Decimal(day.server.call(cash))
+
+
+def _orders_on(day: Day, uic: int) -> list[str]:
+    """The side of every order the simulator saw placed on `uic`, oldest first."""
+    rows = day.server.call(lambda s: list(s.exchange.activities))
+    seen: dict[str, str] = {}
+    for row in rows:
+        if row.uic == uic:
+            seen.setdefault(row.order_id, row.buy_sell)
+    return list(seen.values())
+
+
+def _journal_equals_broker(day: Day, journal: JournalView, outside_usd: Decimal) -> None:
+    """Every trade's P&L is its fills less commissions, and the account moved by exactly the
+    journal's trades plus the trade made outside the bot."""
+    for trade in journal.trades:
+        assert trade.net_cash_usd == fills_pnl_usd(trade)
+    assert day.cash_change_usd() == sum(t.net_cash_usd for t in journal.trades) + outside_usd
+
+
+def test_long_leg_sold_by_hand_with_shorts_held_goes_flat_shorts_first(
+    make_day: Callable[..., Day],
+) -> None:
+    day, bot = _holding(make_day)
+    bot.wait_for(lambda s: bot.holding(), "straddle and strangle held")
+    straddle, shorts = bot.dn.straddle.held, bot.dn.strangle.held
+    assert straddle is not None and straddle.call is not None and straddle.put is not None
+    assert shorts is not None and shorts.call is not None and shorts.put is not None
+
+    outside = _sell_by_hand(day, straddle.call.uic, CONTRACTS)
+    bot.wait_for(lambda s: s.straddle.state is StraddleState.FLAT
+                 and s.strangle.state is StrangleState.NONE and day.positions() == {},
+                 "everything closed")  # fmt: skip
+    journal = read_journal(day.home)
+    assert bot.stop() == 0
+
+    assert "straddle_leg_gone" in journal.safety_names()
+    (sold,) = journal.labelled("shorts")
+    (bought,) = journal.labelled("straddle_entry")
+    assert sold.is_flat and sold.exit_reason == "partial_straddle_with_shorts"
+    # The journal holds the bot's own fills: the straddle's entry and the put's close (the
+    # call's sale by hand is the operator's, counted below as outside the journal).
+    assert [(f.uic, f.side) for f in bought.fills] == [
+        (straddle.call.uic, FillSide.BUY), (straddle.put.uic, FillSide.BUY),
+        (straddle.put.uic, FillSide.SELL)]  # fmt: skip
+    shorts_closed = max(f.filled_at for f in sold.fills if f.side is FillSide.BUY)
+    (put_closed,) = [f for f in bought.fills if f.side is FillSide.SELL]
+    assert put_closed.uic == straddle.put.uic and put_closed.quantity == CONTRACTS
+    assert shorts_closed <= put_closed.filled_at  # shorts first
+    # No duplicate order: each leg bought or sold once to open and once to close; the call
+    # sold by hand is not sold again by the bot.
+    assert _orders_on(day, straddle.call.uic) == ["Buy", "Sell"]
+    assert _orders_on(day, straddle.put.uic) == ["Buy", "Sell"]
+    assert _orders_on(day, shorts.call.uic) == ["Sell", "Buy"]
+    assert _orders_on(day, shorts.put.uic) == ["Sell", "Buy"]
+    _journal_equals_broker(day, journal, outside)
