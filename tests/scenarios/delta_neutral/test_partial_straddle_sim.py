@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import time as clock_time
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +29,11 @@ from tests.scenarios.delta_neutral.harness import (
     DeltaNeutralBot,
     JournalView,
     fills_pnl_usd,
+    jump,
     read_journal,
     start_bot,
 )
-from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day
+from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day, until
 
 SPEED = 300.0
 CONTRACTS = 2
@@ -124,4 +126,44 @@ def test_long_leg_sold_by_hand_with_shorts_held_goes_flat_shorts_first(
     assert _orders_on(day, straddle.put.uic) == ["Buy", "Sell"]
     assert _orders_on(day, shorts.call.uic) == ["Sell", "Buy"]
     assert _orders_on(day, shorts.put.uic) == ["Sell", "Buy"]
+    _journal_equals_broker(day, journal, outside)
+
+
+
+def test_long_leg_sold_by_hand_without_shorts_keeps_the_other_leg_while_entries_are_blocked(
+    make_day: Callable[..., Day],
+) -> None:
+    """The spec's third case (no shorts: keep the leg, buy the missing one) is not reached on
+    this path: the journal still holds the leg sold by hand, so the runtime's reconciliation
+    finds it missing at the broker and refuses every new entry until the operator resolves it
+    (docs/RUNTIME.md, reconciliation). The safe outcome: the other leg is kept (PARTIAL), a
+    safety event names the lost leg, nothing is bought or sold. The buy of the missing leg is
+    `strategy::test_partial_straddle_without_shorts_buys_the_missing_leg`."""
+    # From 14:05 ET no shorts are sold (shorts cutoff 120 min before the 16:00 close): the
+    # straddle is held alone.
+    day, bot = _holding(make_day, start=clock_time(14, 5), shorts_cutoff_minutes_before_close=120)
+    bot.wait_for(lambda s: s.straddle.state is StraddleState.HOLDING, "straddle held")
+    straddle = bot.dn.straddle.held
+    assert straddle is not None and straddle.call is not None and straddle.put is not None
+
+    outside = _sell_by_hand(day, straddle.call.uic, CONTRACTS)
+    bot.wait_for(lambda s: s.straddle.state is StraddleState.PARTIAL, "the lost call seen")
+    assert bot.runtime is not None
+    until(lambda: "missing at the broker" in str(bot.runtime.executor.entry_blocked_reason()),
+          10, "entries blocked by the reconciliation")  # fmt: skip
+    jump(day, day.now() + timedelta(minutes=10))  # ten minutes of checks: nothing is bought
+    day.wait_until(day.now() + timedelta(minutes=1))
+    journal = read_journal(day.home)
+    assert bot.stop() == 0
+
+    assert "straddle_leg_gone" in journal.safety_names()
+    assert bot.dn.straddle.state is StraddleState.PARTIAL
+    assert bot.dn.strangle.state is StrangleState.NONE
+    kept = bot.dn.straddle.held
+    assert kept is not None and kept.call is None and kept.put == straddle.put
+    assert day.positions() == {straddle.put.uic: CONTRACTS}
+    assert _orders_on(day, straddle.call.uic) == ["Buy", "Sell"]  # bought, sold by hand
+    assert _orders_on(day, straddle.put.uic) == ["Buy"]
+    (entry,) = journal.trades
+    assert entry.is_open  # the journal still holds the call: the operator resolves it
     _journal_equals_broker(day, journal, outside)
