@@ -36,6 +36,7 @@ from tests.scenarios.delta_neutral.harness import (
 from tests.scenarios.iron_fly.harness import PLAIN_DAY, Day, until
 
 SPEED = 300.0
+RECENTER_SPEED = 150.0  # the pass between a recenter's close and buy: 0.2 s real to arm
 CONTRACTS = 2
 NO_FLASH = {"flash_move_percent": 10.0}  # the scripted SPY jump is no flash-move event
 ONE_OF_TWO = {"amount": 1, "rest_after_seconds": 10**6}  # the rest never fills
@@ -167,3 +168,38 @@ def test_long_leg_sold_by_hand_without_shorts_keeps_the_other_leg_while_entries_
     (entry,) = journal.trades
     assert entry.is_open  # the journal still holds the call: the operator resolves it
     _journal_equals_broker(day, journal, outside)
+
+
+def test_half_filled_straddle_during_a_recenter_is_unwound_and_bought_again_shorts_kept(
+    make_day: Callable[..., Day],
+) -> None:
+    """A recenter's new straddle half-filled with the shorts held (the spec's second case,
+    were the leg kept) is unwound by the executor (reported `unwound`): the bot never holds
+    one long leg against its shorts. The strategy keeps the shorts and buys the straddle again
+    after `failed_action_cooldown_minutes` (spec 2.4: a partial recenter with safe shorts
+    closes the orphan leg and buys a new straddle). Before the fix the failed buy dropped the
+    straddle to FLAT and the shorts were then closed as naked: the day ended flat."""
+    day, bot = _holding(make_day, speed=RECENTER_SPEED)
+    bot.wait_for(lambda s: bot.holding(), "straddle and strangle held")
+    first, shorts = bot.dn.straddle.held, bot.dn.strangle.held
+    assert first is not None and shorts is not None
+
+    day.pin(SPY, SPY_LEVEL + 6)  # 6 points from the strike: recenter (threshold 5 points)
+    bot.wait_for(lambda s: s.straddle.state is StraddleState.RECENTER_OPENING,
+                 "old straddle closed", timeout_s=10)  # fmt: skip
+    day.control("POST", "/orders/partial_next", ONE_OF_TWO)  # the new straddle's first leg
+    bot.wait_for(lambda s: bot.holding() and s.straddle.held is not None
+                 and s.straddle.held.strike == 606, "recentered")  # fmt: skip
+    journal = read_journal(day.home)
+    assert bot.stop() == 0
+
+    assert bot.dn.strangle.held == shorts  # kept, untouched
+    unwound, held = journal.labelled("recenter_entry")
+    assert unwound.is_flat and unwound.exit_reason == "entry_failed"
+    assert unwound.pnl_usd == fills_pnl_usd(unwound) < 0  # the spread and the commissions
+    assert [f.quantity for f in unwound.fills] == [1, 1]  # one contract bought, then sold
+    assert [f.quantity for f in held.fills] == [CONTRACTS, CONTRACTS] and held.is_open
+    assert shorts.call is not None and shorts.put is not None
+    assert _orders_on(day, shorts.call.uic) == ["Sell"] == _orders_on(day, shorts.put.uic)
+    assert sorted(day.positions().values()) == [-CONTRACTS, -CONTRACTS, CONTRACTS, CONTRACTS]
+    _journal_equals_broker(day, journal, Decimal(0))
