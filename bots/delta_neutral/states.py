@@ -55,6 +55,7 @@ class Trigger(StrEnum):
     STUCK = "stuck"
     EXPIRED = "expired"
     LEG_LOST = "leg_lost"  # a held leg vanished at the broker (assignment, manual trade)
+    GIVE_UP = "give_up"  # a recenter's new straddle will not be bought (the cutoff, an exit)
     RESTORE_HOLDING = "restore_holding"
     RESTORE_PARTIAL = "restore_partial"
     RESTORE_CLOSE = "restore_close"
@@ -78,7 +79,10 @@ STRADDLE_TRANSITIONS: dict[tuple[StraddleState, Trigger], StraddleState] = {
     (D.RECENTER_CLOSING, T.STUCK): D.CLOSE_STUCK,
     (D.RECENTER_OPENING, T.FILLED): D.HOLDING,
     (D.RECENTER_OPENING, T.PARTIAL_FILL): D.PARTIAL,
-    (D.RECENTER_OPENING, T.FAILED): D.FLAT,  # the new straddle could not be bought
+    # A failed (or unwound) buy of the new straddle is tried again after the cooldown, the
+    # shorts kept, until the recenter cutoff or an exit gives up.
+    (D.RECENTER_OPENING, T.FAILED): D.RECENTER_OPENING,
+    (D.RECENTER_OPENING, T.GIVE_UP): D.FLAT,
     (D.HOLDING, T.EXIT): D.CLOSING,
     (D.PARTIAL, T.EXIT): D.CLOSING,
     (D.OPENING, T.EXIT): D.CLOSING,  # entry outcome unknown: close what the broker shows

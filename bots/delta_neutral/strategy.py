@@ -240,7 +240,7 @@ class DeltaNeutralStrategy:
             self._m.exit_reason = None
             self._m.exited_on = now.astimezone(NY).date()
             if self.straddle.state is D.RECENTER_OPENING:
-                self.straddle.fire(Trigger.FAILED, reason)
+                self.straddle.fire(Trigger.GIVE_UP, reason)
             if self.strangle.state is G.ROLL_OPENING:  # the roll's new shorts are not sold
                 self.strangle.fire(Trigger.FAILED, reason)
 
@@ -283,7 +283,9 @@ class DeltaNeutralStrategy:
                 )
         elif cycle.state is D.RECENTER_OPENING:
             if rules.past_cutoff(now, session, cfg.recenter_cutoff_minutes_before_close):
-                cycle.fire(Trigger.FAILED, "new straddle not bought before the cutoff")
+                cycle.fire(Trigger.GIVE_UP, "new straddle not bought before the cutoff")
+                return
+            if self._m.cooling(now, "straddle"):  # a failed buy is tried again after it
                 return
             self._open_straddle(snap, spot, actions, "recenter_entry", None)
 

@@ -17,6 +17,7 @@ MODULES = {
     "book": f"{HERE}/test_book.py",
     "entry_sim": "tests/scenarios/delta_neutral/test_entry_sim.py",
     "partial_sim": "tests/scenarios/delta_neutral/test_partial_fill_sim.py",
+    "half_sim": "tests/scenarios/delta_neutral/test_partial_straddle_sim.py",
     "mgmt_sim": "tests/scenarios/delta_neutral/test_management_sim.py",
     "restart_sim": "tests/scenarios/delta_neutral/test_restart_process.py",
     "week_sim": "tests/scenarios/delta_neutral/test_week_sim.py",

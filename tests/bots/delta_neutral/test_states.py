@@ -30,9 +30,10 @@ def test_straddle_recenter_cycle_returns_to_holding() -> None:
     assert end is D.HOLDING
 
 
-def test_straddle_that_cannot_be_rebought_ends_flat() -> None:
-    end = walk(STRADDLE_TRANSITIONS, D.HOLDING, T.RECENTER, T.CLOSED, T.FAILED)
-    assert end is D.FLAT
+def test_failed_recenter_rebuy_is_tried_again_until_given_up_then_flat() -> None:
+    failed = walk(STRADDLE_TRANSITIONS, D.HOLDING, T.RECENTER, T.CLOSED, T.FAILED)
+    assert failed is D.RECENTER_OPENING
+    assert walk(STRADDLE_TRANSITIONS, failed, T.FAILED, T.GIVE_UP) is D.FLAT
 
 
 def test_partial_straddle_completes_its_missing_leg() -> None:

@@ -119,6 +119,45 @@ def test_recenter_closes_the_straddle_and_rebuys_at_the_same_expiry_keeping_the_
     assert strategy.strangle.state is G.HOLDING
 
 
+
+def recentered_then_rebuy_unwound() -> tuple[Any, Market, OpenPosition, datetime]:
+    """Holding at 11:00 ET, SPY 605: the recenter closes the straddle and its rebuy is reported
+    unwound (the executor closed a half fill): (strategy, market, rebuy order, now)."""
+    strategy, mkt, _, _ = holding_straddle_and_strangle()
+    now = et(THURSDAY, 11)
+    mkt.spot = Decimal(605)
+    mkt.chains[LONG_EXPIRY] = long_chain(Decimal(605))
+    close = only(strategy.decide(snapshot(mkt, now)), ClosePosition)
+    close_fills = fills_for(close, {"long_call": "14.00", "long_put": "9.60"}, now)
+    strategy.on_execution(report(close, "closed", close_fills), now)
+    mkt.positions = [p for p in mkt.positions if p.amount < 0]
+    rebuy = only(strategy.decide(snapshot(mkt, now)), OpenPosition)
+    strategy.on_execution(report(rebuy, "unwound"), now)
+    return strategy, mkt, rebuy, now
+
+
+def test_unwound_recenter_rebuy_keeps_the_shorts_and_buys_again_after_the_cooldown() -> None:
+    strategy, mkt, rebuy, now = recentered_then_rebuy_unwound()
+    assert (strategy.straddle.state, strategy.strangle.state) == (D.RECENTER_OPENING, G.HOLDING)
+    cooldown = timedelta(minutes=strategy._cfg.failed_action_cooldown_minutes)
+    waiting = strategy.decide(snapshot(mkt, now + cooldown / 2))
+    assert of(waiting, OpenPosition) == [] and of(waiting, ClosePosition) == []  # shorts kept
+    again = only(strategy.decide(snapshot(mkt, now + cooldown)), OpenPosition)
+    assert [(leg.leg, leg.strike, leg.expiry) for leg in again.legs] == [
+        (leg.leg, leg.strike, leg.expiry) for leg in rebuy.legs
+    ]
+    assert again.intent_id != rebuy.intent_id
+
+
+def test_recenter_rebuy_not_done_by_the_cutoff_gives_up_and_closes_the_shorts() -> None:
+    strategy, mkt, _, _ = recentered_then_rebuy_unwound()
+    late = et(THURSDAY, 15, 50)  # past the 15-minute recenter cutoff
+    assert of(strategy.decide(snapshot(mkt, late)), OpenPosition) == []
+    assert strategy.straddle.state is D.FLAT
+    close = only(strategy.decide(snapshot(mkt, late)), ClosePosition)
+    assert close.exit_reason == "naked_shorts"
+    assert {leg.leg for leg in close.legs} == {"short_call", "short_put"}
+
 def test_challenged_call_closes_the_shorts_at_once() -> None:
     strategy, mkt, _, _ = holding_straddle_and_strangle()
     mkt.spot = Decimal("610.20")  # within 0.3 % (1.836) of the 612 call; recenter on cooldown
