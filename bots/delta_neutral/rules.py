@@ -103,17 +103,18 @@ def challenged_side(
 def emergency_move_reason(
     *,
     spot: Decimal,
-    straddle_strike: Decimal,
+    straddle_strike: Decimal | None,
     previous_close: Decimal | None,
     percent: float,
 ) -> str | None:
     """Why everything must be closed at once, or None: SPY has moved at least `percent` from
     the previous session's close (a crash or gap day) or from the straddle strike (a move the
-    recentering did not follow)."""
+    recentering did not follow). `straddle_strike` is None while no straddle is held (a
+    recenter's rebuy waiting with the shorts kept): then only the previous close counts."""
     limit = Decimal(str(percent)) / Decimal(100)
     if previous_close and abs(spot - previous_close) / previous_close >= limit:
         return f"spot {spot} moved >= {percent}% from previous close {previous_close}"
-    if abs(spot - straddle_strike) / straddle_strike >= limit:
+    if straddle_strike and abs(spot - straddle_strike) / straddle_strike >= limit:
         return f"spot {spot} moved >= {percent}% from straddle strike {straddle_strike}"
     return None
 

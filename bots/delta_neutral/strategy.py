@@ -187,17 +187,17 @@ class DeltaNeutralStrategy:
         if shorts is not None and not recentering and (straddle is None or not straddle.complete):
             reason = "naked_shorts" if straddle is None else "partial_straddle_with_shorts"
             m.exit_reason = m.exit_reason or reason
-        if straddle is not None and m.exit_reason is None:
+        if (straddle is not None or shorts is not None) and m.exit_reason is None:
             emergency = rules.emergency_move_reason(
                 spot=spot,
-                straddle_strike=straddle.strike,
+                straddle_strike=None if straddle is None else straddle.strike,
                 previous_close=m.previous_close,
                 percent=cfg.emergency_exit_percent,
             )
             if emergency is not None:
                 self._safety(actions, now, "emergency_move", emergency)
                 m.exit_reason = "emergency_move"
-            elif rules.long_dte_exit(
+            elif straddle is not None and rules.long_dte_exit(
                 long_expiry=straddle.expiry, now=now, long_exit_dte=cfg.long_exit_dte
             ):
                 m.exit_reason = "long_dte_exit"

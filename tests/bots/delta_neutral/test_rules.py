@@ -103,6 +103,17 @@ def test_emergency_move_against_the_straddle_strike() -> None:
     assert reason is not None and "straddle strike 600" in reason
 
 
+def test_emergency_move_without_a_straddle_counts_only_the_previous_close() -> None:
+    def reason(previous_close: int) -> str | None:
+        return rules.emergency_move_reason(
+            spot=Decimal(570), straddle_strike=None,
+            previous_close=Decimal(previous_close), percent=5.0,
+        )  # fmt: skip
+
+    assert reason(599) is None  # -4.84 %
+    assert reason(601) is not None  # -5.16 %
+
+
 def test_no_emergency_below_the_threshold() -> None:
     assert (
         rules.emergency_move_reason(
