@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from shared import market_hours
 from shared.domain import PutCall
 from shared.market_hours import NY, TradingSession
 
@@ -119,12 +120,28 @@ def emergency_move_reason(
     return None
 
 
+def shorts_already_rolled(*, short_expiry: date, now: datetime) -> bool:
+    """True when this week's scheduled roll has nothing to do: the shorts still have
+    `ROLL_UNLESS_DTE_AT_LEAST` (7) or more days to expiry, or they expire after this week's
+    weekly expiry (its Friday, or the trading day before a Friday holiday). The second catches
+    a week before a Friday holiday: Thursday's roll sells next week's expiry, moved to its
+    Thursday (Good Friday), which has only 6 days left on Friday; the 7-day rule alone would
+    roll it again, into the same expiry, for nothing but commissions."""
+    if days_to_expiry(short_expiry, now) >= ROLL_UNLESS_DTE_AT_LEAST:
+        return True
+    today = now.astimezone(NY).date()
+    this_week_expiry = today + timedelta(days=(FRIDAY - today.weekday()) % 7)
+    while not market_hours.is_trading_day(this_week_expiry):
+        this_week_expiry -= timedelta(days=1)
+    return short_expiry > this_week_expiry
+
+
 def scheduled_roll_due(
     *, now: datetime, short_expiry: date, thursday_from_et: time, friday_from_et: time
 ) -> bool:
     """True on Thursday from `thursday_from_et` or Friday from `friday_from_et` (ET), unless the
-    shorts still have `ROLL_UNLESS_DTE_AT_LEAST` (7) or more days to expiry."""
-    if days_to_expiry(short_expiry, now) >= ROLL_UNLESS_DTE_AT_LEAST:
+    shorts are already on a later week (`shorts_already_rolled`)."""
+    if shorts_already_rolled(short_expiry=short_expiry, now=now):
         return False
     local = now.astimezone(NY)
     if local.weekday() == THURSDAY:

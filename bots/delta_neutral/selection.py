@@ -356,7 +356,8 @@ def monthly_expiry_near(today: date, target_dte: int) -> date:
 
 
 def next_friday_at_least(today: date, min_dte: int) -> date:
-    """The first weekly expiry at least `min_dte` days after `today`: a Friday, or the trading
-    day before it when that Friday is a holiday."""
+    """The weekly expiry of the first Friday at least `min_dte` days after `today`: that
+    Friday, or the trading day before it when the Friday is a holiday (then one day fewer
+    than `min_dte` may remain, e.g. Good Friday 2026-04-03 -> Thursday 2026-04-02)."""
     earliest = today + timedelta(days=min_dte)
     return on_or_before_trading_day(earliest + timedelta(days=(FRIDAY - earliest.weekday()) % 7))

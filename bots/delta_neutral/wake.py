@@ -111,7 +111,7 @@ def _holding_band(cfg: DeltaNeutralStrategyConfig, straddle: StraddleLifecycle,
 
 def _roll_start(cfg: DeltaNeutralStrategyConfig, expiry: date, now: datetime) -> datetime | None:
     """Today's scheduled roll start (New York time) per `rules.scheduled_roll_due`, or None."""
-    if rules.days_to_expiry(expiry, now) >= rules.ROLL_UNLESS_DTE_AT_LEAST:
+    if rules.shorts_already_rolled(short_expiry=expiry, now=now):
         return None
     local = now.astimezone(NY)
     start: time | None = {rules.THURSDAY: cfg.roll_start_thursday_et,

@@ -4,8 +4,10 @@ hints, in far fewer passes. The flash band's promise is checked on the real moni
 
 from __future__ import annotations
 
+import io
 import logging
 import random
+from csv import DictReader
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -54,20 +56,24 @@ def test_put_diagonal_trades_the_same_with_and_without_wake_hints() -> None:
     assert passes < runs[False][2] / 10
 
 
-def test_delta_neutral_hint_waits_for_a_refused_rolls_retry(
+def test_delta_neutral_shorts_sold_in_a_good_friday_week_wait_for_their_thursday_expiry(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # 2015-03-23..27: Thursday's scheduled roll is refused as a net debit, then retried every
-    # `roll_retry_minutes` (the hint's `until`) until it goes ahead or the cutoff
+    # 2015-03-23..04-02: everything exits on Thursday 03-26 (a challenged roll refused); the new
+    # shorts of Friday 03-27 expire on Thursday 04-02 (Good Friday 04-03 is a holiday), 6 days
+    # out yet already next week's: no roll on Friday (once refused as a "debit" into the same
+    # expiry, every 5 minutes), the scheduled roll on Thursday 04-02 at 15:00
     with caplog.at_level(logging.INFO, logger="bots.delta_neutral.strategy"):
-        runs = _both_ways("delta_neutral", date(2015, 3, 23), date(2015, 3, 27))
-    assert "name=roll_refused_debit" in caplog.text
+        runs = _both_ways("delta_neutral", date(2015, 3, 23), date(2015, 4, 2))
+    assert "name=roll_refused_debit" not in caplog.text
     csv, events, passes = runs[True]
     assert (csv, events) == runs[False][:2]
-    assert b"shorts" in csv
-    # the retry wait saves the chain pricing, not passes: the engine resumes the flash window
-    # (5 min) before `until`, as long as the retry interval (5 min), so it runs those passes
-    assert passes < runs[False][2] / 3
+    rows = list(DictReader(io.StringIO(csv.decode())))
+    friday_shorts = [r for r in rows if r["label"].startswith("delta_neutral:shorts:2015-03-27")]
+    assert [(r["closed_at"][:16], r["exit_reason"].split()[0]) for r in friday_shorts] == [
+        ("2015-04-02T19:00", "scheduled_roll")
+    ]
+    assert passes < runs[False][2] / 10
 
 
 def test_put_diagonal_hint_waits_for_an_entrys_recheck(caplog: pytest.LogCaptureFixture) -> None:

@@ -144,6 +144,19 @@ def test_no_scheduled_roll_for_shorts_with_seven_days_left() -> None:
     assert not roll_due(et(THURSDAY, 15, 30), expiry=date(2026, 6, 11))
 
 
+def test_shorts_rolled_into_a_good_friday_week_are_not_rolled_again_on_friday() -> None:
+    # Thursday 2026-03-26's roll sells the week of Good Friday 2026-04-03, whose expiry moves
+    # to Thursday 2026-04-02: 6 days left on Friday 03-27, yet already next week's shorts.
+    holiday_week = date(2026, 4, 2)
+    assert roll_due(et(date(2026, 3, 26), 15, 0), expiry=date(2026, 3, 27))
+    assert not roll_due(et(date(2026, 3, 27), 10, 0), expiry=holiday_week)
+    assert not roll_due(et(date(2026, 3, 27), 15, 30), expiry=holiday_week)
+
+
+def test_shorts_expiring_on_the_thursday_before_good_friday_roll_that_thursday() -> None:
+    assert roll_due(et(date(2026, 4, 2), 15, 0), expiry=date(2026, 4, 2))
+
+
 def test_roll_only_for_a_net_credit() -> None:
     assert rules.roll_is_credit(close_cost_usd=Decimal(80), new_premium_usd=Decimal("80.01"))
     assert not rules.roll_is_credit(close_cost_usd=Decimal(80), new_premium_usd=Decimal(80))

@@ -350,6 +350,14 @@ def test_refused_roll_is_not_priced_again_within_the_retry_interval() -> None:
     assert strategy.strangle.state is G.HOLDING
 
 
+def test_wake_hint_after_a_refused_roll_sleeps_until_its_retry_time() -> None:
+    strategy, mkt = shorts_expiring_tomorrow(close_ask="0.60", roll_retry_minutes=5)
+    refused_at = et(THURSDAY, 15, 30)
+    strategy.decide(snapshot(mkt, refused_at))
+    hint = strategy.wake_hint(snapshot(mkt, refused_at + timedelta(seconds=15)))
+    assert hint is not None and hint.until == refused_at + timedelta(minutes=5)
+
+
 def test_refused_roll_is_priced_again_after_the_retry_interval() -> None:
     strategy, mkt = shorts_expiring_tomorrow(close_ask="0.60", roll_retry_minutes=5)
     refused_at = et(THURSDAY, 15, 30)
