@@ -10,14 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from shared import market_hours
+from bots.delta_neutral import selection
 from shared.domain import PutCall
 from shared.market_hours import NY, TradingSession
 
 # On an early-close day nothing new starts after this time (ET); the close is at 13:00.
 HALF_DAY_LAST_ACTION_ET = time(12, 45)
-# Shorts with at least this many days left are not rolled on the Thursday/Friday schedule.
-ROLL_UNLESS_DTE_AT_LEAST = 7
 THURSDAY, FRIDAY = 3, 4
 
 
@@ -121,19 +119,14 @@ def emergency_move_reason(
 
 
 def shorts_already_rolled(*, short_expiry: date, now: datetime) -> bool:
-    """True when this week's scheduled roll has nothing to do: the shorts still have
-    `ROLL_UNLESS_DTE_AT_LEAST` (7) or more days to expiry, or they expire after this week's
-    weekly expiry (its Friday, or the trading day before a Friday holiday). The second catches
-    a week before a Friday holiday: Thursday's roll sells next week's expiry, moved to its
-    Thursday (Good Friday), which has only 6 days left on Friday; the 7-day rule alone would
-    roll it again, into the same expiry, for nothing but commissions."""
-    if days_to_expiry(short_expiry, now) >= ROLL_UNLESS_DTE_AT_LEAST:
-        return True
+    """True when this week's scheduled roll has nothing to do: the shorts expire after this
+    week's weekly expiry (its Friday, or the trading day before a Friday holiday). This is the
+    spec's "unless the shorts have 7 or more days left" (on a Thursday or Friday that means a
+    later week) without its hole: Thursday's roll into Good Friday's week, whose expiry moves to
+    its Thursday, leaves 6 days on Friday, and the 7-day rule rolled it again into the same
+    expiry, for nothing but commissions."""
     today = now.astimezone(NY).date()
-    this_week_expiry = today + timedelta(days=(FRIDAY - today.weekday()) % 7)
-    while not market_hours.is_trading_day(this_week_expiry):
-        this_week_expiry -= timedelta(days=1)
-    return short_expiry > this_week_expiry
+    return short_expiry > selection.next_friday_at_least(today, 0)
 
 
 def scheduled_roll_due(

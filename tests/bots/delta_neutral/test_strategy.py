@@ -158,6 +158,7 @@ def test_recenter_rebuy_not_done_by_the_cutoff_gives_up_and_closes_the_shorts() 
     assert close.exit_reason == "naked_shorts"
     assert {leg.leg for leg in close.legs} == {"short_call", "short_put"}
 
+
 def test_emergency_move_while_the_recenter_rebuy_waits_closes_the_kept_shorts() -> None:
     strategy, mkt, _, now = recentered_then_rebuy_unwound()
     mkt.spot = Decimal(569)  # -5.17 % from the previous close, 600; no straddle strike to judge
