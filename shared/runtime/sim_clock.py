@@ -1,9 +1,12 @@
 """SimulatorClock: the bot's clock in `local` mode, following the simulator's accelerated clock.
 
 Syncs from `GET /sim/v1/clock` ({"now": ISO UTC, "speed", "jumps", "market_open"}) and
-extrapolates `now + elapsed_real x speed` in between. Re-syncs every `resync_real_s` real seconds,
-when the simulator reports a new jump (closed hours skipped, clock set), and when the
-extrapolation crosses the next session close (where the simulator skips ahead). `sleep(s)` waits
+extrapolates `now + elapsed_real x speed` in between. Re-syncs every `resync_real_s` real seconds
+or `resync_sim_s` simulated seconds, whichever comes first, and when the extrapolation crosses the
+next session close (where the simulator skips ahead). A jump the simulator makes on request (the
+demo's `POST /sim/v1/clock`) is therefore seen within about `resync_sim_s` simulated seconds at any
+speed: at 300x a 2-second real interval alone would leave a bot 10 simulated minutes behind, enough
+to miss an opening range that starts 5 minutes after the jump. `sleep(s)` waits
 s / speed real seconds; `monotonic()` counts simulated seconds and never goes backwards.
 """
 
@@ -22,6 +25,8 @@ from shared.logger_service import kv
 logger = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_S = 5.0
+RESYNC_REAL_S = 2.0  # real seconds between syncs at most
+RESYNC_SIM_S = 60.0  # simulated seconds between syncs at most (0.2 real s at 300x)
 
 
 class SimulatorClockError(RuntimeError):
@@ -36,12 +41,14 @@ class SimulatorClock:
         sim_url: str,
         *,
         real: Clock | None = None,
-        resync_real_s: float = 2.0,
+        resync_real_s: float = RESYNC_REAL_S,
+        resync_sim_s: float | None = RESYNC_SIM_S,
         session: requests.Session | None = None,
     ) -> None:
         self._url = sim_url.rstrip("/") + "/sim/v1/clock"
         self._real = real or WallClock()
         self._resync_real_s = resync_real_s
+        self._resync_sim_s = resync_sim_s
         self._http = session or requests.Session()
         self._lock = threading.Lock()
         self._anchor_sim: datetime | None = None
@@ -101,7 +108,7 @@ class SimulatorClock:
             assert anchor is not None
             real_now = self._real.monotonic()
             value = anchor + timedelta(seconds=(real_now - self._anchor_real) * self._speed)
-            stale = real_now - self._anchor_real >= self._resync_real_s
+            stale = real_now - self._anchor_real >= self._resync_interval_real_s()
             crossed = self._next_close is not None and value >= self._next_close
             due = (stale or crossed) and real_now >= self._retry_at_real
         if due:
@@ -112,6 +119,12 @@ class SimulatorClock:
                 with self._lock:
                     self._retry_at_real = real_now + self._resync_real_s
         return value
+
+    def _resync_interval_real_s(self) -> float:
+        """Real seconds between syncs at the current speed (caller holds the lock)."""
+        if self._resync_sim_s is None:
+            return self._resync_real_s
+        return min(self._resync_real_s, self._resync_sim_s / self._speed)
 
     def monotonic(self) -> float:
         """Simulated seconds elapsed (extrapolated at the reported speeds); jumps excluded."""

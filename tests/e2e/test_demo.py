@@ -91,6 +91,14 @@ def _held_legs(trade: TradeRecord) -> dict[str, int]:
     return {leg: n for leg, n in held.items() if n}
 
 
+def _entry_decisions(home: Path, bot: str = BOT) -> str:
+    """The bot log's entry decisions and clock jumps: why a day had no trade, on a failure."""
+    log = home / "logs" / bot / "bot.log"
+    marks = ("opening_range_decision", "entry_skipped", "sim_clock_jump", "state_change")
+    lines = log.read_text().splitlines() if log.exists() else []
+    return "\n".join(line for line in lines if any(mark in line for mark in marks))
+
+
 def _ny_day(moment: datetime) -> date:
     return moment.astimezone(NEW_YORK).date()
 
@@ -123,7 +131,10 @@ def test_the_default_demo_runs_every_bot_on_day_one_and_matches_the_journals(
             assert Decimal(str(row["net_cash_usd"])) == _pnl_from_fills(trade).quantize(CENT)
 
     # The iron fly traded: four legs in, four out, P&L from its fills.
-    assert journals[BOT], "the default day must show at least one iron fly trade"
+    assert journals[BOT], (
+        "the default day must show at least one iron fly trade; its decisions:\n"
+        + _entry_decisions(tmp_path)
+    )
     for trade in journals[BOT]:
         opening = [f for f in trade.fills if f.open_close is OpenClose.OPEN]
         closing = [f for f in trade.fills if f.open_close is OpenClose.CLOSE]

@@ -59,7 +59,9 @@ def test_first_sync_reads_the_simulators_time_and_speed(server: Any) -> None:
 def test_between_syncs_time_is_extrapolated_at_the_speed_without_asking(server: Any) -> None:
     real = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
     session = CountingSession()
-    clock = SimulatorClock(server.base_url, real=real, resync_real_s=100.0, session=session)
+    clock = SimulatorClock(
+        server.base_url, real=real, resync_real_s=100.0, resync_sim_s=None, session=session
+    )
     start, mono = clock.now(), clock.monotonic()
 
     real.sleep(1.5)
@@ -85,9 +87,46 @@ def test_a_clock_jump_is_picked_up_at_the_next_resync_without_moving_monotonic(
     assert clock.monotonic() - mono == pytest.approx(2.0 * SPEED)
 
 
+def test_at_a_high_speed_a_jump_is_seen_within_a_simulated_minute_not_two_real_seconds(
+    sim_factory: Callable[..., Any],
+) -> None:
+    # The demo jumps to a pre-open 5 minutes before the opening range; at 300x two real seconds
+    # are 10 simulated minutes, so the bound that matters is the simulated one.
+    server = sim_factory(start=MID_MORNING, speed=300.0)
+    real = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    session = CountingSession()
+    clock = SimulatorClock(server.base_url, real=real, session=session)  # the defaults
+    jumps = clock.jumps
+
+    control(server, "POST", "/clock", {"advance_seconds": 3600})
+    real.sleep(0.15)  # 45 simulated seconds: not due yet
+    clock.now()
+    assert (session.gets, clock.jumps) == (1, jumps)
+    real.sleep(0.06)  # 63 simulated seconds
+    clock.now()
+
+    assert (session.gets, clock.jumps) == (2, jumps + 1)
+
+
+def test_at_a_low_speed_the_real_interval_bounds_the_resync(server: Any) -> None:
+    real = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    session = CountingSession()
+    clock = SimulatorClock(
+        server.base_url, real=real, resync_real_s=0.5, resync_sim_s=3600.0, session=session
+    )
+
+    real.sleep(0.4)
+    clock.now()
+    assert session.gets == 1
+    real.sleep(0.2)
+    clock.now()
+
+    assert session.gets == 2
+
+
 def test_speed_changes_are_followed_after_a_resync(server: Any) -> None:
     real = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
-    clock = SimulatorClock(server.base_url, real=real, resync_real_s=2.0)
+    clock = SimulatorClock(server.base_url, real=real, resync_real_s=2.0, resync_sim_s=None)
 
     control(server, "POST", "/clock", {"speed": 120})
     real.sleep(2.0)
@@ -105,7 +144,9 @@ def test_crossing_the_session_close_forces_a_resync_before_the_interval(
     server = sim_factory(start=near_close, speed=SPEED)
     real = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
     session = CountingSession()
-    clock = SimulatorClock(server.base_url, real=real, resync_real_s=1000.0, session=session)
+    clock = SimulatorClock(
+        server.base_url, real=real, resync_real_s=1000.0, resync_sim_s=None, session=session
+    )
 
     real.sleep(10.0)  # extrapolated 16:24, past the 16:15 close the simulator skips
     now = clock.now()
