@@ -5,7 +5,8 @@ READY. Each iteration is isolated: `max_consecutive_errors` failures in a row ex
 while holding (strategy, executor or journal) the process never gives up: it retries with a
 backoff, keeps the watchdog fed, counts breaker failures (no new entries) and raises
 `loop_failing_in_position` once (`loop_recovered` when a pass succeeds again). Each pass: day
-rollover, closed-market sleep, periodic reconciliation, executor step, snapshot, decide,
+rollover, closed-market sleep, periodic reconciliation (and on a new day's first open pass, so
+expired options are booked before the strategy decides), executor step, snapshot, decide,
 execute, heartbeat and health lines, WATCHDOG after a healthy pass. Between iterations the loop
 waits on the tick queue with the poll timeout, so a streamed tick wakes it at once and stop
 conditions are evaluated on the tick. SIGTERM/SIGINT: finish or unwind the step in progress,
@@ -478,6 +479,10 @@ class BotRuntime:
                            realized_pnl_usd=pnl.realized_pnl_usd))  # fmt: skip
             self.sheets.day_closed(self._day)
             self.alerts.day_closed(self.journal, self._day, self.strategy.state_name())
+            # Options expire between sessions: reconcile (which books them) on the day's first
+            # open pass, before the strategy decides on a journal that still holds them. The
+            # interval alone is not enough: a simulator's clock jump leaves `monotonic` behind.
+            self._next_reconcile = 0.0
         self._day = today
 
     def _market_closed(self, now: datetime) -> bool:
