@@ -30,13 +30,8 @@ from typing import Any
 from shared import market_hours
 from shared.backtest.events import BacktestCalendar, MissingEvents
 from shared.backtest.history import DailyBar
-from shared.backtest.market import (
-    SERVED,
-    BacktestUnsupported,
-    HistoricalModel,
-    MarketData,
-    SlippedMarketData,
-)
+from shared.backtest.levels import HistoricalModel
+from shared.backtest.market import SERVED, BacktestUnsupported, MarketData, SlippedMarketData
 from shared.backtest.paths import TICK_SECONDS, DayTicks
 from shared.backtest.snapshots import LazySnapshotBuilder
 from shared.backtest.wake import first_exit
