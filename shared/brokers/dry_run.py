@@ -1,6 +1,8 @@
 """DryRunBroker: market data from any Broker, orders filled locally at the quoted prices.
 
-A buy fills at the ask, a sell at the bid, from a fresh REST quote of the data broker. A limit
+A buy fills at the ask, a sell at the bid, from a fresh REST quote of the data broker. As on Saxo
+and the simulator, a sell at a zero bid fills at 0.00 (a worthless wing is sold for nothing);
+a market order with no price on its side (no bid; no or a zero ask for a buy) is rejected. A limit
 order fills only when marketable (buy limit >= ask, sell limit <= bid) and otherwise rests until
 a later `verify_order` finds it marketable or it is cancelled. Positions live in memory; the
 runtime seeds them from the journal's simulated fills at start (`seed_positions`). An option
@@ -255,7 +257,7 @@ class DryRunBroker:
         """Fill `order` at the touch when marketable (caller holds the lock)."""
         ticket = order.ticket
         touch = quote.ask if ticket.side is Side.BUY else quote.bid
-        if touch is None or touch <= 0:
+        if touch is None or touch < 0 or (ticket.side is Side.BUY and touch == 0):
             if ticket.order_type is OrderType.MARKET:
                 order.status = OrderStatus.REJECTED
                 logger.warning(kv("dry_run_no_touch", order_id=order.order_id, uic=ticket.uic))

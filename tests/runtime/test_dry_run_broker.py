@@ -186,3 +186,43 @@ def test_executor_on_the_dry_run_broker_journals_fills_as_simulated_at_quoted_pr
         assert _order_traffic(server) == (0, 0)
     finally:
         journal.close()
+
+
+def _worthless_call(server: Any, data: SaxoBroker) -> int:
+    """A 0DTE SPXW call far enough out of the money that the simulator quotes it 0 bid."""
+    today = START.date()
+    contracts = server.call(lambda s: s.catalog.contracts(128, today, s.model.spot(4913)))
+    calls = sorted((c for c in contracts if c.put_call == "Call"), key=lambda c: -c.strike)
+    quotes = data.quotes([c.uic for c in calls[:10]], "StockIndexOption")
+    (uic, *_) = [c.uic for c in calls[:10] if quotes[c.uic].bid == 0]
+    return uic
+
+
+def test_a_market_sell_at_a_zero_bid_fills_at_zero_as_on_the_simulator(
+    server: Any, data: SaxoBroker, dry: DryRunBroker
+) -> None:
+    # A wing-touch close sells the far long wing at market; on Saxo (and the simulator) a
+    # worthless wing sells for 0.00. The dry run (and so the backtest) must not refuse it, or
+    # the close is stuck, re-sent all day and the breaker trips on a leg worth nothing.
+    uic = _worthless_call(server, data)
+    quote = _quote(data, uic)
+    assert quote.bid == 0 and quote.ask is not None and quote.ask > 0
+
+    dry.place_order(_ticket(uic, Side.BUY, order_type=OrderType.MARKET), request_id="r-1")
+    sold = dry.place_order(_ticket(uic, Side.SELL, order_type=OrderType.MARKET),
+                           request_id="r-2")  # fmt: skip
+    outcome = dry.verify_order(sold.order_id)
+
+    assert outcome.status is OrderStatus.FILLED and outcome.fill is not None
+    assert (outcome.fill.price, outcome.fill.commission) == (Decimal(0), Decimal("0.65"))
+    assert dry.positions() == []
+    # The simulator's own exchange does the same with a real order (its fill price read back
+    # from the portfolio, as the live client reads Saxo's).
+    data.place_order(_ticket(uic, Side.BUY, order_type=OrderType.MARKET, to_open=True),
+                     request_id="s-1")  # fmt: skip
+    on_sim = data.place_order(_ticket(uic, Side.SELL, order_type=OrderType.MARKET),
+                              request_id="s-2")  # fmt: skip
+    sim_outcome = data.verify_order(on_sim.order_id)
+    assert sim_outcome.status is OrderStatus.FILLED and sim_outcome.fill is not None
+    assert sim_outcome.fill.price == 0
+
