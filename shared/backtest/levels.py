@@ -32,8 +32,9 @@ STOCK_VENUE_UICS = (SPY_UIC, QQQ_UIC)  # quoted on NYSE hours
 
 
 class HistoricalModel:
-    """Levels of US500.I, SPY and VIX at any instant of the loaded day (the last tick at or
-    before it; the open before the session, the close after it). Times tz-aware."""
+    """Levels of US500.I, SPY, VIX and (on days with NASDAQ data) QQQ at any instant of the
+    loaded day (the last tick at or before it; the open before the session, the close after
+    it). Times tz-aware."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
