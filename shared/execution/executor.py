@@ -7,7 +7,10 @@ given order; a failed leg unwinds the filled ones (newest first) and the entry i
 `max_attempts` times `attempt_spacing_s` apart; each unwound attempt is closed in the journal as a
 trade of its own (`entry_unwound`, its realized P&L) and the next attempt opens a new trade, so
 the final report carries only the successful attempt's fills. Closes never ask the circuit
-breaker and never give up: a close that cannot complete reports `stuck` and is retried. At most
+breaker and never give up: a close that cannot complete reports `stuck` and is retried. A close
+leg that fails does not hold back the legs after it that only reduce risk: buy-to-close legs
+(shorts) always, sell-to-close legs (longs) once no short of the close is left; the failed leg
+is tried again at the stuck retry. At most
 one job works an instrument: a job sends nothing on a uic while an earlier job that has it is
 not done (so two closes never over-close while the broker's positions lag a fill). Reports for
 the strategy queue up in `drain_reports()`. Job progress persists with every intent, so a
@@ -243,14 +246,19 @@ class Executor:
             if now < job.wait_until_at:
                 return
             job.phase = Phase.WORKING
+            for deferred in job.legs:
+                deferred.deferred = False
         if job.phase is Phase.CONFIRMING:
             self._confirm_close(job)
             return
         positions: list[Position] | None = None
         while job.phase is Phase.WORKING:
-            leg = job.current_leg
+            leg = _leg_to_work(job)
             if leg is None:
-                self._all_filled(job)
+                if any(not left.done for left in job.legs):  # only failed legs are left
+                    self._retry_later(job)
+                else:
+                    self._all_filled(job)
                 return
             if leg.order is None and leg.failed_reason is None:
                 if self._clock.monotonic() < leg.next_try_at and leg.market_attempts > 0:
@@ -309,14 +317,21 @@ class Executor:
             self._report(job.intent_id, "closed", fills=job.all_fills)
         logger.info(kv("close_done", intent=job.intent_id, trade_id=job.trade_id))
 
+    def _retry_later(self, job: Job) -> None:
+        """A close whose workable legs are done but a failed one is left: stuck until the
+        retry, which works every leg left again."""
+        job.phase = Phase.STUCK
+        job.wait_until_at = self._clock.monotonic() + self._settings.stuck_retry_seconds
+
     def _leg_failed(self, job: Job, leg: LegWork) -> None:
         reason = leg.failed_reason or "leg failed"
         if job.kind is JobKind.CLOSE:
-            job.phase = Phase.STUCK
-            job.wait_until_at = self._clock.monotonic() + self._settings.stuck_retry_seconds
             leg.failed_reason = None
             leg.market_attempts = 0
             leg.step_index = 0
+            leg.deferred = True
+            if _leg_to_work(job) is None:
+                self._retry_later(job)
             if not job.stuck_reported:
                 job.stuck_reported = True
                 self._recorder.safety_event(
@@ -493,3 +508,19 @@ def _leg_fill(fill: Fill) -> LegFill:
         multiplier=fill.multiplier,
         simulated=fill.simulated,
     )
+
+
+def _leg_to_work(job: Job) -> LegWork | None:
+    """The leg `job` works next: the first leg not done, in the given order. Once a close leg
+    has failed (deferred until the stuck retry), the first later leg that only reduces risk:
+    a buy to close (a short) always, a sell to close (a long) only when no short of the close is
+    left, so longs never go before the shorts they cover."""
+    if not any(leg.deferred for leg in job.legs):
+        return job.current_leg
+    shorts_left = any(leg.spec.side is Side.BUY and not leg.done for leg in job.legs)
+    for leg in job.legs:
+        if leg.done or leg.deferred:
+            continue
+        if leg.spec.side is Side.BUY or not shorts_left:
+            return leg
+    return None

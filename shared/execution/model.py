@@ -102,6 +102,9 @@ class LegWork:
     market_attempts: int = 0
     next_try_at: float = 0.0
     failed_reason: str | None = None
+    # A close leg that failed this round: the close works its other legs meanwhile (see
+    # `Executor._leg_to_work`) and tries it again at the stuck retry. Not persisted.
+    deferred: bool = False
 
     @property
     def remaining(self) -> int:

@@ -268,3 +268,64 @@ def test_an_aborted_entry_still_looks_up_its_unanswered_order_before_giving_up(
     assert [r.status for r in reports] == ["failed"]
     assert sim_orders(rig.server) == []  # the 503 was never processed; nothing else was sent
     assert [e.event for e in rig.journal.safety_events()] == ["order_not_found"]
+
+
+def _step_for(rig: Rig, clock: ManualClock, seconds: float) -> list[Any]:
+    """Step the executor for `seconds` of clock time (0.5 s per pass); returns its reports."""
+    reports: list[Any] = []
+    for _ in range(int(seconds / 0.5)):
+        rig.executor.step()
+        reports.extend(rig.executor.drain_reports())
+        clock.sleep(0.5)
+    return reports
+
+
+def test_a_long_leg_that_cannot_be_sold_does_not_hold_back_the_other_long(
+    rig: Rig, clock: ManualClock
+) -> None:
+    # The shorts are bought back first; then the long call's sale is refused (5 market
+    # attempts). The long put, which still has value, is sold at once, not after the retry.
+    action = _open(rig)
+    rig.executor.submit(action)
+    rig.run_until_idle(clock)
+    long_call, long_put, short_call, short_put = (_closing(leg) for leg in action.legs)
+    rig.executor.submit(ClosePosition("close-shorts", (short_call, short_put), "wing_touch"))
+    assert [r.status for r in rig.run_until_idle(clock)] == ["closed"]
+    control(rig.server, "POST", "/orders/reject_next", {"error_code": "MarketClosed", "count": 5})
+
+    rig.executor.submit(ClosePosition("close-longs", (long_call, long_put), "wing_touch"))
+    first = _step_for(rig, clock, 20.0)  # 5 attempts 2 s apart, then well inside the 30 s retry
+
+    assert [r.status for r in first] == ["stuck"]
+    assert sim_positions(rig.server) == {long_call.uic: Decimal(1)}
+    assert [r.status for r in rig.run_until_idle(clock, timeout_s=60)] == ["closed"]
+    assert sim_positions(rig.server) == {}
+    trade = rig.journal.trades()[0]
+    assert trade.exit_reason == "wing_touch" and trade.is_flat
+
+
+def test_a_short_that_cannot_be_bought_back_holds_the_longs_but_not_the_other_short(
+    rig: Rig, clock: ManualClock
+) -> None:
+    # Shorts first: the short call's buy-back is refused. The short put is still bought back
+    # (it only lowers risk) while both longs stay held: they cover the short call.
+    action = _open(rig)
+    rig.executor.submit(action)
+    rig.run_until_idle(clock)
+    long_call, long_put, short_call, short_put = (_closing(leg) for leg in action.legs)
+    control(rig.server, "POST", "/orders/reject_next", {"error_code": "MarketClosed", "count": 5})
+
+    rig.executor.submit(
+        ClosePosition("close-1", (short_call, short_put, long_call, long_put), "stop")
+    )
+    first = _step_for(rig, clock, 20.0)
+
+    assert [r.status for r in first] == ["stuck"]
+    assert sim_positions(rig.server) == {
+        short_call.uic: Decimal(-1), long_call.uic: Decimal(1), long_put.uic: Decimal(1)
+    }
+    assert [r.status for r in rig.run_until_idle(clock, timeout_s=60)] == ["closed"]
+    assert sim_positions(rig.server) == {}
+    legs_in_fill_order = [f.leg for f in rig.journal.trades()[0].fills
+                          if f.open_close.value == "close"]  # fmt: skip
+    assert legs_in_fill_order == ["short_put", "short_call", "long_call", "long_put"]
