@@ -246,8 +246,8 @@ class Executor:
             if now < job.wait_until_at:
                 return
             job.phase = Phase.WORKING
-            for deferred in job.legs:
-                deferred.deferred = False
+            for waiting in job.legs:
+                waiting.deferred = False
         if job.phase is Phase.CONFIRMING:
             self._confirm_close(job)
             return
@@ -255,8 +255,11 @@ class Executor:
         while job.phase is Phase.WORKING:
             leg = _leg_to_work(job)
             if leg is None:
-                if any(not left.done for left in job.legs):  # only failed legs are left
-                    self._retry_later(job)
+                if any(not left.done for left in job.legs):  # only failed close legs are left
+                    job.phase = Phase.STUCK  # until the retry, which works them all again
+                    job.wait_until_at = (
+                        self._clock.monotonic() + self._settings.stuck_retry_seconds
+                    )
                 else:
                     self._all_filled(job)
                 return
@@ -271,8 +274,8 @@ class Executor:
             if leg.order is not None:
                 self._worker.check(job, leg)
             if leg.failed_reason is not None and leg.order is None:
-                self._leg_failed(job, leg)
-                return
+                self._leg_failed(job, leg)  # an entry leaves WORKING; a close moves on
+                continue
             if not leg.done:
                 return
 
@@ -317,21 +320,13 @@ class Executor:
             self._report(job.intent_id, "closed", fills=job.all_fills)
         logger.info(kv("close_done", intent=job.intent_id, trade_id=job.trade_id))
 
-    def _retry_later(self, job: Job) -> None:
-        """A close whose workable legs are done but a failed one is left: stuck until the
-        retry, which works every leg left again."""
-        job.phase = Phase.STUCK
-        job.wait_until_at = self._clock.monotonic() + self._settings.stuck_retry_seconds
-
     def _leg_failed(self, job: Job, leg: LegWork) -> None:
         reason = leg.failed_reason or "leg failed"
         if job.kind is JobKind.CLOSE:
             leg.failed_reason = None
             leg.market_attempts = 0
             leg.step_index = 0
-            leg.deferred = True
-            if _leg_to_work(job) is None:
-                self._retry_later(job)
+            leg.deferred = True  # the loop works the next leg, or waits for the retry
             if not job.stuck_reported:
                 job.stuck_reported = True
                 self._recorder.safety_event(

@@ -270,6 +270,19 @@ def test_an_aborted_entry_still_looks_up_its_unanswered_order_before_giving_up(
     assert [e.event for e in rig.journal.safety_events()] == ["order_not_found"]
 
 
+def _enter_fly(rig: Rig, clock: ManualClock) -> tuple[Any, ...]:
+    """Enter the fly; returns its closing legs: long call, long put, short call, short put."""
+    action = _open(rig)
+    rig.executor.submit(action)
+    rig.run_until_idle(clock)
+    return tuple(_closing(leg) for leg in action.legs)
+
+
+def _refuse_next_close_leg(rig: Rig) -> None:
+    """The next 5 orders are refused: every market attempt of one close leg."""
+    control(rig.server, "POST", "/orders/reject_next", {"error_code": "MarketClosed", "count": 5})
+
+
 def _step_for(rig: Rig, clock: ManualClock, seconds: float) -> list[Any]:
     """Step the executor for `seconds` of clock time (0.5 s per pass); returns its reports."""
     reports: list[Any] = []
@@ -285,13 +298,10 @@ def test_a_long_leg_that_cannot_be_sold_does_not_hold_back_the_other_long(
 ) -> None:
     # The shorts are bought back first; then the long call's sale is refused (5 market
     # attempts). The long put, which still has value, is sold at once, not after the retry.
-    action = _open(rig)
-    rig.executor.submit(action)
-    rig.run_until_idle(clock)
-    long_call, long_put, short_call, short_put = (_closing(leg) for leg in action.legs)
+    long_call, long_put, short_call, short_put = _enter_fly(rig, clock)
     rig.executor.submit(ClosePosition("close-shorts", (short_call, short_put), "wing_touch"))
     assert [r.status for r in rig.run_until_idle(clock)] == ["closed"]
-    control(rig.server, "POST", "/orders/reject_next", {"error_code": "MarketClosed", "count": 5})
+    _refuse_next_close_leg(rig)
 
     rig.executor.submit(ClosePosition("close-longs", (long_call, long_put), "wing_touch"))
     first = _step_for(rig, clock, 20.0)  # 5 attempts 2 s apart, then well inside the 30 s retry
@@ -309,11 +319,8 @@ def test_a_short_that_cannot_be_bought_back_holds_the_longs_but_not_the_other_sh
 ) -> None:
     # Shorts first: the short call's buy-back is refused. The short put is still bought back
     # (it only lowers risk) while both longs stay held: they cover the short call.
-    action = _open(rig)
-    rig.executor.submit(action)
-    rig.run_until_idle(clock)
-    long_call, long_put, short_call, short_put = (_closing(leg) for leg in action.legs)
-    control(rig.server, "POST", "/orders/reject_next", {"error_code": "MarketClosed", "count": 5})
+    long_call, long_put, short_call, short_put = _enter_fly(rig, clock)
+    _refuse_next_close_leg(rig)
 
     rig.executor.submit(
         ClosePosition("close-1", (short_call, short_put, long_call, long_put), "stop")
