@@ -69,7 +69,7 @@ def run(minutes: float) -> dict[str, dict[str, Any]]:
         day.wait_until(day.at(clock_time(9, 30)) + SETTLE)
         results["flat, opening range"] = _measure(day, min(minutes, 1.5))
     with _day() as (day, bot):
-        day.calm_range()
+        day.calm_range(bot)
         bot.wait_state("in_position", timeout_s=60)
         day.wait_until(day.now() + SETTLE)
         results["holding the fly"] = _measure(day, minutes)
